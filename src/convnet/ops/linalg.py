@@ -1,0 +1,44 @@
+"""Matrix product with NumPy's ``matmul`` rules (1-D promotion, broadcast batch axes)."""
+
+from __future__ import annotations
+
+from ..tensor import Function, Tensor, as_tensors
+from .elementwise import unbroadcast
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad):  # dA = dY Bᵀ, dB = Aᵀ dY, summed over broadcast batch axes
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a  # (1, K) for a vector on the left
+        b2 = b[:, None] if b.ndim == 1 else b  # (K, 1) for a vector on the right
+        if a.ndim == 1:
+            grad = grad[..., None, :]
+        if b.ndim == 1:
+            grad = grad[..., None]
+        a_grad = b_grad = None
+        if self.needs_grad[0]:
+            a_grad = unbroadcast(grad @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+        if self.needs_grad[1]:
+            b_grad = unbroadcast(a2.swapaxes(-1, -2) @ grad, b2.shape).reshape(b.shape)
+        return a_grad, b_grad
+
+
+def matmul(a, b) -> Tensor:
+    """The matrix product ``a @ b``.
+
+    Raises:
+        ValueError: when the inner dimensions differ, naming both shapes.
+    """
+    a, b = as_tensors((a, b))
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul does not take scalars; use multiply.")
+    inner_a, inner_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if inner_a != inner_b:
+        raise ValueError(
+            f"matmul: inner dimensions differ: {a.shape} @ {b.shape} ({inner_a} != {inner_b})."
+        )
+    return MatMul.apply(a, b)
