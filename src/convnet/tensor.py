@@ -54,6 +54,8 @@ def _as_array(data, dtype=None):
         return backend.xp.asarray(data, dtype=dtype)
     if backend.is_array(data) and data.dtype.kind == "f":
         return data
+    if isinstance(data, numpy.floating):  # a NumPy scalar keeps its precision too
+        return backend.xp.asarray(data)
     # Python numbers, lists and integer images default to float32, as in Keras.
     return backend.xp.asarray(data, dtype=DEFAULT_DTYPE)
 
@@ -303,6 +305,8 @@ class Function:
         tensors = as_tensors(inputs)
         function = cls(tensors)
         out = function.forward(*(t.data for t in tensors), **attributes)
+        if not isinstance(out, backend.xp.ndarray):
+            out = backend.xp.asarray(out)  # NumPy reductions to one value return scalars
         result = Tensor.__new__(Tensor)
         result.data, result.grad, result.name = out, None, None
         result.requires_grad = is_grad_enabled() and any(function.needs_grad)

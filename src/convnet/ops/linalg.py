@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy
+
 from ..tensor import Function, Tensor, as_tensors
 from .elementwise import unbroadcast
 
@@ -13,12 +15,10 @@ class MatMul(Function):
 
     def backward(self, grad):  # dA = dY Bᵀ, dB = Aᵀ dY, summed over broadcast batch axes
         a, b = self.a, self.b
-        a2 = a[None, :] if a.ndim == 1 else a  # (1, K) for a vector on the left
-        b2 = b[:, None] if b.ndim == 1 else b  # (K, 1) for a vector on the right
-        if a.ndim == 1:
-            grad = grad[..., None, :]
-        if b.ndim == 1:
-            grad = grad[..., None]
+        a2 = a[None, :] if a.ndim == 1 else a  # (1, K): a vector on the left is a row
+        b2 = b[:, None] if b.ndim == 1 else b  # (K, 1): a vector on the right is a column
+        batch = numpy.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        grad = grad.reshape(batch + (a2.shape[-2], b2.shape[-1]))  # (..., N, M)
         a_grad = b_grad = None
         if self.needs_grad[0]:
             a_grad = unbroadcast(grad @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
