@@ -2,10 +2,16 @@
 
 Every shape computation in convnet calls :func:`conv_output_size`; every padding argument
 (``"valid"``, ``"same"``, an int, a pair, or ``((top, bottom), (left, right))``) is resolved to
-explicit amounts by :func:`resolve_padding`.
+explicit amounts by :func:`resolve_padding`. :func:`pad` pads the spatial axes in one of four
+modes; its gradient (:func:`unpad_gradient`) is reused by the convolutions.
 """
 
 from __future__ import annotations
+
+import numbers
+
+from .. import backend
+from ..tensor import Function, Tensor, as_tensor
 
 
 def to_pair(value, name: str) -> tuple[int, int]:
@@ -14,15 +20,26 @@ def to_pair(value, name: str) -> tuple[int, int]:
     Raises:
         ValueError: naming ``name``, for anything else.
     """
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+    pair = (value, value) if is_int(value) else tuple(value) if _iterable(value) else ()
+    if len(pair) != 2 or not all(is_int(v) for v in pair):
         raise ValueError(f"{name} must be an int or a pair of ints, received {value!r}.")
     if any(v < 1 for v in pair):
         raise ValueError(f"{name} must be positive, received {value!r}.")
-    return pair
+    return int(pair[0]), int(pair[1])
 
 
-def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding=0, dilation: int = 1) -> int:
+def is_int(value) -> bool:
+    """Whether ``value`` is an integer (Python's or NumPy's), and not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _iterable(value) -> bool:
+    return hasattr(value, "__iter__") and not isinstance(value, str)
+
+
+def conv_output_size(
+    n: int, kernel_size: int, stride: int = 1, padding=0, dilation: int = 1
+) -> int:
     """Output length of a convolution or pooling along one axis.
 
     ``floor((N + P_total - D (F - 1) - 1) / S) + 1``: the lecture's ``(N + 2P - F)/S + 1`` with
@@ -84,29 +101,216 @@ def resolve_padding(padding, spatial_shape, kernel_size, strides=(1, 1), dilatio
         if mode == "same":
             return tuple(
                 same_padding(n, f, s, d)
-                for n, f, s, d in zip(spatial_shape, kernel_size, strides, dilation)
+                for n, f, s, d in zip(spatial_shape, kernel_size, strides, dilation, strict=True)
             )
         raise ValueError(
             f'Unknown padding {padding!r}; expected "valid", "same", an int, a pair, '
             "or ((top, bottom), (left, right))."
         )
-    if isinstance(padding, int) and not isinstance(padding, bool):
+    if is_int(padding):
         amounts = ((padding, padding), (padding, padding))
     else:
         try:
             parts = tuple(padding)
-            amounts = tuple((p, p) if isinstance(p, int) else tuple(p) for p in parts)
+            amounts = tuple((p, p) if is_int(p) else tuple(p) for p in parts)
         except TypeError:
             amounts = ()
     valid = len(amounts) == 2 and all(
-        len(pair) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
-        for pair in amounts
+        len(pair) == 2 and all(is_int(v) for v in pair) for pair in amounts
     )
     if not valid:
         raise ValueError(
-            f"Malformed padding {padding!r}; expected \"valid\", \"same\", an int, a pair, "
+            f'Malformed padding {padding!r}; expected "valid", "same", an int, a pair, '
             "or ((top, bottom), (left, right))."
         )
     if any(v < 0 for pair in amounts for v in pair):
         raise ValueError(f"Padding must not be negative, received {padding!r}.")
-    return amounts
+    return tuple((int(before), int(after)) for before, after in amounts)
+
+
+def conv_transpose_output_size(
+    n: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: str = "valid",
+    output_padding: int | None = None,
+    dilation: int = 1,
+) -> int:
+    """Output length of a transposed convolution along one axis, as Keras computes it.
+
+    ``"valid"``: ``(N - 1) S + max(F_d, S)``; ``"same"``: ``N S``; with ``output_padding``:
+    ``(N - 1) S + F_d - 2P + output_padding``, P = ``F_d // 2`` for same and 0 for valid
+    (``F_d = D (F - 1) + 1``, keras ``compute_conv_transpose_output_shape``).
+
+    Example:
+        >>> conv_transpose_output_size(3, 3, stride=2)                 # (3 - 1) * 2 + 3
+        7
+        >>> conv_transpose_output_size(3, 3, stride=2, padding="same")
+        6
+    """
+    span = dilation * (kernel_size - 1) + 1
+    if output_padding is None:
+        return (n - 1) * stride + max(span, stride) if padding == "valid" else n * stride
+    pad = span // 2 if padding == "same" else 0
+    return (n - 1) * stride + span - 2 * pad + output_padding
+
+
+def conv_transpose_padding(
+    n: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: str = "valid",
+    output_padding: int | None = None,
+    dilation: int = 1,
+) -> tuple[int, int]:
+    """The padding ``(before, after)`` of the convolution that a transposed one transposes.
+
+    A transposed convolution is the input gradient of a convolution whose *input* has the
+    transposed output's length L: L padded by ``(before, after)`` and convolved ("valid", stride
+    S) gives back the N positions. ``before`` is Keras's crop of the full output ``(N - 1) S +
+    F_d`` (its JAX conversion ``_convert_conv_transpose_padding_args_from_keras_to_jax``);
+    ``after`` only makes the padded length reach the full output.
+    """
+    span = dilation * (kernel_size - 1) + 1
+    if padding == "valid":
+        left_pad = span - 1
+    else:
+        total = (
+            stride + span - 2 if output_padding is None else span + span % 2 - 2 + output_padding
+        )
+        left_pad = min(total // 2 + total % 2, span - 1)
+    before = span - 1 - left_pad
+    length = conv_transpose_output_size(n, kernel_size, stride, padding, output_padding, dilation)
+    return before, max((n - 1) * stride + span, before + length) - before - length
+
+
+# ----- the pad op: four modes, and the gradient that folds the border back -----
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+DATA_FORMATS = ("channels_last", "channels_first")
+_NUMPY_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def check_padding_mode(mode, op: str = "pad") -> str:
+    """``mode`` if it is one of :data:`PADDING_MODES`, else a ValueError listing them."""
+    if mode not in PADDING_MODES:
+        raise ValueError(
+            f"{op}: unknown padding mode {mode!r}; expected one of {', '.join(PADDING_MODES)}."
+        )
+    return mode
+
+
+def spatial_axes(data_format, op: str = "pad") -> tuple[int, int]:
+    """The (H, W) axes of a 4-D tensor: ``(1, 2)`` for channels_last, ``(2, 3)`` for first."""
+    if data_format not in DATA_FORMATS:
+        raise ValueError(
+            f"{op}: unknown data_format {data_format!r}; expected one of {', '.join(DATA_FORMATS)}."
+        )
+    return (1, 2) if data_format == "channels_last" else (2, 3)
+
+
+def check_pad_sizes(shape, amounts, mode, axes, op: str = "pad") -> None:
+    """PyTorch's limits: reflect needs P < size, circular P <= size, replicate a non-empty axis."""
+    for axis, pair in zip(axes, amounts, strict=True):
+        n = shape[axis]
+        too_big = (mode == "reflect" and max(pair) >= n) or (mode == "circular" and max(pair) > n)
+        if too_big or (mode != "zeros" and n == 0 and max(pair) > 0):
+            limit = "smaller than" if mode == "reflect" else "at most"
+            raise ValueError(
+                f"{op}: {mode} padding must be {limit} the size of the padded axis; received "
+                f"padding {pair} for axis {axis} of size {n} (input shape {tuple(shape)})."
+            )
+
+
+def pad_array(x, amounts, mode: str = "zeros", axes=(1, 2)):
+    """``x`` padded by ``amounts = ((top, bottom), (left, right))`` along ``axes``."""
+    if not any(v for pair in amounts for v in pair):
+        return x
+    widths = [(0, 0)] * x.ndim
+    for axis, pair in zip(axes, amounts, strict=True):
+        widths[axis] = tuple(pair)
+    return backend.xp.pad(x, widths, mode=_NUMPY_MODE[mode])
+
+
+def unpad_gradient(grad, amounts, mode: str = "zeros", axes=(1, 2)):
+    """The gradient of :func:`pad_array`: crop, then add each border's gradient to its source."""
+    for axis, (before, after) in zip(axes, amounts, strict=True):
+        if before or after:
+            grad = _fold_axis(grad, axis, before, after, mode)
+    return grad
+
+
+def _fold_axis(grad, axis, before, after, mode):
+    n = grad.shape[axis] - before - after
+
+    def at(start, stop, step=1):  # a slice along `axis` only
+        index = [slice(None)] * grad.ndim
+        index[axis] = slice(start, stop, step)
+        return tuple(index)
+
+    inner = grad[at(before, before + n)]
+    if mode == "zeros":
+        return inner  # the zeros came from nowhere: the gradient is cropped
+    inner = inner.copy()
+    top, bottom = grad[at(0, before)], grad[at(before + n, before + n + after)]
+    if mode == "replicate":  # every border row is a copy of the edge row
+        inner[at(0, 1)] += top.sum(axis=axis, keepdims=True)
+        inner[at(n - 1, n)] += bottom.sum(axis=axis, keepdims=True)
+    elif mode == "reflect":  # padded row -k is row k; row n-1+k is row n-1-k
+        inner[at(1, before + 1)] += top[at(None, None, -1)]
+        inner[at(n - 1 - after, n - 1)] += bottom[at(None, None, -1)]
+    else:  # circular: the top border is the last rows, the bottom one the first rows
+        inner[at(n - before, n)] += top
+        inner[at(0, after)] += bottom
+    return inner
+
+
+class Pad(Function):
+    def forward(self, x, amounts, mode, axes):
+        self.amounts, self.mode, self.axes = amounts, mode, axes
+        return pad_array(x, amounts, mode, axes)
+
+    def backward(self, grad):  # zeros: crop; other modes: fold the border onto its source pixels
+        return unpad_gradient(grad, self.amounts, self.mode, self.axes)
+
+
+def pad(x, padding, mode: str = "zeros", data_format: str = "channels_last") -> Tensor:
+    """Pad the two spatial axes of a batch of images.
+
+    Args:
+        x: a 4-D Tensor or array, (N, H, W, C) or (N, C, H, W).
+        padding: an int P (P on every side), a pair ``(P_h, P_w)``, or
+            ``((top, bottom), (left, right))``.
+        mode: ``"zeros"``, ``"reflect"`` (mirror without repeating the edge, as PyTorch and
+            NumPy's ``reflect``), ``"replicate"`` (repeat the edge) or ``"circular"`` (wrap).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Returns:
+        A Tensor of shape (N, H + top + bottom, W + left + right, C) (or channels first).
+
+    Raises:
+        ValueError: for an unknown mode or data_format, a malformed or negative padding, an
+            input that is not 4-D, reflect padding not smaller than the axis (circular: larger).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(3.0).reshape(1, 1, 3, 1)
+        >>> pad(x, ((0, 0), (2, 1)), mode="reflect").numpy()[0, 0, :, 0].tolist()
+        [2.0, 1.0, 0.0, 1.0, 2.0, 1.0]
+    """
+    x = as_tensor(x)
+    check_padding_mode(mode)
+    axes = spatial_axes(data_format)
+    if x.ndim != 4:
+        raise ValueError(
+            f"pad: expected a 4-D input (batch, two spatial axes, channels), received shape "
+            f"{x.shape}."
+        )
+    if isinstance(padding, str):
+        raise ValueError(
+            f"pad: padding must be an int, a pair or ((top, bottom), (left, right)), received "
+            f"{padding!r}."
+        )
+    amounts = resolve_padding(padding, None, None)
+    check_pad_sizes(x.shape, amounts, mode, axes)
+    return Pad.apply(x, amounts=amounts, mode=mode, axes=axes)

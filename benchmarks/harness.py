@@ -1,0 +1,79 @@
+"""Run benchmark workers, one framework per process, interleaved, and compare medians.
+
+NumPy's OpenBLAS and PyTorch's thread pools in one process slow each other down, so every
+framework is timed in its own subprocess. The machines are noisy, so workers alternate over
+several rounds and only medians from one run are compared.
+
+A worker is a command that prints one JSON object on its last line of output:
+``{"case name": {"seconds": [...], "peak_mb": ...}, ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+
+def time_calls(function, repeats: int, warmup: int = 2) -> list[float]:
+    """Seconds taken by each of ``repeats`` calls of ``function`` after ``warmup`` calls."""
+    for _ in range(warmup):
+        function()
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory in MiB (Linux ``ru_maxrss`` is in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_worker(command: list[str], timeout: float = 1800) -> dict:
+    """Run one worker process and parse the JSON on its last line of output."""
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"worker {' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_interleaved(workers: dict[str, list[str]], rounds: int, log=sys.stderr) -> dict:
+    """Run every worker once per round, alternating their order; collect all their timings.
+
+    Returns:
+        ``{framework: {case: {"seconds": [all timings], "peak_mb": max}}}``.
+    """
+    collected: dict[str, dict] = {name: {} for name in workers}
+    names = list(workers)
+    for round_index in range(rounds):
+        order = names if round_index % 2 == 0 else list(reversed(names))
+        for name in order:
+            log.write(f"round {round_index + 1}/{rounds}: {name}\n")
+            log.flush()
+            for case, result in run_worker(workers[name]).items():
+                entry = collected[name].setdefault(case, {"seconds": [], "peak_mb": 0.0})
+                entry["seconds"].extend(result["seconds"])
+                entry["peak_mb"] = max(entry["peak_mb"], result.get("peak_mb", 0.0))
+    return collected
+
+
+def median_ms(entry: dict) -> float:
+    return 1000 * statistics.median(entry["seconds"])
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table with right-aligned columns but the first."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(values):
+        return "  ".join(v.ljust(w) if i == 0 else v.rjust(w)
+                         for i, (v, w) in enumerate(zip(values, widths)))
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])

@@ -1,0 +1,230 @@
+"""conv2d: groups, dilation, strides, every padding form and mode, both data formats.
+
+The lecture's convolution slides the kernel over the image, multiplies each window by it and sums
+("line up the feature, multiply, add them up"); :mod:`convnet.ops.im2col` does this as one matrix
+product. Layouts are Keras's: inputs (N, H, W, C) by default, kernels (KH, KW, C_in/groups,
+C_out). ``channels_first`` inputs are transposed to channels last and back (views). conv1d,
+depthwise and separable convolutions (ops/conv_variants.py) and the transposed convolution
+(ops/conv_transpose.py) reuse :func:`named_conv2d`, the validators and the array kernels."""
+
+from __future__ import annotations
+
+from .. import backend
+from ..tensor import Function, Tensor, as_tensor
+from .im2col import (
+    bias_grad,
+    conv_forward,
+    conv_input_grad,
+    conv_kernel_grad,
+    depthwise_forward,
+    depthwise_input_grad,
+    depthwise_kernel_grad,
+)
+from .padding import (
+    check_pad_sizes,
+    check_padding_mode,
+    conv_output_size,
+    is_int,
+    pad_array,
+    resolve_padding,
+    spatial_axes,
+    to_pair,
+    unpad_gradient,
+)
+from .shape import transpose
+
+TO_CHANNELS_LAST, TO_CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
+_LAYOUTS = {(1, 2): "(batch, height, width, channels)", (2, 3): "(batch, channels, height, width)"}
+_KERNEL_LAYOUT = "(kernel_height, kernel_width, input_channels / groups, filters)"
+
+
+def common_dtype(*arrays):
+    """The dtype NumPy would compute ``arrays`` in; float32 stays float32."""
+    return backend.xp.result_type(*(a.dtype for a in arrays))
+
+
+class Conv2D(Function):
+    """Channels-last convolution of ``x`` padded by ``amounts`` in ``mode``."""
+
+    def forward(self, x, kernel, bias=None, *, strides, dilation, amounts, mode, groups, out_hw):
+        self.dtypes = [a.dtype for a in (x, kernel, bias) if a is not None]
+        dtype = common_dtype(x, kernel, *(() if bias is None else (bias,)))
+        x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
+        x_padded = pad_array(x, amounts, mode)  # (N, Hp, Wp, C)
+        self.options = strides, dilation, amounts, mode, groups
+        self.kernel, self.padded_shape = kernel, x_padded.shape
+        self.depthwise = groups > 1 and kernel.shape[2] == 1  # one input channel per group
+        if self.depthwise:  # a multiply-accumulate per tap beats G tiny GEMMs
+            out = depthwise_forward(x_padded, kernel, out_hw, strides, dilation)
+            self.saved = x_padded if self.needs_grad[1] else None
+        else:
+            out, self.saved = conv_forward(
+                x_padded, kernel, strides, dilation, out_hw, groups, keep_cols=self.needs_grad[1]
+            )  # (N, OH, OW, C_out)
+        if bias is not None:
+            out += bias  # in place: out is a new array
+        return out
+
+    def backward(self, grad):
+        strides, dilation, amounts, mode, groups = self.options
+        grads = [None] * len(self.inputs)
+        if self.needs_grad[0]:  # dX = col2im(dY · Wᵀ), then un-pad: crop, or fold the border back
+            if self.depthwise:
+                dx = depthwise_input_grad(grad, self.kernel, self.padded_shape, strides, dilation)
+            else:
+                dx = conv_input_grad(
+                    grad, self.kernel, self.padded_shape, strides, dilation, groups
+                )
+            grads[0] = unpad_gradient(dx, amounts, mode)
+        if self.needs_grad[1]:  # dW = colsᵀ · dY
+            if self.depthwise:
+                grads[1] = depthwise_kernel_grad(
+                    self.saved, grad, self.kernel.shape, strides, dilation
+                )
+            else:
+                grads[1] = conv_kernel_grad(self.saved, grad, self.kernel.shape)
+        if len(self.inputs) == 3 and self.needs_grad[2]:  # db = Σ dY over batch and pixels
+            grads[2] = bias_grad(grad)
+        return tuple(
+            g if g is None else g.astype(t, copy=False)
+            for g, t in zip(grads, self.dtypes, strict=True)
+        )
+
+
+# ----- validation: every message names the op, what it expected and what it received -----
+
+
+def check_rank(op: str, name: str, tensor: Tensor, ndim: int, layout: str) -> None:
+    if tensor.ndim != ndim:
+        raise ValueError(
+            f"{op}: expected a {ndim}-D {name} {layout}, received shape {tensor.shape}."
+        )
+    if 0 in tensor.shape:
+        raise ValueError(f"{op}: expected a non-empty {name}, received shape {tensor.shape}.")
+
+
+def check_groups(op: str, groups) -> int:
+    if not is_int(groups) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, received {groups!r}.")
+    return int(groups)
+
+
+def check_channels(op: str, x: Tensor, channels: int, axis: int, origin: str) -> None:
+    if x.shape[axis] != channels:
+        raise ValueError(
+            f"{op}: expected input with {channels} channels on axis {axis} ({origin}), received "
+            f"shape {x.shape}."
+        )
+
+
+def check_bias(op: str, bias, filters: int) -> None:
+    if bias is not None and tuple(bias.shape) != (filters,):
+        raise ValueError(
+            f"{op}: expected a bias of shape ({filters},) (one value per filter), received shape "
+            f"{tuple(bias.shape)}."
+        )
+
+
+def output_hw(op, spatial, kernel_hw, strides, amounts, dilation, x_shape, kernel_shape):
+    """The output's (OH, OW), or a ValueError naming ``op`` when the kernel does not fit."""
+    try:
+        return tuple(
+            conv_output_size(n, f, s, p, d)
+            for n, f, s, p, d in zip(spatial, kernel_hw, strides, amounts, dilation, strict=True)
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"{op}: {error} Received input shape {x_shape} and kernel shape {kernel_shape}."
+        ) from None
+
+
+def named_conv2d(
+    x, kernel, bias, strides, padding, dilation_rate, groups, data_format, padding_mode, op="conv2d"
+):
+    """conv2d, with ``op`` (the public name the user called) in every error message."""
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    bias = None if bias is None else as_tensor(bias)
+    axes = spatial_axes(data_format, op)
+    options = _conv2d_options(op, x, kernel, bias, axes, strides, padding, dilation_rate, groups)
+    check_pad_sizes(x.shape, options["amounts"], check_padding_mode(padding_mode, op), axes, op)
+    if axes == (2, 3):
+        x = transpose(x, TO_CHANNELS_LAST)
+    inputs = (x, kernel) if bias is None else (x, kernel, bias)
+    y = Conv2D.apply(*inputs, mode=padding_mode, **options)
+    return transpose(y, TO_CHANNELS_FIRST) if axes == (2, 3) else y
+
+
+def _conv2d_options(op, x, kernel, bias, axes, strides, padding, dilation_rate, groups):
+    """Validate conv2d's arguments; resolve them to Conv2D's explicit attributes."""
+    strides = to_pair(strides, f"{op}: strides")
+    dilation = to_pair(dilation_rate, f"{op}: dilation_rate")
+    groups = check_groups(op, groups)
+    check_rank(op, "input", x, 4, _LAYOUTS[axes])
+    check_rank(op, "kernel", kernel, 4, _KERNEL_LAYOUT)
+    KH, KW, Cg, filters = kernel.shape
+    channel_axis = -1 if axes == (1, 2) else 1
+    check_channels(
+        op, x, Cg * groups, channel_axis, f"the kernel's C_in * groups = {Cg} * {groups}"
+    )
+    if filters % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide the number of filters, received a kernel of shape "
+            f"{kernel.shape} with {filters} filters."
+        )
+    check_bias(op, bias, filters)
+    spatial = tuple(x.shape[a] for a in axes)
+    try:
+        amounts = resolve_padding(padding, spatial, (KH, KW), strides, dilation)
+    except ValueError as error:
+        raise ValueError(f"{op}: {error}") from None
+    out_hw = output_hw(op, spatial, (KH, KW), strides, amounts, dilation, x.shape, kernel.shape)
+    return dict(strides=strides, dilation=dilation, amounts=amounts, groups=groups, out_hw=out_hw)
+
+
+def conv2d(
+    x,
+    kernel,
+    bias=None,
+    strides=1,
+    padding="valid",
+    dilation_rate=1,
+    groups=1,
+    data_format: str = "channels_last",
+    padding_mode: str = "zeros",
+) -> Tensor:
+    """2-D convolution (cross-correlation, as Keras and PyTorch) of a batch of images.
+
+    Args:
+        x: (N, H, W, C) or, with ``data_format="channels_first"``, (N, C, H, W).
+        kernel: (KH, KW, C / groups, C_out), Keras's layout.
+        bias: optional (C_out,), one value per filter.
+        strides, dilation_rate: an int or a pair (S_h, S_w) / (D_h, D_w).
+        padding: ``"valid"``, ``"same"`` (Keras/TensorFlow: the odd pixel at the bottom/right),
+            an int P, a pair (P_h, P_w) or ``((top, bottom), (left, right))``.
+        groups: channels split into ``groups`` blocks, each with C_out / groups filters
+            (``groups = C`` with one input channel each is a depthwise convolution).
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+        padding_mode: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``.
+
+    Returns:
+        A Tensor (N, OH, OW, C_out) (channels first: (N, C_out, OH, OW)) with
+        ``OH = floor((H + P_top + P_bottom - D (KH - 1) - 1) / S) + 1``, the lecture's
+        ``(N + 2P - F)/S + 1``. float32 stays float32; float64 stays float64.
+
+    Raises:
+        ValueError: for a wrong rank, an empty axis, channels that do not match the kernel, groups
+            that do not divide channels or filters, an unknown padding, mode or data_format,
+            non-positive strides or dilation, or a kernel larger than the padded input.
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.array([[5, 2, 3, 4], [6, 7, 8, 5], [4, 5, 4, 5], [1, 0, 2, 3]], float)
+        >>> kernel = np.array([[1, 0], [1, -1]], float)    # the lecture's stride slide
+        >>> conv2d(image[None, :, :, None], kernel[:, :, None, None]).numpy()[0, :, :, 0]
+        array([[4., 1., 6.],
+               [5., 8., 7.],
+               [5., 3., 3.]])
+    """
+    return named_conv2d(
+        x, kernel, bias, strides, padding, dilation_rate, groups, data_format, padding_mode
+    )
