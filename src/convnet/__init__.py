@@ -2,16 +2,40 @@
 
 The layers of the package, imports pointing down only::
 
-    backend      the array module (NumPy, or CuPy on a GPU)
-    tensor       Tensor, Function and reverse-mode autograd
-    ops/         pure differentiable functions: elementwise, reduce, shape, linalg,
-                 activation, padding, conv, pool, nn (losses, dropout, batch norm)
+    backend         the array module (NumPy, or CuPy on a GPU)
+    tensor          Tensor, Function and reverse-mode autograd
+    ops/            pure differentiable functions: elementwise, reduce, shape, linalg,
+                    activation, padding, conv, pool, nn (dropout, batch norm), losses
+    activations, initializers, regularizers, constraints, losses, metrics   string -> object
+    layers/         Keras's layers; they hold weights and call ops
+    optimizers/     SGD ... AdamW and learning-rate schedules
+    callbacks/      the training loop's listeners: progress, History, EarlyStopping, ...
+    models/         Sequential and functional Model: compile/fit/evaluate/predict, summary
+    saving          model files: JSON + .npz in one zip, no pickle
+    datasets/       MNIST (bundled), Fashion-MNIST, CIFAR-10
+    filters, images, explain, viz, lecture/, applications, jobs, cli   the lecture's bench
 """
 
 from . import backend, ops
 from .backend import set_backend
 from .tensor import Function, Tensor, no_grad
 
+from . import (  # noqa: E402, I001  (the front builds on the engine above)
+    activations,
+    constraints,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+    regularizers,
+)
+from . import callbacks, datasets, layers, models  # noqa: E402
+from . import applications  # noqa: E402
+
 __version__ = "0.1.0"
 
-__all__ = ["Function", "Tensor", "backend", "no_grad", "ops", "set_backend"]
+__all__ = [
+    "Function", "Tensor", "activations", "applications", "backend", "callbacks", "constraints",
+    "datasets", "initializers", "layers", "losses", "metrics", "models", "no_grad", "ops",
+    "optimizers", "regularizers", "set_backend",
+]

@@ -1,0 +1,109 @@
+"""ReduceLROnPlateau: lower the learning rate when a monitored quantity stops improving."""
+
+from __future__ import annotations
+
+import math
+
+from . import monitor as monitoring
+from .callback import Callback
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement.
+
+    Keras 3's rule: an improvement beats the best value by more than ``min_delta``; after a
+    reduction, ``cooldown`` epochs pass before waiting starts again; the rate never goes
+    below ``min_lr``. Each epoch's logs get the rate that epoch used, ``"learning_rate"``.
+
+    Args:
+        monitor: the logs key to watch.
+        factor: the multiplier, in [0, 1): ``new_lr = lr * factor``.
+        patience: epochs without improvement before a reduction.
+        verbose: 0 is silent, 1 writes a line at each reduction.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (accuracy-like names maximise, others minimise).
+        min_delta: the smallest change that counts as an improvement.
+        cooldown: epochs to wait after a reduction before counting again.
+        min_lr: the lower bound of the learning rate.
+
+    Raises:
+        ValueError: for ``factor >= 1``.
+
+    Example:
+        >>> callback = ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5,
+        ...                              min_lr=0.001)
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ):
+        super().__init__()
+        if factor >= 1.0:
+            raise ValueError(
+                f"ReduceLROnPlateau does not support a factor >= 1.0, received factor={factor}."
+            )
+        self.monitor = monitor
+        self.factor = factor
+        self.patience = patience
+        self.verbose = verbose
+        self.mode = monitoring.check_mode("ReduceLROnPlateau", mode)
+        self.min_delta = min_delta
+        self.cooldown = cooldown
+        self.min_lr = min_lr
+        self._reset()
+
+    def _reset(self) -> None:
+        self.cooldown_counter = 0
+        self.wait = 0
+        self.best = None  # -inf or +inf once the direction is known
+        self._maximize = None
+
+    def _improves(self, value: float) -> bool:
+        if self._maximize:
+            return value > self.best + self.min_delta
+        return value < self.best - self.min_delta
+
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = monitoring.learning_rate(self.model)
+        current = monitoring.monitored_value("Learning rate reduction", self.monitor, logs)
+        if current is None:
+            return
+        if self.best is None:
+            self._maximize = monitoring.maximizes(self.monitor, self.mode, self.model)
+            self.best = -math.inf if self._maximize else math.inf
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improves(current):
+            self.best = current
+            self.wait = 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience:
+                self._reduce(epoch)
+
+    def _reduce(self, epoch) -> None:
+        old = monitoring.learning_rate(self.model)
+        if old > self.min_lr:
+            new = max(old * self.factor, self.min_lr)
+            self.model.optimizer.learning_rate = new
+            if self.verbose > 0:
+                monitoring.write_message(
+                    f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}."
+                )
+            self.cooldown_counter = self.cooldown
+            self.wait = 0

@@ -1,0 +1,398 @@
+"""The ``Optimizer`` base class: Keras 3's ``BaseOptimizer.apply`` on our Tensors.
+
+One call of :meth:`Optimizer.apply` does what Keras 3 does, in the same order:
+
+1. build the slots on first use (one array per variable, in the variables' order);
+2. drop the variables whose gradient is None (their slots stay as they are);
+3. clip the gradients (``clipnorm`` per variable, ``global_clipnorm`` over all of them, or
+   ``clipvalue`` elementwise);
+4. decay the weights, decoupled from the gradient: ``w ← w − w·weight_decay·lr``
+   (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019);
+5. let the algorithm update each weight in place (``update_step``), with the learning rate
+   evaluated once, at ``iterations``, when it is a schedule;
+6. count the step: ``iterations += 1``.
+
+Weights are updated in place (``variable.data`` keeps its identity, so layers keep their
+references) and in their own dtype: a float32 weight and its slots stay float32.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+import warnings
+
+import numpy
+
+from .. import backend, registry
+from . import schedules
+
+# Keras 3 optimizer arguments that we read from Keras configs but do not implement: the first
+# group must hold its default values; the second means nothing without the first.
+_KERAS_UNSUPPORTED = {
+    "use_ema": False,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
+_KERAS_IGNORED = ("ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer")
+
+
+def check_float(owner: str, name: str, value, low=None, high=None, include_high=True):
+    """``value`` as a float in ``[low, high]`` (``[low, high)`` without ``include_high``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValueError(f"{owner}: {name} must be a number, received {name}={value!r}.")
+    value = float(value)
+    too_high = high is not None and (value > high or (value == high and not include_high))
+    if (low is not None and value < low) or too_high:
+        upper = "" if high is None else f"{high}]" if include_high else f"{high})"
+        expected = f"in [{low}, {upper}" if high is not None else f">= {low}"
+        raise ValueError(f"{owner}: {name} must be {expected}, received {name}={value!r}.")
+    return value
+
+
+def check_positive(owner: str, name: str, value):
+    """``value`` as a float > 0 (epsilon, clipping thresholds)."""
+    value = check_float(owner, name, value)
+    if not value > 0:
+        raise ValueError(f"{owner}: {name} must be > 0, received {name}={value!r}.")
+    return value
+
+
+class Optimizer:
+    """Base class of the optimizers: clipping, weight decay, slots, state and config.
+
+    Subclasses create their slots in :meth:`build` with :meth:`add_slot` and write the rule in
+    ``update_step(gradient, variable, learning_rate)``, where ``gradient`` is an array of the
+    variable's shape and dtype that the step may overwrite, and ``learning_rate`` a scalar of
+    that dtype.
+
+    Args:
+        learning_rate: a float >= 0, or a ``LearningRateSchedule`` (see :mod:`.schedules`),
+            evaluated at ``iterations`` before each step.
+        weight_decay: if set, every updated weight is first decayed: ``w ← w − w·weight_decay·lr``.
+        clipnorm: if set, each gradient is rescaled to an L2 norm of at most this value.
+        clipvalue: if set, each gradient is clipped elementwise to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: if set, all gradients are rescaled together so that the L2 norm of
+            their concatenation is at most this value.
+        name: a name for messages and configs.
+
+    Raises:
+        ValueError: for a negative learning rate, non-positive clipping thresholds, a negative
+            weight decay, or more than one clipping argument.
+    """
+
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name: str | None = None,
+    ):
+        self.name = name or registry.snake_case(type(self).__name__)
+        self._learning_rate = self._check_learning_rate(learning_rate)
+        owner = type(self).__name__
+        self.weight_decay = (
+            None
+            if weight_decay is None
+            else check_float(owner, "weight_decay", weight_decay, low=0.0)
+        )
+        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        given = [key for key, value in clips.items() if value is not None]
+        if len(given) > 1:
+            raise ValueError(
+                f"{owner}: set only one of clipnorm, clipvalue and global_clipnorm, "
+                f"received {', '.join(f'{k}={clips[k]!r}' for k in given)}."
+            )
+        self.clipnorm, self.clipvalue, self.global_clipnorm = (
+            None if value is None else check_positive(owner, key, value)
+            for key, value in clips.items()
+        )
+        self.iterations = 0  # the number of steps applied
+        self.built = False
+        self._variables: list = []
+        self._index: dict[int, int] = {}  # id(variable) -> its position in the slot lists
+        self._slots: dict[str, list] = {}  # slot name -> one array per variable, in order
+        self._exclude_ids: set[int] = set()
+        self._exclude_pattern = None
+
+    # ----- learning rate -----
+    def _check_learning_rate(self, learning_rate):
+        if isinstance(learning_rate, schedules.LearningRateSchedule):
+            return learning_rate
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+            raise TypeError(
+                f"{type(self).__name__}: learning_rate must be a float or a "
+                f"LearningRateSchedule, received {learning_rate!r}."
+            )
+        return check_float(type(self).__name__, "learning_rate", learning_rate, low=0.0)
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next step: the schedule evaluated at ``iterations``."""
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            return float(self._learning_rate(self.iterations))
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule) and not isinstance(
+            value, schedules.LearningRateSchedule
+        ):
+            # As Keras: a float would silently drop the schedule.
+            raise TypeError(
+                f"{self.name}: this optimizer was created with a LearningRateSchedule, "
+                "so its learning rate is not settable to a float. Create the "
+                "optimizer with a float learning_rate, or assign a new schedule."
+            )
+        self._learning_rate = self._check_learning_rate(value)
+
+    # ----- slots -----
+    def build(self, variables) -> None:
+        """Create the slots for ``variables`` (subclasses add theirs after calling this)."""
+        variables = list(variables)
+        for variable in variables:
+            data = getattr(variable, "data", None)
+            if not backend.is_array(data) or data.dtype.kind != "f":
+                raise TypeError(
+                    f"{self.name}: can only optimize floating Tensors, received {variable!r}."
+                )
+        self._variables = variables
+        self._index = {id(variable): i for i, variable in enumerate(variables)}
+        self._slots = {}
+        self.built = True
+
+    def add_slot(self, variables, slot_name: str, fill: float = 0.0) -> list:
+        """One array per variable, of its shape and dtype, filled with ``fill``."""
+        arrays = [backend.xp.full_like(variable.data, fill) for variable in variables]
+        self._slots[slot_name] = arrays
+        return arrays
+
+    def slot_index(self, variable) -> int:
+        """The position of ``variable`` in the slot lists."""
+        return self._index[id(variable)]
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
+        """Exempt variables from ``weight_decay``: the objects in ``var_list``, and every variable
+        whose name contains a match of one of the regular expressions ``var_names`` (``"bias"``).
+
+        Raises:
+            ValueError: once the optimizer is built (as Keras).
+        """
+        if self.built:
+            raise ValueError(
+                f"{self.name}: exclude_from_weight_decay() must be called before the "
+                "first step (before the optimizer is built)."
+            )
+        self._exclude_ids = {id(variable) for variable in var_list or ()}
+        self._exclude_pattern = re.compile("|".join(var_names)) if var_names else None
+
+    def _use_weight_decay(self, variable) -> bool:
+        if id(variable) in self._exclude_ids:
+            return False
+        name = getattr(variable, "name", None) or ""
+        return self._exclude_pattern is None or self._exclude_pattern.search(name) is None
+
+    # ----- the step -----
+    def apply_gradients(self, grads_and_vars) -> None:
+        """Apply ``[(gradient, variable), ...]``: the Keras 2 spelling of :meth:`apply`."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def apply(self, grads, variables=None) -> None:
+        """Update ``variables`` in place from ``grads``; a None gradient skips its variable.
+
+        Args:
+            grads: one gradient (array or Tensor, the variable's shape) or None per variable.
+            variables: the Tensors to update; may be omitted once the optimizer is built.
+
+        Raises:
+            ValueError: for a gradient whose shape differs from its variable's, a variable the
+                optimizer was not built with, or when every gradient is None.
+        """
+        grads = list(grads)
+        if not grads:
+            return  # as Keras: nothing to apply is a no-op
+        if variables is None:
+            if not self.built:
+                raise ValueError(f"{self.name}: pass the variables on the first call of apply().")
+            variables = self._variables
+        variables = list(variables)
+        if len(grads) != len(variables):
+            raise ValueError(
+                f"{self.name}: received {len(grads)} gradients for {len(variables)} variables."
+            )
+        if not self.built:
+            self.build(variables)
+        self._check_known(variables)
+        pairs = [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
+        if not pairs:
+            raise ValueError(
+                f"{self.name}: no gradients provided for any variable "
+                f"{[getattr(v, 'name', None) for v in variables]}."
+            )
+        if len(pairs) < len(variables):
+            missing = [
+                getattr(v, "name", None) for g, v in zip(grads, variables, strict=True) if g is None
+            ]
+            warnings.warn(
+                f"{self.name}: gradients do not exist for variables {missing}; they "
+                "are left unchanged.",
+                stacklevel=2,
+            )
+        grads = self._clip([self._prepare(g, v) for g, v in pairs])
+        variables = [v for _, v in pairs]
+        learning_rate = self.learning_rate  # once per step, at the current iteration
+        if self.weight_decay is not None:
+            self._apply_weight_decay(variables, learning_rate)
+        for gradient, variable in zip(grads, variables, strict=True):
+            self.update_step(gradient, variable, variable.data.dtype.type(learning_rate))
+        self.iterations += 1
+
+    def update_step(self, gradient, variable, learning_rate) -> None:
+        """Update ``variable.data`` in place; ``gradient`` may be overwritten."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
+
+    def _check_known(self, variables) -> None:
+        for variable in variables:
+            if id(variable) not in self._index:
+                raise ValueError(
+                    f"{self.name}: unknown variable {getattr(variable, 'name', None)!r} of shape "
+                    f"{variable.shape}; an optimizer updates only the variables it was built "
+                    "with. Create a new optimizer for a new set of variables."
+                )
+
+    def _prepare(self, gradient, variable):
+        """A fresh copy of ``gradient`` in the variable's dtype, its shape checked."""
+        data = getattr(gradient, "data", gradient)  # a Tensor's values, or the array itself
+        data = backend.xp.asarray(data)
+        if data.shape != variable.shape:
+            raise ValueError(
+                f"{self.name}: gradient of shape {data.shape} does not match variable "
+                f"{getattr(variable, 'name', None)!r} of shape {variable.shape}."
+            )
+        return backend.xp.array(data, dtype=variable.data.dtype, copy=True)
+
+    def _clip(self, grads: list) -> list:
+        """Keras's ``_clip_gradients``, in place on the fresh copies."""
+        xp = backend.xp
+        if self.clipnorm is not None:
+            for g in grads:  # g ← g·c / max(‖g‖, c), for each variable
+                norm = xp.sqrt(xp.sum(xp.square(g)))
+                g *= g.dtype.type(self.clipnorm) / xp.maximum(norm, g.dtype.type(self.clipnorm))
+        elif self.global_clipnorm is not None:
+            norm = math.sqrt(sum(float(xp.sum(xp.square(g))) for g in grads))  # ‖(g_1, ..., g_n)‖
+            # scale = min(c/‖g‖, 1); NaN when the norm is not finite, as Keras.
+            scale = (
+                min(self.global_clipnorm / norm, 1.0)
+                if 0 < norm < math.inf
+                else (1.0 if norm == 0 else math.nan)
+            )
+            for g in grads:
+                g *= g.dtype.type(scale)
+        elif self.clipvalue is not None:
+            for g in grads:  # g ← clip(g, −c, c), elementwise
+                xp.clip(g, -self.clipvalue, self.clipvalue, out=g)
+        return grads
+
+    def _apply_weight_decay(self, variables, learning_rate: float) -> None:
+        for variable in variables:
+            if self._use_weight_decay(variable):
+                w = variable.data
+                dtype = w.dtype.type
+                decay = w * dtype(self.weight_decay)
+                decay *= dtype(learning_rate)
+                w -= decay  # w ← w − w·λ·η, decoupled from the gradient (Loshchilov & Hutter)
+
+    # ----- state: the slots as named arrays -----
+    def get_state(self) -> dict:
+        """The optimizer's state as ``{"iterations": ..., "m/0": ..., ...}`` NumPy copies.
+
+        Keys are ``"<slot>/<variable index>"`` in the build order, plus ``"iterations"`` and,
+        for a float learning rate, ``"learning_rate"`` (a callback may have changed it).
+        """
+        state = {"iterations": numpy.asarray(self.iterations, dtype=numpy.int64)}
+        if not isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            state["learning_rate"] = numpy.asarray(self._learning_rate, dtype=numpy.float64)
+        for slot_name, arrays in self._slots.items():
+            for i, array in enumerate(arrays):
+                state[f"{slot_name}/{i}"] = numpy.array(backend.to_numpy(array), copy=True)
+        return state
+
+    def set_state(self, state: dict) -> None:
+        """Restore :meth:`get_state`'s dict into a built optimizer; nothing changes on error.
+
+        Raises:
+            ValueError: when the optimizer is not built, a slot is missing or unexpected, or a
+                shape differs (naming the slot and both shapes).
+        """
+        if not self.built:
+            raise ValueError(f"{self.name}: call build(variables) before set_state().")
+        expected = {
+            f"{slot}/{i}": array
+            for slot, arrays in self._slots.items()
+            for i, array in enumerate(arrays)
+        }
+        missing = sorted({"iterations", *expected} - set(state))
+        unexpected = sorted(set(state) - set(expected) - {"iterations", "learning_rate"})
+        if missing or unexpected:
+            raise ValueError(
+                f"{self.name}: state does not fit this optimizer: missing slots "
+                f"{missing}, unexpected slots {unexpected}."
+            )
+        for key, array in expected.items():
+            shape = tuple(numpy.shape(state[key]))
+            if shape != array.shape:
+                raise ValueError(
+                    f"{self.name}: state slot {key!r} has shape {shape}, but the "
+                    f"optimizer's slot has shape {array.shape}."
+                )
+        if "learning_rate" in state and not isinstance(
+            self._learning_rate, schedules.LearningRateSchedule
+        ):
+            self.learning_rate = float(state["learning_rate"])  # validated before any change
+        for key, array in expected.items():
+            array[...] = backend.xp.asarray(state[key], dtype=array.dtype)
+        self.iterations = int(state["iterations"])
+
+    # ----- config -----
+    def get_config(self) -> dict:
+        """The constructor arguments; a schedule is nested as ``{"class_name", "config"}``."""
+        learning_rate = self._learning_rate
+        if isinstance(learning_rate, schedules.LearningRateSchedule):
+            learning_rate = schedules.serialize(learning_rate)
+        return {
+            "name": self.name,
+            "learning_rate": learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """Rebuild from :meth:`get_config` (Keras 3 configs are read too)."""
+        config = dict(config)
+        for key, default in _KERAS_UNSUPPORTED.items():
+            if config.pop(key, default) != default:
+                raise ValueError(
+                    f"{cls.__name__}: Keras's {key!r} is not supported; only its "
+                    f"default {key}={default!r} can be read."
+                )
+        for key in _KERAS_IGNORED:
+            config.pop(key, None)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        config = {**self.get_config(), "learning_rate": self._learning_rate}
+        options = ", ".join(
+            f"{key}={value!r}"
+            for key, value in config.items()
+            if key != "name" and value is not None
+        )
+        return f"{type(self).__name__}({options})"

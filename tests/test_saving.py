@@ -1,0 +1,137 @@
+"""Model files: round trips, atomic writes, clear errors for corrupt files, no pickle."""
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from convnet import layers, models
+from convnet.saving import ModelFileError
+
+
+def trained_model(dropout=0.2):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 8, 8, 2)).astype(np.float32)
+    y = rng.integers(0, 3, 64)
+    model = models.Sequential([
+        layers.Input((8, 8, 2)),
+        layers.Conv2D(4, 3, padding="same", activation="relu", kernel_regularizer="l2"),
+        layers.BatchNormalization(), layers.MaxPooling2D(), layers.Flatten(),
+        layers.Dropout(dropout, seed=1), layers.Dense(3, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=0)
+    return model, x, y
+
+
+def test_save_and_load_give_identical_predictions_and_optimizer_state(tmp_path):
+    # No dropout here: a loaded Dropout restarts its seeded mask sequence, so training on
+    # would draw other masks than the original model (predictions are equal either way).
+    model, x, y = trained_model(dropout=0.0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert loaded.optimizer.iterations == model.optimizer.iterations
+    for name, value in model.optimizer.get_state().items():
+        np.testing.assert_array_equal(loaded.optimizer.get_state()[name], value)
+    # Training on from the loaded model equals training on from the original.
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0, seed=5, shuffle=False)
+    loaded.fit(x, y, epochs=1, batch_size=16, verbose=0, seed=5, shuffle=False)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_a_functional_model_round_trips(tmp_path):
+    inputs = layers.Input((6,))
+    a = layers.Dense(4, activation="relu")(inputs)
+    b = layers.Dense(4)(inputs)
+    outputs = layers.Dense(2)(layers.Concatenate()([layers.Add()([a, b]), a]))
+    model = models.Model(inputs, outputs)
+    model.save(tmp_path / "functional.keras")
+    loaded = models.load_model(tmp_path / "functional.keras")
+    data = np.random.default_rng(1).standard_normal((5, 6)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
+
+
+def test_weights_only_round_trip(tmp_path):
+    model, x, _ = trained_model()
+    model.save_weights(tmp_path / "w.weights.npz")
+    other, _, _ = trained_model()
+    other.set_weights([np.zeros_like(w) for w in other.get_weights()])
+    other.load_weights(tmp_path / "w.weights.npz")
+    np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_the_file_holds_json_and_npz_and_no_pickle(tmp_path):
+    model, _, _ = trained_model()
+    model.save(tmp_path / "m.h5")  # the lecture's extension: still convnet's format
+    with zipfile.ZipFile(tmp_path / "m.h5") as archive:
+        assert sorted(archive.namelist()) == ["config.json", "optimizer.npz", "weights.npz"]
+        config = json.loads(archive.read("config.json"))
+        assert config["format"] == "convnet-model"
+        for member in ("weights.npz", "optimizer.npz"):
+            assert b"pickle" not in archive.read(member)
+
+
+def test_a_truncated_file_raises_an_error_naming_it(tmp_path):
+    model, _, _ = trained_model()
+    path = tmp_path / "model.keras"
+    model.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match=f"{path}: not a convnet model file"):
+        models.load_model(path)
+
+
+def test_a_corrupted_member_raises_an_error_naming_file_and_member(tmp_path):
+    model, _, _ = trained_model()
+    path = tmp_path / "model.keras"
+    model.save(path)
+    broken = tmp_path / "broken.keras"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
+        for name in source.namelist():
+            content = source.read(name)
+            target.writestr(name, content[:40] if name == "weights.npz" else content)
+    with pytest.raises(ModelFileError, match=r"broken.keras: 'weights.npz' is corrupt"):
+        models.load_model(broken)
+
+
+def test_an_unknown_layer_class_is_refused_without_importing_anything(tmp_path):
+    path = tmp_path / "evil.keras"
+    config = {"format": "convnet-model", "version": 1, "compile": None,
+              "model": {"class_name": "Sequential", "config": {
+                  "name": "s", "input_shape": [2],
+                  "layers": [{"class_name": "os.system", "config": {"command": "echo hi"}}]}}}
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+    with pytest.raises(ModelFileError, match="Unknown layer class 'os.system'"):
+        models.load_model(path)
+
+
+def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    model, _, _ = trained_model()
+    path = tmp_path / "model.keras"
+    model.save(path)
+    before = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("convnet.saving._npz_bytes", fail)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]  # no temporary left behind
+
+
+def test_missing_file_and_overwrite_false(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        models.load_model(tmp_path / "absent.keras")
+    model, _, _ = trained_model()
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(FileExistsError):
+        model.save(tmp_path / "m.keras", overwrite=False)
+    assert os.path.exists(tmp_path / "m.keras")
