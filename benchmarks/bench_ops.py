@@ -45,11 +45,14 @@ def convnet_step(kind, shape, size, filters, padding, input_grad):
         out_shape = cn.ops.max_pool2d(x, 2).shape
         upstream = rng.standard_normal(out_shape, dtype=np.float32)
         return lambda: cn.ops.max_pool2d(x, 2).backward(upstream)
-    kernel = cn.Tensor(rng.standard_normal((size, size, shape[2], filters), dtype=np.float32) * 0.1,
-                       requires_grad=True)
+    kernel = cn.Tensor(
+        rng.standard_normal((size, size, shape[2], filters), dtype=np.float32) * 0.1,
+        requires_grad=True,
+    )
     bias = cn.Tensor(np.zeros(filters, np.float32), requires_grad=True)
-    upstream = rng.standard_normal(cn.ops.conv2d(x, kernel, bias, padding=padding).shape,
-                                   dtype=np.float32)
+    upstream = rng.standard_normal(
+        cn.ops.conv2d(x, kernel, bias, padding=padding).shape, dtype=np.float32
+    )
     return lambda: cn.ops.conv2d(x, kernel, bias, padding=padding).backward(upstream)
 
 
@@ -87,7 +90,13 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.repeats)
         return
-    command = [sys.executable, os.path.abspath(__file__), "--repeats", str(args.repeats), "--worker"]
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--repeats",
+        str(args.repeats),
+        "--worker",
+    ]
     frameworks = ["convnet"]
     try:
         import importlib.util
@@ -109,7 +118,9 @@ def main() -> None:
             row += [f"{theirs:.2f}", f"{theirs / ours:.2f}x"]
         rows.append(row)
     sys.stdout.write(format_table(headers, rows) + "\n")
-    peaks = ", ".join(f"{f} {max(e['peak_mb'] for e in results[f].values()):.0f} MiB" for f in results)
+    peaks = ", ".join(
+        f"{f} {max(e['peak_mb'] for e in results[f].values()):.0f} MiB" for f in results
+    )
     sys.stdout.write(f"peak memory per process: {peaks}\n")
 
 

@@ -42,15 +42,23 @@ def assert_gradients(fn, *arrays, directions=3, eps=1e-6, rtol=1e-6, atol=1e-8, 
         return float((fn(*[cn.Tensor(v) for v in values]).numpy() * upstream).sum())
 
     for _ in range(directions):
-        direction = [rng.standard_normal(a.shape) if i in wrt else np.zeros_like(a)
-                     for i, a in enumerate(arrays)]
+        direction = [
+            rng.standard_normal(a.shape) if i in wrt else np.zeros_like(a)
+            for i, a in enumerate(arrays)
+        ]
         plus = loss([a + eps * d for a, d in zip(arrays, direction)])
         minus = loss([a - eps * d for a, d in zip(arrays, direction)])
         numeric = (plus - minus) / (2 * eps)
-        analytic = sum(float((g * d).sum()) for i, (g, d) in enumerate(zip(grads, direction))
-                       if i in wrt)
-        np.testing.assert_allclose(analytic, numeric, rtol=rtol, atol=atol,
-                                   err_msg="autograd disagrees with central differences")
+        analytic = sum(
+            float((g * d).sum()) for i, (g, d) in enumerate(zip(grads, direction)) if i in wrt
+        )
+        np.testing.assert_allclose(
+            analytic,
+            numeric,
+            rtol=rtol,
+            atol=atol,
+            err_msg="autograd disagrees with central differences",
+        )
 
 
 def check_op(ours, oracle, *arrays, rtol=1e-6, atol=1e-9, grad=True, wrt=None, **grad_options):

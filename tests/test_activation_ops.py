@@ -1,4 +1,4 @@
-"""Activation ops against formulas written from their definitions, central differences and PyTorch."""
+"""Activation ops against their definitions, central differences and PyTorch."""
 
 import math
 
@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
-from oracle import check_op, torch_or_skip
 
 import convnet as cn
 from convnet import ops
+from oracle import check_op, torch_or_skip
 
 erf = np.vectorize(math.erf)
 
@@ -38,8 +38,10 @@ ACTIVATIONS = {
     "elu": (ops.elu, elu),
     "selu": (ops.selu, lambda x: 1.0507009873554805 * elu(x, 1.6732632423543772)),
     "gelu": (ops.gelu, lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2)))),
-    "gelu_tanh": (lambda x: ops.gelu(x, approximate=True),
-                  lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))),
+    "gelu_tanh": (
+        lambda x: ops.gelu(x, approximate=True),
+        lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    ),
     "sigmoid": (ops.sigmoid, sigmoid),
     "hard_sigmoid": (ops.hard_sigmoid, lambda x: np.clip(x + 3, 0, 6) / 6),
     "tanh": (ops.tanh, np.tanh),
@@ -84,18 +86,43 @@ def test_relu_gradient_is_zero_at_zero():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
 
 
-@pytest.mark.parametrize("name", ["relu", "elu", "selu", "gelu", "gelu_tanh", "sigmoid", "tanh",
-                                  "softplus", "softsign", "silu", "hard_sigmoid", "leaky_relu"])
-@given(shape=array_shapes(min_dims=1, max_dims=3, max_side=6),
-       dtype=st.sampled_from([np.float32, np.float64]))
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu",
+        "elu",
+        "selu",
+        "gelu",
+        "gelu_tanh",
+        "sigmoid",
+        "tanh",
+        "softplus",
+        "softsign",
+        "silu",
+        "hard_sigmoid",
+        "leaky_relu",
+    ],
+)
+@given(
+    shape=array_shapes(min_dims=1, max_dims=3, max_side=6),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
 def test_activation_matches_pytorch(name, shape, dtype):
     torch = torch_or_skip()
     f = torch.nn.functional
     reference = {
-        "relu": f.relu, "elu": f.elu, "selu": f.selu, "gelu": f.gelu,
-        "gelu_tanh": lambda t: f.gelu(t, approximate="tanh"), "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh, "softplus": f.softplus, "softsign": f.softsign, "silu": f.silu,
-        "hard_sigmoid": f.hardsigmoid, "leaky_relu": lambda t: f.leaky_relu(t, 0.2),
+        "relu": f.relu,
+        "elu": f.elu,
+        "selu": f.selu,
+        "gelu": f.gelu,
+        "gelu_tanh": lambda t: f.gelu(t, approximate="tanh"),
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "softplus": f.softplus,
+        "softsign": f.softsign,
+        "silu": f.silu,
+        "hard_sigmoid": f.hardsigmoid,
+        "leaky_relu": lambda t: f.leaky_relu(t, 0.2),
     }[name]
     x = away_from_kinks(shape).astype(dtype)
     upstream = np.random.default_rng(1).standard_normal(shape).astype(dtype)
@@ -105,7 +132,11 @@ def test_activation_matches_pytorch(name, shape, dtype):
     theirs = torch.tensor(x, requires_grad=True)
     expected = reference(theirs)
     expected.backward(torch.tensor(upstream))
-    tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    # float32: a composite (gelu's tanh form, selu...) rounds in several steps where PyTorch
+    # fuses; values up to ~5 carry ~1e-6 of float32 rounding. float64 stays tight.
+    tolerance = (
+        dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    )
     if name == "hard_sigmoid" and dtype == np.float64:
         # PyTorch computes x/6 + 1/2 with a float32 constant even in float64 (3e-8 apart);
         # test_activation_matches_its_definition holds ours to Keras's relu6(x + 3)/6 exactly.

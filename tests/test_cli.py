@@ -12,24 +12,35 @@ PIL = pytest.importorskip("PIL.Image")
 
 
 def convnet(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "convnet.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "convnet.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One quick `convnet train` run shared by the commands that need a saved model."""
     folder = tmp_path_factory.mktemp("train")
-    result = convnet("train", "--limit", 1000, "--epochs", 1, "--output-dir", folder / "run",
-                     "--verbose", 0)
+    result = convnet(
+        "train", "--limit", 1000, "--epochs", 1, "--output-dir", folder / "run", "--verbose", 0
+    )
     assert result.returncode == 0, result.stderr
     return folder / "run", result.stdout
 
 
 def test_train_writes_the_model_summary_log_curves_and_result(trained):
     folder, stdout = trained
-    assert {p.name for p in folder.iterdir()} >= {"model.keras", "summary.txt", "log.csv",
-                                                  "curves.png", "result.json"}
+    assert {p.name for p in folder.iterdir()} >= {
+        "model.keras",
+        "summary.txt",
+        "log.csv",
+        "curves.png",
+        "result.json",
+    }
     result = json.loads((folder / "result.json").read_text())
     assert result["train_samples"] == 1000 and result["test_samples"] == 10000
     assert f"test accuracy {result['test_accuracy']:.4f}" in stdout
@@ -64,8 +75,14 @@ def test_show_filters_and_features_write_pictures(trained, tmp_path):
     (_, _), (x_test, _) = datasets.mnist.load_data()
     PIL.fromarray(x_test[1]).save(tmp_path / "digit.png")
     filters = convnet("show", "filters", folder / "model.keras", "-o", tmp_path / "filters.png")
-    features = convnet("show", "features", folder / "model.keras", tmp_path / "digit.png",
-                       "-o", tmp_path / "features.png")
+    features = convnet(
+        "show",
+        "features",
+        folder / "model.keras",
+        tmp_path / "digit.png",
+        "-o",
+        tmp_path / "features.png",
+    )
     assert filters.returncode == 0 and features.returncode == 0, filters.stderr + features.stderr
     for name in ("filters.png", "features.png"):
         with PIL.open(tmp_path / name) as image:
@@ -76,8 +93,19 @@ def test_filter_applies_sobel_to_a_step_edge_by_value(tmp_path):
     step = np.zeros((16, 16), np.uint8)
     step[:, 8:] = 200  # a vertical edge between columns 7 and 8
     PIL.fromarray(step).save(tmp_path / "edge.png")
-    result = convnet("filter", tmp_path / "edge.png", "--kernel", "sobel_vertical", "--grey",
-                     "--padding-mode", "replicate", "--display", "clip", "-o", tmp_path / "out.png")
+    result = convnet(
+        "filter",
+        tmp_path / "edge.png",
+        "--kernel",
+        "sobel_vertical",
+        "--grey",
+        "--padding-mode",
+        "replicate",
+        "--display",
+        "clip",
+        "-o",
+        tmp_path / "out.png",
+    )
     assert result.returncode == 0, result.stderr
     out = np.asarray(PIL.open(tmp_path / "out.png"))
     # [-1 0 1] columns weighted 1-2-1: 4 x 200 = 800 on the two columns beside the edge,
@@ -86,8 +114,9 @@ def test_filter_applies_sobel_to_a_step_edge_by_value(tmp_path):
 
 
 def test_filter_makes_a_grid_for_several_kernels_on_the_bundled_photo(tmp_path):
-    result = convnet("filter", "--kernel", "box_blur", "--kernel", "horizontal_edge",
-                     "-o", tmp_path / "grid.png")
+    result = convnet(
+        "filter", "--kernel", "box_blur", "--kernel", "horizontal_edge", "-o", tmp_path / "grid.png"
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "grid.png").stat().st_size > 10_000
 
@@ -95,13 +124,27 @@ def test_filter_makes_a_grid_for_several_kernels_on_the_bundled_photo(tmp_path):
 def test_kernels_prints_the_bank():
     result = convnet("kernels")
     assert result.returncode == 0
-    for name in ("identity", "sharpen", "gaussian_blur_5x5", "unsharp_masking_5x5", "sobel_vertical"):
+    for name in (
+        "identity",
+        "sharpen",
+        "gaussian_blur_5x5",
+        "unsharp_masking_5x5",
+        "sobel_vertical",
+    ):
         assert name in result.stdout
 
 
 def test_explain_conv_prints_the_slides_steps():
-    result = convnet("explain", "conv", "--image", "5 2 3 4; 6 7 8 5; 4 5 4 5; 1 0 2 3",
-                     "--kernel", "1 0; 1 -1", "--stride", 2)
+    result = convnet(
+        "explain",
+        "conv",
+        "--image",
+        "5 2 3 4; 6 7 8 5; 4 5 4 5; 1 0 2 3",
+        "--kernel",
+        "1 0; 1 -1",
+        "--stride",
+        2,
+    )
     assert result.returncode == 0
     assert "(4 + 0 - 1 - 1)/2 + 1 = 2" in result.stdout
     assert "5*1 + 2*0 + 6*1 + 7*(-1) = 5 + 0 + 6 - 7 = 4" in result.stdout
@@ -121,13 +164,16 @@ def test_demo_xo_prints_the_slides_maps():
     assert "0.77\t-0.11\t0.11\t0.33\t0.55\t-0.11\t0.33" in result.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["evaluate", "missing.keras"], "missing.keras"),
-    (["filter", "nope.png", "--kernel", "sharpen", "-o", "x.png"], "nope.png"),
-    (["filter", "--kernel", "blurry", "-o", "x.png"], "Unknown"),
-    (["explain", "conv", "--image", "1 2; 3", "--kernel", "1"], "equal"),
-    (["train", "--epochs", "0"], "positive"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["evaluate", "missing.keras"], "missing.keras"),
+        (["filter", "nope.png", "--kernel", "sharpen", "-o", "x.png"], "nope.png"),
+        (["filter", "--kernel", "blurry", "-o", "x.png"], "Unknown"),
+        (["explain", "conv", "--image", "1 2; 3", "--kernel", "1"], "equal"),
+        (["train", "--epochs", "0"], "positive"),
+    ],
+)
 def test_bad_input_ends_with_a_one_line_error(args, message, tmp_path):
     result = convnet(*args, cwd=tmp_path)
     assert result.returncode == 2
@@ -137,12 +183,26 @@ def test_bad_input_ends_with_a_one_line_error(args, message, tmp_path):
 
 def test_unreadable_image_is_a_clean_error(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not a png")
-    result = convnet("filter", tmp_path / "bad.png", "--kernel", "sharpen", "-o", tmp_path / "o.png")
-    assert result.returncode == 2 and "bad.png" in result.stderr and "Traceback" not in result.stderr
+    result = convnet(
+        "filter", tmp_path / "bad.png", "--kernel", "sharpen", "-o", tmp_path / "o.png"
+    )
+    assert (
+        result.returncode == 2 and "bad.png" in result.stderr and "Traceback" not in result.stderr
+    )
 
 
 def test_every_subcommand_has_help():
-    for command in ("train", "evaluate", "predict", "summary", "filter", "kernels", "explain",
-                    "demo", "show", "tune"):
+    for command in (
+        "train",
+        "evaluate",
+        "predict",
+        "summary",
+        "filter",
+        "kernels",
+        "explain",
+        "demo",
+        "show",
+        "tune",
+    ):
         result = convnet(command, "--help")
         assert result.returncode == 0 and "usage: convnet" in result.stdout

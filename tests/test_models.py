@@ -11,13 +11,19 @@ from convnet import callbacks, layers, models
 
 def lenet5():
     """The lecture's LeNet-5, in the lecture's Keras style."""
-    return models.Sequential([
-        layers.Input((28, 28, 1)),
-        layers.Conv2D(6, 5, padding="same", activation="relu"), layers.MaxPooling2D(),
-        layers.Conv2D(16, 5, activation="relu"), layers.MaxPooling2D(),
-        layers.Flatten(), layers.Dense(120, activation="relu"),
-        layers.Dense(84, activation="relu"), layers.Dense(10, activation="softmax"),
-    ])
+    return models.Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(6, 5, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(16, 5, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(120, activation="relu"),
+            layers.Dense(84, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def summary_text(model):
@@ -40,21 +46,33 @@ def test_lenet5_summary_reports_61706_parameters_and_every_output_shape():
 def test_summary_shows_the_padding_applied_and_the_receptive_field():
     text = summary_text(lenet5())
     conv1, pool1, conv2, pool2 = [line for line in text.splitlines() if " pad " in line]
-    assert "pad 2,2,2,2 · RF 5x5" in conv1      # "same" with F=5 pads 2 on every side
-    assert "pad 0,0,0,0 · RF 6x6" in pool1      # 5 + (2-1)·1
-    assert "pad 0,0,0,0 · RF 14x14" in conv2    # 6 + (5-1)·2
-    assert "RF 16x16" in pool2                  # 14 + (2-1)·2
+    assert "pad 2,2,2,2 · RF 5x5" in conv1  # "same" with F=5 pads 2 on every side
+    assert "pad 0,0,0,0 · RF 6x6" in pool1  # 5 + (2-1)·1
+    assert "pad 0,0,0,0 · RF 14x14" in conv2  # 6 + (5-1)·2
+    assert "RF 16x16" in pool2  # 14 + (2-1)·2
 
 
-@pytest.mark.parametrize("build, count", [
-    # Conv2D: (F·F·C_in + 1)·filters; Dense: (in + 1)·units; BatchNorm: 4·C (2·C trainable).
-    (lambda: [layers.Input((32, 32, 3)), layers.Conv2D(32, 3, padding="same")], (3 * 3 * 3 + 1) * 32),
-    (lambda: [layers.Input((8, 8, 4)), layers.Conv2D(8, 3, groups=2, use_bias=False)], 3 * 3 * 2 * 8),
-    (lambda: [layers.Input((8, 8, 4)), layers.DepthwiseConv2D(3, depth_multiplier=2)], 3 * 3 * 4 * 2 + 8),
-    (lambda: [layers.Input((8, 8, 4)), layers.SeparableConv2D(5, 3)], 3 * 3 * 4 + 4 * 5 + 5),
-    (lambda: [layers.Input((8, 8, 4)), layers.BatchNormalization()], 4 * 4),
-    (lambda: [layers.Input((10,)), layers.Dense(7)], (10 + 1) * 7),
-])
+@pytest.mark.parametrize(
+    "build, count",
+    [
+        # Conv2D: (F·F·C_in + 1)·filters; Dense: (in + 1)·units; BatchNorm: 4·C (2·C trainable).
+        (
+            lambda: [layers.Input((32, 32, 3)), layers.Conv2D(32, 3, padding="same")],
+            (3 * 3 * 3 + 1) * 32,
+        ),
+        (
+            lambda: [layers.Input((8, 8, 4)), layers.Conv2D(8, 3, groups=2, use_bias=False)],
+            3 * 3 * 2 * 8,
+        ),
+        (
+            lambda: [layers.Input((8, 8, 4)), layers.DepthwiseConv2D(3, depth_multiplier=2)],
+            3 * 3 * 4 * 2 + 8,
+        ),
+        (lambda: [layers.Input((8, 8, 4)), layers.SeparableConv2D(5, 3)], 3 * 3 * 4 + 4 * 5 + 5),
+        (lambda: [layers.Input((8, 8, 4)), layers.BatchNormalization()], 4 * 4),
+        (lambda: [layers.Input((10,)), layers.Dense(7)], (10 + 1) * 7),
+    ],
+)
 def test_parameter_counts_follow_the_formulas(build, count):
     assert models.Sequential(build()).count_params() == count
 
@@ -94,15 +112,23 @@ def blobs(n=200, seed=0):
 
 
 def small_model():
-    return models.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"),
-                              layers.Dense(2, activation="softmax")])
+    return models.Sequential(
+        [
+            layers.Input((4,)),
+            layers.Dense(8, activation="relu"),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
 
 
 def test_fit_learns_and_returns_a_history_of_every_epoch():
     x, y = blobs()
     model = small_model()
-    model.compile(optimizer=cn.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=cn.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     history = model.fit(x, y, epochs=5, batch_size=16, verbose=0, validation_split=0.25, seed=0)
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(history.history["loss"]) == 5 and history.epoch == [0, 1, 2, 3, 4]
@@ -117,8 +143,9 @@ def test_the_same_seed_gives_the_same_weights():
     results = []
     for _ in range(2):
         model = small_model()
-        model.set_weights([np.full(w.shape, 0.1, np.float32) * (i + 1)
-                           for i, w in enumerate(model.get_weights())])
+        model.set_weights(
+            [np.full(w.shape, 0.1, np.float32) * (i + 1) for i, w in enumerate(model.get_weights())]
+        )
         model.compile(optimizer=cn.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
         model.fit(x, y, epochs=2, batch_size=10, verbose=0, seed=42)
         results.append(model.get_weights())
@@ -138,7 +165,7 @@ def test_an_epoch_is_ceil_of_samples_over_batch_size_steps():
 
 def test_fit_accepts_an_iterable_of_batches_like_the_lectures_dataset():
     x, y = blobs()
-    dataset = [(x[i:i + 20], y[i:i + 20]) for i in range(0, len(x), 20)]
+    dataset = [(x[i : i + 20], y[i : i + 20]) for i in range(0, len(x), 20)]
     model = small_model()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(dataset, epochs=3, verbose=0)
@@ -189,7 +216,9 @@ def test_errors_for_an_uncompiled_model_and_unknown_names():
         model.fit(*blobs(n=4), verbose=0)
     with pytest.raises(ValueError, match="Unknown optimizer 'adamm'.*adam"):
         model.compile(optimizer="adamm", loss="mse")
-    with pytest.raises(ValueError, match="Unknown loss 'crossentropy'.*sparse_categorical_crossentropy"):
+    with pytest.raises(
+        ValueError, match="Unknown loss 'crossentropy'.*sparse_categorical_crossentropy"
+    ):
         model.compile(optimizer="adam", loss="crossentropy")
     with pytest.raises(ValueError, match="Unknown metric"):
         model.compile(optimizer="adam", loss="mse", metrics=["acuracy"])
@@ -198,7 +227,9 @@ def test_errors_for_an_uncompiled_model_and_unknown_names():
 
 def test_wrong_input_shape_for_a_model_is_named():
     model = lenet5()
-    with pytest.raises(ValueError, match=r"expects shape \(None, 28, 28, 1\), received \(2, 28, 28, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"expects shape \(None, 28, 28, 1\), received \(2, 28, 28, 3\)"
+    ):
         model.predict(np.zeros((2, 28, 28, 3), np.float32), verbose=0)
 
 

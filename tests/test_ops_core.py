@@ -5,10 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, broadcastable_shapes
-from oracle import assert_gradients, check_op
 
 import convnet as cn
 from convnet import ops
+from oracle import assert_gradients, check_op
+
 
 def rng_for(shape):
     """A generator seeded by the shape, so each hypothesis example reproduces exactly."""
@@ -81,8 +82,12 @@ def test_clip_rejects_an_empty_range():
 
 def test_where_routes_each_gradient_to_its_branch():
     cond = np.array([True, False, True])
-    check_op(lambda a, b: ops.where(cond, a, b), lambda a, b: np.where(cond, a, b),
-             signed((3,)), signed((1,)))
+    check_op(
+        lambda a, b: ops.where(cond, a, b),
+        lambda a, b: np.where(cond, a, b),
+        signed((3,)),
+        signed((1,)),
+    )
 
 
 def test_maximum_splits_a_tie_in_half():
@@ -97,8 +102,11 @@ def test_power_differentiates_the_exponent_too():
 
 
 REDUCTIONS = {
-    "sum": (ops.sum, np.sum), "mean": (ops.mean, np.mean),
-    "max": (ops.max, np.max), "min": (ops.min, np.min), "var": (ops.var, np.var),
+    "sum": (ops.sum, np.sum),
+    "mean": (ops.mean, np.mean),
+    "max": (ops.max, np.max),
+    "min": (ops.min, np.min),
+    "var": (ops.var, np.var),
 }
 
 
@@ -106,13 +114,25 @@ REDUCTIONS = {
 @given(shape=array_shapes(min_dims=1, max_dims=4, max_side=4), data=st.data())
 def test_reductions_over_any_axes(name, shape, data):
     ours, oracle = REDUCTIONS[name]
-    axis = data.draw(st.none() | st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1,
-                                           max_size=len(shape), unique_by=lambda a: a % len(shape)))
+    axis = data.draw(
+        st.none()
+        | st.lists(
+            st.integers(-len(shape), len(shape) - 1),
+            min_size=1,
+            max_size=len(shape),
+            unique_by=lambda a: a % len(shape),
+        )
+    )
     axis = tuple(axis) if axis is not None else None
     keepdims = data.draw(st.booleans())
-    x = rng_for(shape).permutation(np.arange(np.prod(shape), dtype=float)).reshape(shape) / 7  # no ties
-    check_op(lambda t: ours(t, axis=axis, keepdims=keepdims),
-             lambda a: oracle(a, axis=axis, keepdims=keepdims), x)
+    x = (
+        rng_for(shape).permutation(np.arange(np.prod(shape), dtype=float)).reshape(shape) / 7
+    )  # no ties
+    check_op(
+        lambda t: ours(t, axis=axis, keepdims=keepdims),
+        lambda a: oracle(a, axis=axis, keepdims=keepdims),
+        x,
+    )
 
 
 def test_max_shares_the_gradient_between_ties():
@@ -154,15 +174,19 @@ def test_slicing_with_basic_and_advanced_indices():
     check_op(lambda t: t[..., None, 2], lambda a: a[..., None, 2], x)
     picks = np.array([0, 2, 2, 3])  # index 2 twice: its gradient must add up
     check_op(lambda t: t[picks], lambda a: a[picks], x)
-    check_op(lambda t: t[np.arange(4), np.array([0, 1, 1, 4])],
-             lambda a: a[np.arange(4), np.array([0, 1, 1, 4])], x)
+    check_op(
+        lambda t: t[np.arange(4), np.array([0, 1, 1, 4])],
+        lambda a: a[np.arange(4), np.array([0, 1, 1, 4])],
+        x,
+    )
 
 
 @given(n=st.integers(1, 3), axis=st.integers(-3, 2))
 def test_concatenate_and_stack(n, axis):
     parts = [signed((2, 3, 2)) for _ in range(n)]
-    check_op(lambda *t: ops.concatenate(t, axis=axis), lambda *a: np.concatenate(a, axis=axis),
-             *parts)
+    check_op(
+        lambda *t: ops.concatenate(t, axis=axis), lambda *a: np.concatenate(a, axis=axis), *parts
+    )
     check_op(lambda *t: ops.stack(t, axis=axis), lambda *a: np.stack(a, axis=axis), *parts)
 
 
@@ -179,8 +203,15 @@ def test_expand_dims_and_squeeze():
         ops.squeeze(x, axis=0)
 
 
-MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
-                 ((5, 2, 3), (3, 4)), ((5, 2, 3), (1, 3, 4)), ((2, 1, 2, 3), (4, 3, 2))]
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((5, 2, 3), (1, 3, 4)),
+    ((2, 1, 2, 3), (4, 3, 2)),
+]
 
 
 @pytest.mark.parametrize("shapes", MATMUL_SHAPES)
@@ -195,7 +226,7 @@ def test_matmul_names_both_shapes_on_mismatch():
 
 def test_float32_stays_float32_through_every_op():
     x = cn.Tensor(positive((2, 3)).astype(np.float32), requires_grad=True)
-    y = ops.sqrt(ops.exp(x) * 2 + x ** 2 / 3).mean(axis=0) @ np.ones((3,), np.float32)
+    y = ops.sqrt(ops.exp(x) * 2 + x**2 / 3).mean(axis=0) @ np.ones((3,), np.float32)
     y.backward()
     assert y.dtype == np.float32 and x.grad.dtype == np.float32
 

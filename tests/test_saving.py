@@ -15,12 +15,17 @@ def trained_model(dropout=0.2):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 8, 8, 2)).astype(np.float32)
     y = rng.integers(0, 3, 64)
-    model = models.Sequential([
-        layers.Input((8, 8, 2)),
-        layers.Conv2D(4, 3, padding="same", activation="relu", kernel_regularizer="l2"),
-        layers.BatchNormalization(), layers.MaxPooling2D(), layers.Flatten(),
-        layers.Dropout(dropout, seed=1), layers.Dense(3, activation="softmax"),
-    ])
+    model = models.Sequential(
+        [
+            layers.Input((8, 8, 2)),
+            layers.Conv2D(4, 3, padding="same", activation="relu", kernel_regularizer="l2"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dropout(dropout, seed=1),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=0)
     return model, x, y
@@ -101,10 +106,19 @@ def test_a_corrupted_member_raises_an_error_naming_file_and_member(tmp_path):
 
 def test_an_unknown_layer_class_is_refused_without_importing_anything(tmp_path):
     path = tmp_path / "evil.keras"
-    config = {"format": "convnet-model", "version": 1, "compile": None,
-              "model": {"class_name": "Sequential", "config": {
-                  "name": "s", "input_shape": [2],
-                  "layers": [{"class_name": "os.system", "config": {"command": "echo hi"}}]}}}
+    config = {
+        "format": "convnet-model",
+        "version": 1,
+        "compile": None,
+        "model": {
+            "class_name": "Sequential",
+            "config": {
+                "name": "s",
+                "input_shape": [2],
+                "layers": [{"class_name": "os.system", "config": {"command": "echo hi"}}],
+            },
+        },
+    }
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("config.json", json.dumps(config))
     with pytest.raises(ModelFileError, match="Unknown layer class 'os.system'"):

@@ -87,10 +87,17 @@ def test_operators_match_numpy():
     a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, -1.0], [2.0, 3.0]])
     ta, tb = cn.Tensor(a), cn.Tensor(b)
     cases = {
-        "+": (ta + tb, a + b), "-": (ta - tb, a - b), "*": (ta * tb, a * b),
-        "/": (ta / tb, a / b), "**": (ta**2, a**2), "@": (ta @ tb, a @ b),
-        "neg": (-ta, -a), "r-": (1 - ta, 1 - a), "r/": (1 / ta, 1 / a),
-        "index": (ta[1, ::-1], a[1, ::-1]), "T": (ta.T, a.T),
+        "+": (ta + tb, a + b),
+        "-": (ta - tb, a - b),
+        "*": (ta * tb, a * b),
+        "/": (ta / tb, a / b),
+        "**": (ta**2, a**2),
+        "@": (ta @ tb, a @ b),
+        "neg": (-ta, -a),
+        "r-": (1 - ta, 1 - a),
+        "r/": (1 / ta, 1 / a),
+        "index": (ta[1, ::-1], a[1, ::-1]),
+        "T": (ta.T, a.T),
     }
     for name, (ours, expected) in cases.items():
         np.testing.assert_allclose(ours.numpy(), expected, err_msg=name)

@@ -16,26 +16,44 @@ The layers of the package, imports pointing down only::
     filters, images, explain, viz, lecture/, applications, jobs, cli   the lecture's bench
 """
 
-from . import backend, ops
-from .backend import set_backend
-from .tensor import Function, Tensor, no_grad
-
-from . import (  # noqa: E402, I001  (the front builds on the engine above)
+from . import (  # noqa: E402, I001  (the front builds on the engine above)  # noqa: E402
     activations,
+    applications,  # noqa: E402
+    backend,
+    callbacks,
     constraints,
+    datasets,
     initializers,
+    layers,
     losses,
     metrics,
+    models,
+    ops,
     optimizers,
     regularizers,
 )
-from . import callbacks, datasets, layers, models  # noqa: E402
-from . import applications  # noqa: E402
+from .backend import set_backend
+from .tensor import Function, Tensor, no_grad
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "Tensor", "activations", "applications", "backend", "callbacks", "constraints",
-    "datasets", "initializers", "layers", "losses", "metrics", "models", "no_grad", "ops",
-    "optimizers", "regularizers", "set_backend",
+    "Function",
+    "Tensor",
+    "activations",
+    "applications",
+    "backend",
+    "callbacks",
+    "constraints",
+    "datasets",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "no_grad",
+    "ops",
+    "optimizers",
+    "regularizers",
+    "set_backend",
 ]

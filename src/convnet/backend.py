@@ -38,7 +38,7 @@ def set_backend(name: str) -> types.ModuleType:
             import cupy
         except ImportError as error:  # pragma: no cover - needs a GPU machine
             raise ImportError(
-                "The cupy backend needs CuPy: pip install cupy-cuda12x (or the build for your CUDA)."
+                "The cupy backend needs CuPy: pip install cupy-cuda12x (or your CUDA's build)."
             ) from error
         xp = cupy
     else:

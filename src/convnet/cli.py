@@ -20,7 +20,9 @@ def _matrix(text: str):
     try:
         rows = [[float(v) for v in row.replace(",", " ").split()] for row in text.split(";")]
     except ValueError:
-        raise ValueError(f"cannot read the matrix {text!r}: use numbers, rows separated by ';'.") from None
+        raise ValueError(
+            f"cannot read the matrix {text!r}: use numbers, rows separated by ';'."
+        ) from None
     if not rows or any(len(r) != len(rows[0]) or not r for r in rows):
         raise ValueError(f"the matrix {text!r} must have rows of equal, non-zero length.")
     return numpy.array(rows)
@@ -33,12 +35,22 @@ def _padding(text: str):
 def cmd_train(args) -> None:
     from . import jobs
 
-    result = jobs.train(model=args.model, dataset=args.dataset, epochs=args.epochs,
-                        batch_size=args.batch_size, optimizer=args.optimizer,
-                        learning_rate=args.learning_rate, output_dir=args.output_dir,
-                        seed=args.seed, limit=args.limit, verbose=args.verbose)
-    _out(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f}, "
-         f"{result.epochs_run} epochs in {result.seconds:.1f} s")
+    result = jobs.train(
+        model=args.model,
+        dataset=args.dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+        output_dir=args.output_dir,
+        seed=args.seed,
+        limit=args.limit,
+        verbose=args.verbose,
+    )
+    _out(
+        f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f}, "
+        f"{result.epochs_run} epochs in {result.seconds:.1f} s"
+    )
     _out(f"wrote {', '.join(result.files)}")
 
 
@@ -81,13 +93,17 @@ def cmd_summary(args) -> None:
 def cmd_filter(args) -> None:
     from . import filters, images, viz
 
-    photo = images.load_image(args.photo or images.sample_photo_path(),
-                              mode="L" if args.grey else None)
+    photo = images.load_image(
+        args.photo or images.sample_photo_path(), mode="L" if args.grey else None
+    )
     results = {}
     for name in args.kernel:
-        response = filters.apply_kernel(photo, filters.get_kernel(name), padding=args.padding,
-                                        padding_mode=args.padding_mode)
-        results[name] = filters.to_displayable(response, args.display or filters.recommended_display(name))
+        response = filters.apply_kernel(
+            photo, filters.get_kernel(name), padding=args.padding, padding_mode=args.padding_mode
+        )
+        results[name] = filters.to_displayable(
+            response, args.display or filters.recommended_display(name)
+        )
     if len(results) == 1 and not args.grid:
         images.save_image(args.output, next(iter(results.values())))
     else:
@@ -107,13 +123,22 @@ def cmd_explain(args) -> None:
     image = _matrix(args.image)
     if args.what == "conv":
         if not args.kernel:
-            raise ValueError("explain conv needs --kernel, e.g. --kernel \"1 0; 1 -1\".")
-        trace = explain.explain_conv(image, _matrix(args.kernel), stride=args.stride,
-                                     padding=_padding(args.padding), dilation=args.dilation)
+            raise ValueError('explain conv needs --kernel, e.g. --kernel "1 0; 1 -1".')
+        trace = explain.explain_conv(
+            image,
+            _matrix(args.kernel),
+            stride=args.stride,
+            padding=_padding(args.padding),
+            dilation=args.dilation,
+        )
     else:
-        trace = explain.explain_pool(image, pool_size=args.pool_size, stride=args.stride,
-                                     padding=args.padding if args.padding in ("valid", "same") else "valid",
-                                     mode=args.mode)
+        trace = explain.explain_pool(
+            image,
+            pool_size=args.pool_size,
+            stride=args.stride,
+            padding=args.padding if args.padding in ("valid", "same") else "valid",
+            mode=args.mode,
+        )
     _out(explain.format_text(trace))
     if args.output:
         explain.render_png(trace, args.output)
@@ -140,10 +165,13 @@ def cmd_show(args) -> None:
         if not args.image:
             raise ValueError("show features needs an IMAGE.")
         height, width, channels = model.input_shape[1:]
-        pixels = images.load_image(args.image, mode="L" if channels == 1 else "RGB",
-                                   size=(width, height))
+        pixels = images.load_image(
+            args.image, mode="L" if channels == 1 else "RGB", size=(width, height)
+        )
         sample = pixels.astype(numpy.float32).reshape(height, width, channels) / 255.0
-        viz.feature_maps(model, _layer(model, args.layer, default_kind="Conv2D"), sample, args.output)
+        viz.feature_maps(
+            model, _layer(model, args.layer, default_kind="Conv2D"), sample, args.output
+        )
     _out(f"wrote {args.output}")
 
 
@@ -163,8 +191,9 @@ def cmd_tune(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="convnet", description="The convolutional networks of "
-                                     "the lecture, runnable.")
+    parser = argparse.ArgumentParser(
+        prog="convnet", description="The convolutional networks of the lecture, runnable."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train LeNet-5 (or the colour CNN) and save it")
@@ -202,8 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     filter_.add_argument("--grey", action="store_true")
     filter_.add_argument("--grid", action="store_true", help="a grid even for one kernel")
     filter_.add_argument("--padding", default="same", type=_padding)
-    filter_.add_argument("--padding-mode", default="zeros",
-                         choices=["zeros", "reflect", "replicate", "circular"])
+    filter_.add_argument(
+        "--padding-mode", default="zeros", choices=["zeros", "reflect", "replicate", "circular"]
+    )
     filter_.add_argument("--display", choices=["clip", "rescale"], default=None)
     filter_.set_defaults(run=cmd_filter)
 
@@ -238,7 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = commands.add_parser("tune", help="hyperparameter search on MNIST (Optuna)")
     tune.add_argument("--trials", type=int, default=10)
-    tune.add_argument("--tuner", default="bayesian", choices=["random", "grid", "hyperband", "bayesian"])
+    tune.add_argument(
+        "--tuner", default="bayesian", choices=["random", "grid", "hyperband", "bayesian"]
+    )
     tune.add_argument("--storage", default=None)
     tune.add_argument("--directory", default="runs/tune")
     tune.add_argument("--project-name", default="lenet")

@@ -58,15 +58,29 @@ def load_dataset(name: str):
 
 def make_optimizer(name: str, learning_rate: float, steps_per_epoch: int, epochs: int):
     """The optimizer by name, its learning rate decayed along a cosine over the whole run."""
-    schedule = schedules.CosineDecay(learning_rate, decay_steps=max(steps_per_epoch * epochs, 1),
-                                     alpha=0.01)
-    return optimizers.get({"class_name": optimizers.get(name).__class__.__name__,
-                           "config": {"learning_rate": schedules.serialize(schedule)}})
+    schedule = schedules.CosineDecay(
+        learning_rate, decay_steps=max(steps_per_epoch * epochs, 1), alpha=0.01
+    )
+    return optimizers.get(
+        {
+            "class_name": optimizers.get(name).__class__.__name__,
+            "config": {"learning_rate": schedules.serialize(schedule)},
+        }
+    )
 
 
-def train(model: str = "lenet5", dataset: str = "mnist", epochs: int = 12, batch_size: int = 128,
-          optimizer: str = "adam", learning_rate: float = 2e-3, output_dir: str = "runs/lenet5",
-          seed: int = 0, limit: int | None = None, verbose="auto") -> TrainResult:
+def train(
+    model: str = "lenet5",
+    dataset: str = "mnist",
+    epochs: int = 12,
+    batch_size: int = 128,
+    optimizer: str = "adam",
+    learning_rate: float = 2e-3,
+    output_dir: str = "runs/lenet5",
+    seed: int = 0,
+    limit: int | None = None,
+    verbose="auto",
+) -> TrainResult:
     """Train ``model`` on ``dataset`` and write its results to ``output_dir``.
 
     Args:
@@ -80,27 +94,44 @@ def train(model: str = "lenet5", dataset: str = "mnist", epochs: int = 12, batch
         limit: train on the first ``limit`` samples only (quick runs).
     """
     if model not in applications.MODELS:
-        raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(applications.MODELS)}.")
+        raise ValueError(
+            f"Unknown model {model!r}; choose one of {', '.join(applications.MODELS)}."
+        )
     if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be positive, received {epochs}, {batch_size}.")
+        raise ValueError(
+            f"epochs and batch_size must be positive, received {epochs}, {batch_size}."
+        )
     (x_train, y_train), (x_test, y_test) = load_dataset(dataset)
     if limit is not None:
         x_train, y_train = x_train[:limit], y_train[:limit]
-    network = applications.MODELS[model](input_shape=x_train.shape[1:],
-                                         classes=int(max(y_train.max(), y_test.max())) + 1)
+    network = applications.MODELS[model](
+        input_shape=x_train.shape[1:], classes=int(max(y_train.max(), y_test.max())) + 1
+    )
     network.reset_weights(seed)
     steps = -(-len(x_train) // batch_size)
-    network.compile(optimizer=make_optimizer(optimizer, learning_rate, steps, epochs),
-                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    network.compile(
+        optimizer=make_optimizer(optimizer, learning_rate, steps, epochs),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     os.makedirs(output_dir, exist_ok=True)
-    files = {name: os.path.join(output_dir, name) for name in
-             ("model.keras", "summary.txt", "log.csv", "curves.png", "result.json")}
+    files = {
+        name: os.path.join(output_dir, name)
+        for name in ("model.keras", "summary.txt", "log.csv", "curves.png", "result.json")
+    }
     with open(files["summary.txt"], "w") as stream:
         network.summary(print_fn=lambda line: stream.write(line + "\n"))
     started = time.perf_counter()
-    history = network.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, seed=seed,
-                          validation_data=(x_test, y_test), verbose=verbose,
-                          callbacks=[callbacks.CSVLogger(files["log.csv"])])
+    history = network.fit(
+        x_train,
+        y_train,
+        batch_size=batch_size,
+        epochs=epochs,
+        seed=seed,
+        validation_data=(x_test, y_test),
+        verbose=verbose,
+        callbacks=[callbacks.CSVLogger(files["log.csv"])],
+    )
     seconds = time.perf_counter() - started
     test_loss, test_accuracy = network.evaluate(x_test, y_test, batch_size=512, verbose=0)
     network.save(files["model.keras"])
@@ -112,9 +143,18 @@ def train(model: str = "lenet5", dataset: str = "mnist", epochs: int = 12, batch
         written.append(files["curves.png"])
     except ImportError:
         pass  # pictures need the viz extra; the run itself does not
-    result = TrainResult(model, dataset, len(history.epoch), len(x_train), len(x_test),
-                         float(test_loss), float(test_accuracy), seconds, files["model.keras"],
-                         written + [files["result.json"]])
+    result = TrainResult(
+        model,
+        dataset,
+        len(history.epoch),
+        len(x_train),
+        len(x_test),
+        float(test_loss),
+        float(test_accuracy),
+        seconds,
+        files["model.keras"],
+        written + [files["result.json"]],
+    )
     with open(files["result.json"], "w") as stream:
         stream.write(result.to_json())
     return result

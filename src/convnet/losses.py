@@ -58,7 +58,9 @@ class CategoricalCrossentropy(Loss):
     per_sample = staticmethod(ops.categorical_crossentropy)
 
     def __init__(self, from_logits=False, label_smoothing=0.0, name=None):
-        super().__init__(name, from_logits=bool(from_logits), label_smoothing=float(label_smoothing))
+        super().__init__(
+            name, from_logits=bool(from_logits), label_smoothing=float(label_smoothing)
+        )
 
 
 class BinaryCrossentropy(Loss):
@@ -67,7 +69,9 @@ class BinaryCrossentropy(Loss):
     per_sample = staticmethod(ops.binary_crossentropy)
 
     def __init__(self, from_logits=False, label_smoothing=0.0, name=None):
-        super().__init__(name, from_logits=bool(from_logits), label_smoothing=float(label_smoothing))
+        super().__init__(
+            name, from_logits=bool(from_logits), label_smoothing=float(label_smoothing)
+        )
 
 
 class MeanSquaredError(Loss):
@@ -95,8 +99,10 @@ _BY_NAME = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
     "huber": Huber,
 }
 _CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
@@ -131,6 +137,8 @@ def get(identifier) -> Loss:
 
 def serialize(loss: Loss) -> dict:
     if isinstance(loss, FunctionLoss):
-        raise ValueError(f"The custom loss function {loss.name!r} cannot be saved in a model file; "
-                         "compile again after loading.")
+        raise ValueError(
+            f"The custom loss function {loss.name!r} cannot be saved in a model file; "
+            "compile again after loading."
+        )
     return {"class_name": type(loss).__name__, "config": loss.get_config()}

@@ -58,16 +58,19 @@ def _read_npz(archive, member, filepath) -> dict:
         with numpy.load(io.BytesIO(archive.read(member)), allow_pickle=False) as arrays:
             return {name: arrays[name] for name in arrays.files}
     except KeyError:
-        raise ModelFileError(f"{filepath}: the file has no {member!r}; it is not a complete "
-                             "convnet model file.") from None
+        raise ModelFileError(
+            f"{filepath}: the file has no {member!r}; it is not a complete convnet model file."
+        ) from None
     except (ValueError, OSError, zipfile.BadZipFile) as error:
         raise ModelFileError(f"{filepath}: {member!r} is corrupt ({error}).") from None
 
 
 def weight_arrays(model) -> dict:
     """The model's weights by unique key, in ``get_weights`` order."""
-    return {f"{index:04d}:{weight.name}": value
-            for index, (weight, value) in enumerate(zip(model_weights(model), model.get_weights()))}
+    return {
+        f"{index:04d}:{weight.name}": value
+        for index, (weight, value) in enumerate(zip(model_weights(model), model.get_weights()))
+    }
 
 
 def model_weights(model):
@@ -79,7 +82,8 @@ def save_model(model, filepath, overwrite=True) -> None:
     from .models.serialization import layer_config
 
     config = {
-        "format": FORMAT, "version": VERSION,
+        "format": FORMAT,
+        "version": VERSION,
         "model": layer_config(model),
         "compile": getattr(model, "_compile_config", None) if model.compiled else None,
     }
@@ -102,8 +106,9 @@ def _open(filepath):
     try:
         return zipfile.ZipFile(filepath)
     except zipfile.BadZipFile:
-        raise ModelFileError(f"{filepath}: not a convnet model file (not a zip archive, or "
-                             "truncated).") from None
+        raise ModelFileError(
+            f"{filepath}: not a convnet model file (not a zip archive, or truncated)."
+        ) from None
 
 
 def _read_config(archive, filepath) -> dict:
@@ -114,11 +119,15 @@ def _read_config(archive, filepath) -> dict:
     except (ValueError, zipfile.BadZipFile) as error:
         raise ModelFileError(f"{filepath}: 'config.json' is corrupt ({error}).") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f"{filepath}: not a convnet model file (format "
-                             f"{config.get('format') if isinstance(config, dict) else None!r}).")
+        raise ModelFileError(
+            f"{filepath}: not a convnet model file (format "
+            f"{config.get('format') if isinstance(config, dict) else None!r})."
+        )
     if config.get("version", 0) > VERSION:
-        raise ModelFileError(f"{filepath}: written by a newer convnet (format version "
-                             f"{config['version']}, this one reads {VERSION}).")
+        raise ModelFileError(
+            f"{filepath}: written by a newer convnet (format version "
+            f"{config['version']}, this one reads {VERSION})."
+        )
     return config
 
 
@@ -140,26 +149,34 @@ def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
         try:
             model = model_from_config(config["model"])
         except (KeyError, TypeError, ValueError) as error:
-            raise ModelFileError(f"{filepath}: the architecture cannot be rebuilt ({error}).") from None
+            raise ModelFileError(
+                f"{filepath}: the architecture cannot be rebuilt ({error})."
+            ) from None
         _assign_weights(model, _read_npz(archive, "weights.npz", filepath), filepath)
         compile_config = config.get("compile")
         if compile and compile_config and compile_config.get("loss") is not None:
-            model.compile(optimizer=optimizers.deserialize(compile_config["optimizer"]),
-                          loss=compile_config["loss"], metrics=compile_config.get("metrics"))
+            model.compile(
+                optimizer=optimizers.deserialize(compile_config["optimizer"]),
+                loss=compile_config["loss"],
+                metrics=compile_config.get("metrics"),
+            )
             state = _read_npz(archive, "optimizer.npz", filepath)
             if state:
                 model.optimizer.build(model.trainable_weights)
                 try:
                     model.optimizer.set_state(state)
                 except ValueError as error:
-                    raise ModelFileError(f"{filepath}: the optimizer state does not fit: {error}") from None
+                    raise ModelFileError(
+                        f"{filepath}: the optimizer state does not fit: {error}"
+                    ) from None
     return model
 
 
 def save_weights(model, filepath, overwrite=True) -> None:
     """Write only the weights (an ``.npz`` archive, no pickle)."""
-    _write_atomically(filepath, lambda stream: stream.write(_npz_bytes(weight_arrays(model))),
-                      overwrite)
+    _write_atomically(
+        filepath, lambda stream: stream.write(_npz_bytes(weight_arrays(model))), overwrite
+    )
 
 
 def load_weights(model, filepath) -> None:

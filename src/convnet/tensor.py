@@ -83,7 +83,9 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
         self.data = _as_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"Only floating tensors can require gradients, got dtype {self.data.dtype}.")
+            raise TypeError(
+                f"Only floating tensors can require gradients, got dtype {self.data.dtype}."
+            )
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._ctx: Function | None = None

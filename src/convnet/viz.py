@@ -47,8 +47,9 @@ def _grid(count: int) -> tuple[int, int]:
 def _image_grid(images, titles, path, suptitle, cmap="gray", symmetric=False):
     pyplot = _pyplot()
     rows, columns = _grid(len(images))
-    figure, axes = pyplot.subplots(rows, columns, figsize=(1.6 * columns, 1.6 * rows),
-                                   squeeze=False)
+    figure, axes = pyplot.subplots(
+        rows, columns, figsize=(1.6 * columns, 1.6 * rows), squeeze=False
+    )
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index >= len(images):
@@ -87,8 +88,9 @@ def feature_maps(model, layer, image, path, max_maps: int = 64) -> str:
     maps = maps if maps.ndim == 2 else numpy.moveaxis(maps, -1, 0)[:max_maps]
     maps = [maps] if maps.ndim == 2 and maps.shape[0] == 1 else list(maps)
     titles = [f"map {i}" for i in range(len(maps))]
-    return _image_grid(maps, titles, path, f'{type(target).__name__} "{target.name}" feature maps',
-                       cmap="viridis")
+    return _image_grid(
+        maps, titles, path, f'{type(target).__name__} "{target.name}" feature maps', cmap="viridis"
+    )
 
 
 def _find_layer(model, layer):
@@ -110,7 +112,7 @@ def target_output(model, layer):
 def conv_filters(layer, path, channel: int | None = None) -> str:
     """A grid of a conv layer's kernels: one picture per filter (per input channel, or the
     mean over input channels, or RGB when the layer reads 3 channels)."""
-    kernel = backend.to_numpy(getattr(layer, "kernel").data)  # (KH, KW, C_in, C_out)
+    kernel = backend.to_numpy(layer.kernel.data)  # (KH, KW, C_in, C_out)
     if kernel.ndim != 4:
         raise ValueError(f'{type(layer).__name__} "{layer.name}" has no 2-D conv kernel.')
     filters = numpy.moveaxis(kernel, -1, 0)  # (C_out, KH, KW, C_in)
@@ -125,8 +127,14 @@ def conv_filters(layer, path, channel: int | None = None) -> str:
         images = [f.mean(axis=-1) for f in filters]
         symmetric = True
     titles = [f"filter {i}" for i in range(len(images))]
-    return _image_grid(images, titles, path, f'{type(layer).__name__} "{layer.name}" filters',
-                       cmap="bwr", symmetric=symmetric)
+    return _image_grid(
+        images,
+        titles,
+        path,
+        f'{type(layer).__name__} "{layer.name}" filters',
+        cmap="bwr",
+        symmetric=symmetric,
+    )
 
 
 def training_curves(history, path) -> str:
@@ -142,6 +150,7 @@ def training_curves(history, path) -> str:
         if f"val_{name}" in logs:
             axis.plot(epochs, logs[f"val_{name}"], marker="o", label="validation")
         axis.set_xlabel("epoch")
+        axis.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
         axis.set_title(name)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
@@ -180,8 +189,15 @@ def confusion_matrix(y_true, y_pred, path, class_names=None) -> str:
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
     for (i, j), count in numpy.ndenumerate(matrix):
-        axis.text(j, i, str(count), ha="center", va="center", fontsize=6,
-                  color="white" if count > matrix.max() / 2 else "black")
+        axis.text(
+            j,
+            i,
+            str(count),
+            ha="center",
+            va="center",
+            fontsize=6,
+            color="white" if count > matrix.max() / 2 else "black",
+        )
     axis.set_title(f"accuracy {numpy.trace(matrix) / max(matrix.sum(), 1):.4f}")
     return _save(figure, path)
 

@@ -20,10 +20,30 @@ from .symbolic import Input, InputLayer, KerasTensor
 LAYER_CLASSES = {
     cls.__name__: cls
     for cls in (
-        Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D,
-        Conv2DTranspose, Dense, DepthwiseConv2D, Dropout, Flatten, GlobalAveragePooling2D,
-        GlobalMaxPooling2D, InputLayer, LeakyReLU, MaxPooling2D, MinPooling2D, ReLU, Rescaling,
-        Reshape, SeparableConv2D, Softmax, ZeroPadding2D,
+        Activation,
+        Add,
+        AveragePooling2D,
+        BatchNormalization,
+        Concatenate,
+        Conv1D,
+        Conv2D,
+        Conv2DTranspose,
+        Dense,
+        DepthwiseConv2D,
+        Dropout,
+        Flatten,
+        GlobalAveragePooling2D,
+        GlobalMaxPooling2D,
+        InputLayer,
+        LeakyReLU,
+        MaxPooling2D,
+        MinPooling2D,
+        ReLU,
+        Rescaling,
+        Reshape,
+        SeparableConv2D,
+        Softmax,
+        ZeroPadding2D,
     )
 }
 """Every layer class a model file may name; loading looks classes up here and nowhere else."""

@@ -18,7 +18,9 @@ class ReLU(Layer):
         if max_value is not None and max_value < 0:
             raise ValueError(f'ReLU "{self.name}": max_value must be >= 0, received {max_value}.')
         if negative_slope < 0:
-            raise ValueError(f'ReLU "{self.name}": negative_slope must be >= 0, received {negative_slope}.')
+            raise ValueError(
+                f'ReLU "{self.name}": negative_slope must be >= 0, received {negative_slope}.'
+            )
         self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
 
     def call(self, inputs, training=False):
@@ -26,14 +28,20 @@ class ReLU(Layer):
             outputs = ops.relu(inputs)
         else:
             shifted = inputs - self.threshold
-            outputs = ops.where(inputs.data >= self.threshold, inputs, shifted * self.negative_slope)
+            outputs = ops.where(
+                inputs.data >= self.threshold, inputs, shifted * self.negative_slope
+            )
         if self.max_value is not None:
             outputs = ops.minimum(outputs, float(self.max_value))
         return outputs
 
     def get_config(self):
-        return {**super().get_config(), "max_value": self.max_value,
-                "negative_slope": self.negative_slope, "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "max_value": self.max_value,
+            "negative_slope": self.negative_slope,
+            "threshold": self.threshold,
+        }
 
 
 class LeakyReLU(Layer):

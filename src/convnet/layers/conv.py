@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import activations, ops
 from ..ops.padding import conv_output_size, resolve_padding, same_padding
-from .core import _get_constraint, _get_initializer, _get_regularizer, serialize
+from .core import _get_regularizer, serialize, weight_options
 from .layer import InputSpec, Layer
 from .reshaping import check_data_format
 
@@ -19,9 +19,22 @@ class _Conv(Layer):
     rank = 2
     kernel_names = ("kernel",)
 
-    def __init__(self, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 activation=None, use_bias=True, bias_initializer="zeros", bias_regularizer=None,
-                 activity_regularizer=None, bias_constraint=None, padding_mode="zeros", **kwargs):
+    def __init__(
+        self,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        bias_initializer="zeros",
+        bias_regularizer=None,
+        activity_regularizer=None,
+        bias_constraint=None,
+        padding_mode="zeros",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.kernel_size = self.positive_ints(kernel_size, self.rank, "kernel_size")
         self.strides = self.positive_ints(strides, self.rank, "strides")
@@ -31,14 +44,18 @@ class _Conv(Layer):
             padding = padding.lower()
             allowed = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
             if padding not in allowed:
-                raise ValueError(f'{type(self).__name__} "{self.name}": padding must be one of '
-                                 f"{', '.join(allowed)} (or explicit amounts), received {padding!r}.")
+                raise ValueError(
+                    f'{type(self).__name__} "{self.name}": padding must be one of '
+                    f"{', '.join(allowed)} (or explicit amounts), received {padding!r}."
+                )
         elif self.rank == 2:
             resolve_padding(padding, (1, 1), (1, 1))  # validates the explicit forms
         self.padding = padding
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f'{type(self).__name__} "{self.name}": padding_mode must be one of '
-                             f"{', '.join(_PADDING_MODES)}, received {padding_mode!r}.")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": padding_mode must be one of '
+                f"{', '.join(_PADDING_MODES)}, received {padding_mode!r}."
+            )
         self.padding_mode = padding_mode
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -60,9 +77,13 @@ class _Conv(Layer):
     def add_bias(self, size):
         self.bias = None
         if self.use_bias:
-            self.bias = self.add_weight("bias", (size,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+            self.bias = self.add_weight(
+                "bias",
+                (size,),
+                self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
 
     def spatial(self, shape):
         return tuple(shape[1:-1]) if self.data_format == "channels_last" else tuple(shape[2:])
@@ -80,7 +101,9 @@ class _Conv(Layer):
                 continue
             padding = self.padding
             if padding == "same":
-                amounts = same_padding(n, self.kernel_size[i], self.strides[i], self.dilation_rate[i])
+                amounts = same_padding(
+                    n, self.kernel_size[i], self.strides[i], self.dilation_rate[i]
+                )
             elif padding == "causal":
                 amounts = (self.dilation_rate[i] * (self.kernel_size[i] - 1), 0)
             elif padding == "valid":
@@ -88,35 +111,45 @@ class _Conv(Layer):
             else:
                 amounts = resolve_padding(padding, (n, n), (1, 1))[i]
             try:
-                sizes.append(conv_output_size(n, self.kernel_size[i], self.strides[i], amounts,
-                                              self.dilation_rate[i]))
+                sizes.append(
+                    conv_output_size(
+                        n, self.kernel_size[i], self.strides[i], amounts, self.dilation_rate[i]
+                    )
+                )
             except ValueError as error:
-                raise self.shape_error(f"an input large enough for the kernel ({error})",
-                                       input_shape) from None
+                raise self.shape_error(
+                    f"an input large enough for the kernel ({error})", input_shape
+                ) from None
         return sizes
 
     def finish(self, outputs):
         return self.activation(outputs)
 
     def op_options(self):
-        options = dict(strides=self.strides, padding=self.padding, dilation_rate=self.dilation_rate,
-                       data_format=self.data_format)
+        options = dict(
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            data_format=self.data_format,
+        )
         if self.rank == 2:
             options["padding_mode"] = self.padding_mode
         return options
 
     def get_config(self):
         config = {
-            **super().get_config(), "kernel_size": list(self.kernel_size),
+            **super().get_config(),
+            "kernel_size": list(self.kernel_size),
             "strides": list(self.strides),
-            "padding": self.padding if isinstance(self.padding, (str, int)) else
-            [list(p) if isinstance(p, (tuple, list)) else p for p in self.padding],
-            "data_format": self.data_format, "dilation_rate": list(self.dilation_rate),
-            "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "bias_initializer": serialize(_get_initializer(self.bias_initializer)),
-            "bias_regularizer": serialize(_get_regularizer(self.bias_regularizer)),
+            "padding": self.padding
+            if isinstance(self.padding, (str, int))
+            else [list(p) if isinstance(p, (tuple, list)) else p for p in self.padding],
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate),
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
             "activity_regularizer": serialize(self.activity_regularizer),
-            "bias_constraint": serialize(_get_constraint(self.bias_constraint)),
+            **weight_options(self, "bias"),
         }
         if self.rank == 2:
             config["padding_mode"] = self.padding_mode
@@ -155,20 +188,52 @@ class Conv2D(_Conv):
         (2, 28, 28, 6)
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, padding_mode="zeros", **kwargs):
-        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
-                         use_bias, bias_initializer, bias_regularizer, activity_regularizer,
-                         bias_constraint, padding_mode, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        padding_mode="zeros",
+        **kwargs,
+    ):
+        super().__init__(
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            activity_regularizer,
+            bias_constraint,
+            padding_mode,
+            **kwargs,
+        )
         if not isinstance(filters, int) or filters < 1:
-            raise ValueError(f'{type(self).__name__} "{self.name}": filters must be a positive '
-                             f"int, received {filters!r}.")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": filters must be a positive '
+                f"int, received {filters!r}."
+            )
         if not isinstance(groups, int) or groups < 1 or filters % groups:
-            raise ValueError(f'{type(self).__name__} "{self.name}": groups must be a positive int '
-                             f"dividing filters ({filters}), received {groups!r}.")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": groups must be a positive int '
+                f"dividing filters ({filters}), received {groups!r}."
+            )
         self.filters, self.groups = filters, groups
         self.kernel_initializer, self.kernel_regularizer = kernel_initializer, kernel_regularizer
         self.kernel_constraint = kernel_constraint
@@ -176,28 +241,37 @@ class Conv2D(_Conv):
     def build(self, input_shape):
         channels = self.input_channels(input_shape)
         if channels % self.groups:
-            raise self.shape_error(f"a number of channels divisible by groups={self.groups}",
-                                   input_shape)
+            raise self.shape_error(
+                f"a number of channels divisible by groups={self.groups}", input_shape
+            )
         self.output_spatial(input_shape)  # a kernel larger than the input fails here, named
         shape = self.kernel_size + (channels // self.groups, self.filters)
-        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = self.add_weight(
+            "kernel",
+            shape,
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         self.add_bias(self.filters)
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self.channel_axis: channels})
 
     def call(self, inputs, training=False):
         op = ops.conv2d if self.rank == 2 else ops.conv1d
-        return self.finish(op(inputs, self.kernel, self.bias, groups=self.groups, **self.op_options()))
+        return self.finish(
+            op(inputs, self.kernel, self.bias, groups=self.groups, **self.op_options())
+        )
 
     def compute_output_shape(self, input_shape):
         return self.with_spatial(input_shape, self.output_spatial(input_shape), self.filters)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "groups": self.groups,
-                "kernel_initializer": serialize(_get_initializer(self.kernel_initializer)),
-                "kernel_regularizer": serialize(_get_regularizer(self.kernel_regularizer)),
-                "kernel_constraint": serialize(_get_constraint(self.kernel_constraint))}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "groups": self.groups,
+            **weight_options(self, "kernel"),
+        }
 
 
 class Conv1D(Conv2D):
@@ -206,10 +280,20 @@ class Conv1D(Conv2D):
 
     rank = 1
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
-                         groups, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        **kwargs,
+    ):
+        super().__init__(
+            filters, kernel_size, strides, padding, data_format, dilation_rate, groups, **kwargs
+        )
 
     def get_config(self):
         config = super().get_config()

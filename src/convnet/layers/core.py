@@ -15,6 +15,23 @@ def serialize(obj):
     return None if obj is None else serialize_object(obj)
 
 
+def weight_options(layer, *prefixes) -> dict:
+    """The serialized ``<prefix>_initializer``, ``_regularizer`` and ``_constraint`` arguments
+    of ``layer`` for each weight prefix (``"kernel"``, ``"bias"``, ``"depthwise"``...)."""
+    config = {}
+    for prefix in prefixes:
+        config[f"{prefix}_initializer"] = serialize(
+            _get_initializer(getattr(layer, f"{prefix}_initializer"))
+        )
+        config[f"{prefix}_regularizer"] = serialize(
+            _get_regularizer(getattr(layer, f"{prefix}_regularizer"))
+        )
+        config[f"{prefix}_constraint"] = serialize(
+            _get_constraint(getattr(layer, f"{prefix}_constraint"))
+        )
+    return config
+
+
 class Dense(Layer):
     """A fully connected layer: ``activation(inputs @ kernel + bias)`` ("every value gets a vote").
 
@@ -39,12 +56,25 @@ class Dense(Layer):
         (2, 3)
     """
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-            raise ValueError(f'Dense "{self.name}": units must be a positive int, received {units!r}.')
+            raise ValueError(
+                f'Dense "{self.name}": units must be a positive int, received {units!r}.'
+            )
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -58,14 +88,22 @@ class Dense(Layer):
         input_dim = input_shape[-1]
         if input_dim is None:
             raise self.shape_error("a known size on the last axis", input_shape)
-        self.kernel = self.add_weight("kernel", (input_dim, self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = self.add_weight(
+            "kernel",
+            (input_dim, self.units),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         self.bias = None
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+            self.bias = self.add_weight(
+                "bias",
+                (self.units,),
+                self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs, training=False):
@@ -79,15 +117,12 @@ class Dense(Layer):
 
     def get_config(self):
         return {
-            **super().get_config(), "units": self.units,
-            "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": serialize(_get_initializer(self.kernel_initializer)),
-            "bias_initializer": serialize(_get_initializer(self.bias_initializer)),
-            "kernel_regularizer": serialize(_get_regularizer(self.kernel_regularizer)),
-            "bias_regularizer": serialize(_get_regularizer(self.bias_regularizer)),
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
             "activity_regularizer": serialize(self.activity_regularizer),
-            "kernel_constraint": serialize(_get_constraint(self.kernel_constraint)),
-            "bias_constraint": serialize(_get_constraint(self.bias_constraint)),
+            **weight_options(self, "kernel", "bias"),
         }
 
 
@@ -152,12 +187,18 @@ class Dropout(Layer):
             return inputs
         noise_shape = None
         if self.noise_shape is not None:
-            noise_shape = tuple(n if d is None else d for d, n in zip(self.noise_shape, inputs.shape))
+            noise_shape = tuple(
+                n if d is None else d for d, n in zip(self.noise_shape, inputs.shape)
+            )
         return ops.dropout(inputs, self.rate, rng=self._rng, training=True, noise_shape=noise_shape)
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
-                "seed": self.seed}
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "noise_shape": self.noise_shape,
+            "seed": self.seed,
+        }
 
 
 class Rescaling(Layer):

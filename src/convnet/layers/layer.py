@@ -26,7 +26,11 @@ def unique_name(prefix: str) -> str:
 
 
 def format_shape(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in shape)
+        + (",)" if len(shape) == 1 else ")")
+    )
 
 
 class InputSpec:
@@ -49,8 +53,14 @@ class Layer:
         dtype: the dtype of weights and outputs, ``"float32"`` by default.
     """
 
-    def __init__(self, trainable: bool = True, name: str | None = None, dtype=None,
-                 input_shape=None, **kwargs):
+    def __init__(
+        self,
+        trainable: bool = True,
+        name: str | None = None,
+        dtype=None,
+        input_shape=None,
+        **kwargs,
+    ):
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected argument(s) {sorted(kwargs)}.")
         if name is not None and not isinstance(name, str):
@@ -73,15 +83,24 @@ class Layer:
         self.output_shape = None
 
     # ----- weights -----
-    def add_weight(self, name: str, shape, initializer="glorot_uniform", dtype=None,
-                   trainable: bool = True, regularizer=None, constraint=None) -> Tensor:
+    def add_weight(
+        self,
+        name: str,
+        shape,
+        initializer="glorot_uniform",
+        dtype=None,
+        trainable: bool = True,
+        regularizer=None,
+        constraint=None,
+    ) -> Tensor:
         """Create a weight, initialised, registered for training, saving and summary."""
         from .. import constraints, initializers, regularizers
 
         initializer = initializers.get(initializer)
         values = initializer(tuple(shape), dtype=dtype or self.dtype)
-        weight = Tensor(values, requires_grad=trainable and self._trainable,
-                        name=f"{self.name}/{name}")
+        weight = Tensor(
+            values, requires_grad=trainable and self._trainable, name=f"{self.name}/{name}"
+        )
         self._weights.append(weight)
         self._initializers.append(initializer)
         self._trainable_flags.append(bool(trainable))
@@ -158,7 +177,9 @@ class Layer:
         rng = seed if isinstance(seed, numpy.random.Generator) else numpy.random.default_rng(seed)
         for weight, initializer in zip(self._weights, self._initializers):
             if isinstance(initializer, RandomInitializer):
-                initializer = type(initializer).from_config({**initializer.get_config(), "seed": rng})
+                initializer = type(initializer).from_config(
+                    {**initializer.get_config(), "seed": rng}
+                )
             weight.data[...] = initializer(weight.shape, dtype=weight.dtype)
 
     def apply_constraints(self) -> None:
@@ -186,7 +207,11 @@ class Layer:
 
         if any(isinstance(t, KerasTensor) for t in _flat(inputs)):
             return symbolic_call(self, inputs)
-        inputs = [as_tensor(t) for t in inputs] if isinstance(inputs, (list, tuple)) else as_tensor(inputs)
+        inputs = (
+            [as_tensor(t) for t in inputs]
+            if isinstance(inputs, (list, tuple))
+            else as_tensor(inputs)
+        )
         shapes = [t.shape for t in inputs] if isinstance(inputs, list) else inputs.shape
         self.ensure_built(_batchless(shapes))
         self.check_input_shape(shapes)
@@ -227,8 +252,10 @@ class Layer:
         if len(values) != rank or not all(
             isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values
         ):
-            raise ValueError(f'{type(self).__name__} "{self.name}": {name} must be a positive int '
-                             f"or a tuple of {rank} positive ints, received {value!r}.")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": {name} must be a positive int '
+                f"or a tuple of {rank} positive ints, received {value!r}."
+            )
         return values
 
     def shape_error(self, expected: str, shape) -> ValueError:

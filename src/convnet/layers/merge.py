@@ -72,7 +72,8 @@ class Concatenate(_Merge):
         for shape in input_shape[1:]:
             if len(shape) != rank or any(
                 a is not None and b is not None and a != b
-                for i, (a, b) in enumerate(zip(input_shape[0], shape)) if i != axis
+                for i, (a, b) in enumerate(zip(input_shape[0], shape))
+                if i != axis
             ):
                 raise ValueError(
                     f'Concatenate "{self.name}": inputs of shapes {format_shape(input_shape[0])} '
@@ -80,7 +81,7 @@ class Concatenate(_Merge):
                 )
         sizes = [s[axis] for s in input_shape]
         joined = None if any(s is None for s in sizes) else sum(sizes)
-        return tuple(input_shape[0][:axis]) + (joined,) + tuple(input_shape[0][axis + 1:])
+        return tuple(input_shape[0][:axis]) + (joined,) + tuple(input_shape[0][axis + 1 :])
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

@@ -22,22 +22,41 @@ class BatchNormalization(Layer):
         center, scale: whether to learn ``beta`` and ``gamma``.
     """
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(axis, int):
-            raise ValueError(f'BatchNormalization "{self.name}": axis must be an int, received {axis!r}.')
+            raise ValueError(
+                f'BatchNormalization "{self.name}": axis must be an int, received {axis!r}.'
+            )
         if not 0 <= momentum <= 1 or epsilon <= 0:
-            raise ValueError(f'BatchNormalization "{self.name}": momentum must be in [0, 1] and '
-                             f"epsilon positive, received momentum={momentum}, epsilon={epsilon}.")
+            raise ValueError(
+                f'BatchNormalization "{self.name}": momentum must be in [0, 1] and '
+                f"epsilon positive, received momentum={momentum}, epsilon={epsilon}."
+            )
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
-        self.initializers = dict(beta=beta_initializer, gamma=gamma_initializer,
-                                 moving_mean=moving_mean_initializer,
-                                 moving_variance=moving_variance_initializer)
+        self.initializers = dict(
+            beta=beta_initializer,
+            gamma=gamma_initializer,
+            moving_mean=moving_mean_initializer,
+            moving_variance=moving_variance_initializer,
+        )
         self.regularizers = dict(beta=beta_regularizer, gamma=gamma_regularizer)
         self.constraints = dict(beta=beta_constraint, gamma=gamma_constraint)
         self.input_spec = InputSpec(min_ndim=2)
@@ -49,33 +68,57 @@ class BatchNormalization(Layer):
         shape = (channels,)
         self.gamma = self.beta = None
         if self.scale:
-            self.gamma = self.add_weight("gamma", shape, self.initializers["gamma"],
-                                         regularizer=self.regularizers["gamma"],
-                                         constraint=self.constraints["gamma"])
+            self.gamma = self.add_weight(
+                "gamma",
+                shape,
+                self.initializers["gamma"],
+                regularizer=self.regularizers["gamma"],
+                constraint=self.constraints["gamma"],
+            )
         if self.center:
-            self.beta = self.add_weight("beta", shape, self.initializers["beta"],
-                                        regularizer=self.regularizers["beta"],
-                                        constraint=self.constraints["beta"])
-        self.moving_mean = self.add_weight("moving_mean", shape, self.initializers["moving_mean"],
-                                           trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", shape,
-                                               self.initializers["moving_variance"], trainable=False)
+            self.beta = self.add_weight(
+                "beta",
+                shape,
+                self.initializers["beta"],
+                regularizer=self.regularizers["beta"],
+                constraint=self.constraints["beta"],
+            )
+        self.moving_mean = self.add_weight(
+            "moving_mean", shape, self.initializers["moving_mean"], trainable=False
+        )
+        self.moving_variance = self.add_weight(
+            "moving_variance", shape, self.initializers["moving_variance"], trainable=False
+        )
         self.input_spec = InputSpec(min_ndim=2, axes={self.axis: channels})
 
     def call(self, inputs, training=False):
         if not training or not self.trainable:  # a frozen layer uses its moving statistics
-            return ops.batch_norm(inputs, self.moving_mean.data, self.moving_variance.data,
-                                  self.gamma, self.beta, epsilon=self.epsilon, axis=self.axis)
-        outputs, mean, variance = ops.batch_norm_train(inputs, self.gamma, self.beta,
-                                                       epsilon=self.epsilon, axis=self.axis)
+            return ops.batch_norm(
+                inputs,
+                self.moving_mean.data,
+                self.moving_variance.data,
+                self.gamma,
+                self.beta,
+                epsilon=self.epsilon,
+                axis=self.axis,
+            )
+        outputs, mean, variance = ops.batch_norm_train(
+            inputs, self.gamma, self.beta, epsilon=self.epsilon, axis=self.axis
+        )
         for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
             moving.data *= self.momentum
             moving.data += (1 - self.momentum) * batch.astype(moving.dtype, copy=False)
         return outputs
 
     def get_config(self):
-        config = {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
-                  "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+        config = {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+        }
         for name, value in self.initializers.items():
             config[f"{name}_initializer"] = serialize(_get_initializer(value))
         for name, value in self.regularizers.items():

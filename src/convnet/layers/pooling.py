@@ -17,18 +17,27 @@ class _Pooling2D(Layer):
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.pool_size = self.positive_ints(pool_size, 2, "pool_size")
-        self.strides = self.pool_size if strides is None else self.positive_ints(strides, 2, "strides")
+        self.strides = (
+            self.pool_size if strides is None else self.positive_ints(strides, 2, "strides")
+        )
         padding = padding.lower() if isinstance(padding, str) else padding
         if padding not in ("valid", "same"):
-            raise ValueError(f'{type(self).__name__} "{self.name}": padding must be "valid" or '
-                             f'"same", received {padding!r}.')
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": padding must be "valid" or '
+                f'"same", received {padding!r}.'
+            )
         self.padding = padding
         self.data_format = check_data_format(self, data_format)
         self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs, training=False):
-        return type(self).op(inputs, pool_size=self.pool_size, strides=self.strides,
-                             padding=self.padding, data_format=self.data_format)
+        return type(self).op(
+            inputs,
+            pool_size=self.pool_size,
+            strides=self.strides,
+            padding=self.padding,
+            data_format=self.data_format,
+        )
 
     def compute_output_shape(self, input_shape):
         first = self.data_format == "channels_first"
@@ -42,15 +51,20 @@ class _Pooling2D(Layer):
             try:
                 sizes.append(conv_output_size(n, f, s, amounts))
             except ValueError as error:
-                raise self.shape_error(f"an input at least as large as the pool ({error})",
-                                       input_shape) from None
+                raise self.shape_error(
+                    f"an input at least as large as the pool ({error})", input_shape
+                ) from None
         channels = input_shape[1] if first else input_shape[3]
         return (input_shape[0], channels, *sizes) if first else (input_shape[0], *sizes, channels)
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": list(self.pool_size),
-                "strides": list(self.strides), "padding": self.padding,
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "pool_size": list(self.pool_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "data_format": self.data_format,
+        }
 
 
 class MaxPooling2D(_Pooling2D):

@@ -99,8 +99,10 @@ class ZeroPadding2D(Layer):
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(padding, str):
-            raise ValueError(f'ZeroPadding2D "{self.name}": padding must be an int or pairs, '
-                             f"received {padding!r}.")
+            raise ValueError(
+                f'ZeroPadding2D "{self.name}": padding must be an int or pairs, '
+                f"received {padding!r}."
+            )
         self.padding = resolve_padding(padding, None, None)
         self.data_format = check_data_format(self, data_format)
         self.input_spec = InputSpec(ndim=4)
@@ -118,5 +120,8 @@ class ZeroPadding2D(Layer):
         return (n, c, a, b) if self.data_format == "channels_first" else (n, a, b, c)
 
     def get_config(self):
-        return {**super().get_config(), "padding": [list(p) for p in self.padding],
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "padding": [list(p) for p in self.padding],
+            "data_format": self.data_format,
+        }

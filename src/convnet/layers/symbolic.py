@@ -14,8 +14,13 @@ from .layer import Layer, format_shape
 class Node:
     """One call of a layer in a graph: the layer, its symbolic inputs and outputs."""
 
-    def __init__(self, layer: Layer, inputs: list[KerasTensor], outputs: list[KerasTensor],
-                 takes_list: bool = False):
+    def __init__(
+        self,
+        layer: Layer,
+        inputs: list[KerasTensor],
+        outputs: list[KerasTensor],
+        takes_list: bool = False,
+    ):
         self.layer, self.inputs, self.outputs = layer, inputs, outputs
         self.takes_list = takes_list  # whether the layer was called on a list (Add, Concatenate)
 
@@ -49,8 +54,10 @@ def symbolic_call(layer: Layer, inputs):
     except ValueError as error:
         # Name the layers that produced the inputs too: the mismatch is between the two.
         sources = ", ".join(
-            f'{type(s.node.layer).__name__} "{s.node.layer.name}" (output shape {format_shape(s.shape)})'
-            for s in symbols if s.node is not None and not isinstance(s.node.layer, InputLayer)
+            f'{type(s.node.layer).__name__} "{s.node.layer.name}" '
+            f"(output shape {format_shape(s.shape)})"
+            for s in symbols
+            if s.node is not None and not isinstance(s.node.layer, InputLayer)
         )
         if not sources:
             raise
@@ -66,7 +73,9 @@ class InputLayer(Layer):
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
         super().__init__(name=name, dtype=dtype, **kwargs)
         if shape is None or any(d is not None and (not isinstance(d, int) or d < 0) for d in shape):
-            raise ValueError(f'InputLayer "{self.name}": shape must be a tuple of sizes, received {shape!r}.')
+            raise ValueError(
+                f'InputLayer "{self.name}": shape must be a tuple of sizes, received {shape!r}.'
+            )
         self.shape = tuple(shape)
         self.batch_size = batch_size
         self.built = True

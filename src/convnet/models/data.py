@@ -24,8 +24,9 @@ def as_sample_arrays(x, y=None, sample_weight=None):
                 "number of samples (first axis)."
             )
     if isinstance(x, list) and any(len(a) != count for a in x):
-        raise ValueError(f"every input array must have {count} samples, received "
-                         f"{[len(a) for a in x]}.")
+        raise ValueError(
+            f"every input array must have {count} samples, received {[len(a) for a in x]}."
+        )
     y = None if y is None else numpy.asarray(y)
     sample_weight = None if sample_weight is None else numpy.asarray(sample_weight, dtype="float32")
     return x, y, sample_weight
@@ -63,8 +64,11 @@ class ArrayBatches:
             index = slice(start, start + self.batch_size)
             if order is not None:
                 index = numpy.sort(order[index])  # sorted: contiguous-ish reads, same batches
-            yield (take(self.x, index), None if self.y is None else self.y[index],
-                   None if self.sample_weight is None else self.sample_weight[index])
+            yield (
+                take(self.x, index),
+                None if self.y is None else self.y[index],
+                None if self.sample_weight is None else self.sample_weight[index],
+            )
 
 
 class IterableBatches:
@@ -117,8 +121,7 @@ def unpack(batch) -> tuple:
     return x, y, sample_weight
 
 
-def batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, seed=None,
-            steps=None):
+def batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, seed=None, steps=None):
     """The right batcher for ``x``: arrays (and lists of arrays) or an iterable of batches."""
     if _is_array_like(x):
         return ArrayBatches(x, y, sample_weight, batch_size or 32, shuffle, seed)
@@ -148,8 +151,14 @@ def split_validation(x, y, sample_weight, validation_split: float):
             f"validation_split={validation_split} of {count} samples leaves an empty training or "
             "validation set."
         )
-    train = (take(x, slice(0, cut)), None if y is None else y[:cut],
-             None if sample_weight is None else sample_weight[:cut])
-    valid = (take(x, slice(cut, None)), None if y is None else y[cut:],
-             None if sample_weight is None else sample_weight[cut:])
+    train = (
+        take(x, slice(0, cut)),
+        None if y is None else y[:cut],
+        None if sample_weight is None else sample_weight[:cut],
+    )
+    valid = (
+        take(x, slice(cut, None)),
+        None if y is None else y[cut:],
+        None if sample_weight is None else sample_weight[cut:],
+    )
     return train, valid

@@ -31,15 +31,19 @@ class Model(Trainer, Layer):
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
         Layer.__init__(self, name=name or unique_name("functional"), **kwargs)
         if inputs is None or outputs is None:
-            raise ValueError("Model(inputs, outputs) needs both; use Sequential for a stack of layers.")
+            raise ValueError(
+                "Model(inputs, outputs) needs both; use Sequential for a stack of layers."
+            )
         self._single_input = not isinstance(inputs, (list, tuple))
         self._single_output = not isinstance(outputs, (list, tuple))
         self.inputs = [inputs] if self._single_input else list(inputs)
         self.outputs = [outputs] if self._single_output else list(outputs)
         for value in self.inputs + self.outputs:
             if not isinstance(value, KerasTensor):
-                raise TypeError(f"Model inputs and outputs must come from layers.Input and layer "
-                                f"calls, received {type(value).__name__}.")
+                raise TypeError(
+                    f"Model inputs and outputs must come from layers.Input and layer "
+                    f"calls, received {type(value).__name__}."
+                )
         self._nodes = _nodes_between(self.inputs, self.outputs)
         self.built = True
         self.input_shape = _one_or_list([t.shape for t in self.inputs], self._single_input)
@@ -66,8 +70,10 @@ class Model(Trainer, Layer):
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"No layer named {name!r}; the layers are: "
-                         f"{', '.join(layer.name for layer in self.layers)}.")
+        raise ValueError(
+            f"No layer named {name!r}; the layers are: "
+            f"{', '.join(layer.name for layer in self.layers)}."
+        )
 
     def _flat_layers(self) -> list[Layer]:
         """The layers that hold weights or losses, nested models opened up."""
@@ -118,12 +124,13 @@ class Model(Trainer, Layer):
         values = list(values)
         expected = sum(len(layer._weights) for layer in self._flat_layers())
         if len(values) != expected:
-            raise ValueError(f'Model "{self.name}": expected {expected} weight arrays, '
-                             f"received {len(values)}.")
+            raise ValueError(
+                f'Model "{self.name}": expected {expected} weight arrays, received {len(values)}.'
+            )
         start = 0
         for layer in self._flat_layers():
             count = len(layer._weights)
-            layer.set_weights(values[start:start + count])
+            layer.set_weights(values[start : start + count])
             start += count
 
     def reset_weights(self, seed=None) -> None:
@@ -145,8 +152,9 @@ class Model(Trainer, Layer):
     def call(self, inputs, training=False):
         inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         if len(inputs) != len(self.inputs):
-            raise ValueError(f'Model "{self.name}": expected {len(self.inputs)} inputs, '
-                             f"received {len(inputs)}.")
+            raise ValueError(
+                f'Model "{self.name}": expected {len(self.inputs)} inputs, received {len(inputs)}.'
+            )
         values = {id(symbol): value for symbol, value in zip(self.inputs, inputs)}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
@@ -230,8 +238,10 @@ def _nodes_between(inputs, outputs) -> list[Node]:
             order.append(node)
             continue
         if isinstance(node.layer, InputLayer) and id(node.outputs[0]) not in allowed:
-            raise ValueError(f'The model\'s outputs depend on the input "{node.layer.name}", '
-                             "which is not among the model's inputs.")
+            raise ValueError(
+                f'The model\'s outputs depend on the input "{node.layer.name}", '
+                "which is not among the model's inputs."
+            )
         stack.append((node, True))
         stack.extend((t.node, False) for t in node.inputs if id(t.node) not in done)
     return order

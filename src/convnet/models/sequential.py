@@ -49,12 +49,15 @@ class Sequential(Model):
                 raise ValueError(f'Sequential "{self.name}": an Input may only come first.')
             self._input_layer = layer
         elif not isinstance(layer, Layer):
-            raise TypeError(f'Sequential "{self.name}": expected a layer, received '
-                            f"{type(layer).__name__}.")
+            raise TypeError(
+                f'Sequential "{self.name}": expected a layer, received {type(layer).__name__}.'
+            )
         else:
             if any(existing.name == layer.name for existing in self._layers):
-                raise ValueError(f'Sequential "{self.name}": two layers are named "{layer.name}"; '
-                                 "layer names must be unique.")
+                raise ValueError(
+                    f'Sequential "{self.name}": two layers are named "{layer.name}"; '
+                    "layer names must be unique."
+                )
             if not self._layers and self._input_layer is None and layer._declared_input_shape:
                 self._input_layer = Input(layer._declared_input_shape).node.layer
             self._layers.append(layer)

@@ -26,11 +26,16 @@ def layer_from_config(config: dict) -> Layer:
     from . import sequential as sequential_module
 
     classes = dict(layers_module.LAYER_CLASSES)
-    classes.update(Sequential=sequential_module.Sequential, Functional=model_module.Model,
-                   Model=model_module.Model)
+    classes.update(
+        Sequential=sequential_module.Sequential,
+        Functional=model_module.Model,
+        Model=model_module.Model,
+    )
     name = config.get("class_name") if isinstance(config, dict) else None
     if name not in classes:
-        raise ValueError(f"Unknown layer class {name!r}; known classes: {', '.join(sorted(classes))}.")
+        raise ValueError(
+            f"Unknown layer class {name!r}; known classes: {', '.join(sorted(classes))}."
+        )
     cls = classes[name]
     if cls in (sequential_module.Sequential, model_module.Model):
         return model_from_config(config)
@@ -41,7 +46,8 @@ def sequential_config(model) -> dict:
     layers = [layer_config(layer) for layer in model.layers]
     input_layer = model._input_layer
     return {
-        "name": model.name, "trainable": model.trainable,
+        "name": model.name,
+        "trainable": model.trainable,
         "input_shape": None if input_layer is None else list(input_layer.shape),
         "layers": layers,
     }
@@ -50,16 +56,21 @@ def sequential_config(model) -> dict:
 def functional_config(model) -> dict:
     entries = []
     for node in model._nodes:
-        entries.append({
-            **layer_config(node.layer),
-            "inbound": [t.node.layer.name for t in node.inputs],
-            "takes_list": node.takes_list,
-        })
+        entries.append(
+            {
+                **layer_config(node.layer),
+                "inbound": [t.node.layer.name for t in node.inputs],
+                "takes_list": node.takes_list,
+            }
+        )
     return {
-        "name": model.name, "trainable": model.trainable, "layers": entries,
+        "name": model.name,
+        "trainable": model.trainable,
+        "layers": entries,
         "inputs": [t.node.layer.name for t in model.inputs],
         "outputs": [t.node.layer.name for t in model.outputs],
-        "single_input": model._single_input, "single_output": model._single_output,
+        "single_input": model._single_input,
+        "single_output": model._single_output,
     }
 
 
@@ -80,16 +91,23 @@ def model_from_config(entry: dict):
     for item in config["layers"]:
         if item["class_name"] == "InputLayer":
             options = dict(item["config"])
-            outputs[options["name"]] = Input(tuple(options["shape"]), options.get("batch_size"),
-                                             options.get("dtype"), options["name"])
+            outputs[options["name"]] = Input(
+                tuple(options["shape"]),
+                options.get("batch_size"),
+                options.get("dtype"),
+                options["name"],
+            )
             continue
         layer = layer_from_config(item)
         arguments = [outputs[name] for name in item["inbound"]]
         outputs[layer.name] = layer(arguments if item["takes_list"] else arguments[0])
     inputs = [outputs[name] for name in config["inputs"]]
     results = [outputs[name] for name in config["outputs"]]
-    model = Model(inputs[0] if config["single_input"] else inputs,
-                  results[0] if config["single_output"] else results, name=config.get("name"))
+    model = Model(
+        inputs[0] if config["single_input"] else inputs,
+        results[0] if config["single_output"] else results,
+        name=config.get("name"),
+    )
     model.trainable = config.get("trainable", True)
     return model
 

@@ -24,7 +24,11 @@ def geometry(layer):
     strides = tuple(getattr(layer, "strides", None) or size)
     dilation = tuple(getattr(layer, "dilation_rate", (1, 1)))
     shape = layer.input_shape
-    spatial = shape[2:4] if getattr(layer, "data_format", "channels_last") == "channels_first" else shape[1:3]
+    spatial = (
+        shape[2:4]
+        if getattr(layer, "data_format", "channels_last") == "channels_first"
+        else shape[1:3]
+    )
     padding = getattr(layer, "padding", "valid")
     if isinstance(padding, str) and padding.lower() == "same" and None in spatial:
         return None
@@ -74,33 +78,48 @@ def summary_lines(model) -> list[str]:
     rows = []
     for layer in model.layers:
         output = layer.output_shape
-        shape_text = format_shape(output) if isinstance(output, tuple) else \
-            ", ".join(format_shape(s) for s in output)
+        shape_text = (
+            format_shape(output)
+            if isinstance(output, tuple)
+            else ", ".join(format_shape(s) for s in output)
+        )
         extra = ""
         shape = geometry(layer)
         if shape is not None:
             (top, bottom), (left, right) = shape[2]
             rf = fields.get(id(layer))
             extra = f"pad {top},{bottom},{left},{right}" + (f" · RF {rf[0]}x{rf[1]}" if rf else "")
-        rows.append((f"{layer.name} ({type(layer).__name__})", shape_text,
-                     f"{layer.count_params():,}", extra))
+        rows.append(
+            (
+                f"{layer.name} ({type(layer).__name__})",
+                shape_text,
+                f"{layer.count_params():,}",
+                extra,
+            )
+        )
     headers = ("Layer (type)", "Output Shape", "Param #", "Padding (t,b,l,r) · Receptive field")
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)] if rows \
+    widths = (
+        [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        if rows
         else [len(h) for h in headers]
+    )
     rule = "─" * (sum(widths) + 3 * (len(widths) - 1))
 
     def line(values):
-        return " │ ".join(v.rjust(w) if i == 2 else v.ljust(w)
-                          for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+        return " │ ".join(
+            v.rjust(w) if i == 2 else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))
+        ).rstrip()
 
     trainable = sum(w.size for w in model.trainable_weights)
     non_trainable = sum(w.size for w in model.non_trainable_weights)
     lines = [f'Model: "{model.name}"', rule, line(headers), rule]
     lines += [line(r) for r in rows]
-    lines += [rule,
-              f" Total params: {trainable + non_trainable:,} ({_size(trainable + non_trainable)})",
-              f" Trainable params: {trainable:,} ({_size(trainable)})",
-              f" Non-trainable params: {non_trainable:,} ({_size(non_trainable)})"]
+    lines += [
+        rule,
+        f" Total params: {trainable + non_trainable:,} ({_size(trainable + non_trainable)})",
+        f" Trainable params: {trainable:,} ({_size(trainable)})",
+        f" Non-trainable params: {non_trainable:,} ({_size(non_trainable)})",
+    ]
     return lines
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy
 
-from .. import backend, losses, metrics as metrics_module, optimizers
+from .. import backend, losses, optimizers
+from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..tensor import Tensor, no_grad
@@ -23,8 +24,17 @@ class Trainer:
     compiled = False
     stop_training = False
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                weighted_metrics=None, run_eagerly=None, jit_compile=None, **kwargs):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        loss_weights=None,
+        weighted_metrics=None,
+        run_eagerly=None,
+        jit_compile=None,
+        **kwargs,
+    ):
         """Choose the optimizer, the loss and the metrics, by name or as objects.
 
         Args:
@@ -38,7 +48,7 @@ class Trainer:
         if kwargs:
             raise TypeError(f"compile(): unexpected argument(s) {sorted(kwargs)}.")
         if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss=\"sparse_categorical_crossentropy\".")
+            raise ValueError('compile() needs a loss, e.g. loss="sparse_categorical_crossentropy".')
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
         self._metric_identifiers = list(metrics or [])
@@ -46,7 +56,9 @@ class Trainer:
         self.compiled = True
         self._compile_config = {
             "optimizer": optimizers.serialize(self.optimizer),
-            "loss": None if isinstance(self.loss, losses.FunctionLoss) else losses.serialize(self.loss),
+            "loss": None
+            if isinstance(self.loss, losses.FunctionLoss)
+            else losses.serialize(self.loss),
             "metrics": [m for m in self._metric_identifiers if isinstance(m, str)],
         }
 
@@ -57,8 +69,11 @@ class Trainer:
         built = []
         for identifier in self._metric_identifiers:
             if identifier in ("accuracy", "acc"):
-                built.append(metrics_module.resolve_accuracy(
-                    self.loss.name, numpy.shape(y_true), y_pred_shape, name=identifier))
+                built.append(
+                    metrics_module.resolve_accuracy(
+                        self.loss.name, numpy.shape(y_true), y_pred_shape, name=identifier
+                    )
+                )
             else:
                 built.append(metrics_module.get(identifier))
         self.compiled_metrics = built
@@ -120,10 +135,26 @@ class Trainer:
         return self._logs()
 
     # ----- loops -----
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1, seed=None):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+        seed=None,
+    ):
         """Train for ``epochs`` epochs of mini-batch gradient descent; returns a History.
 
         ``x`` may be arrays (with ``y``) or an iterable of ``(x, y)`` / ``(x, y, sample_weight)``
@@ -134,17 +165,20 @@ class Trainer:
         self._require_compiled("fit")
         if validation_split and validation_data is None:
             if not data_module._is_array_like(x):
-                raise ValueError("validation_split needs array inputs; pass validation_data for "
-                                 "a dataset.")
+                raise ValueError(
+                    "validation_split needs array inputs; pass validation_data for a dataset."
+                )
             (x, y, sample_weight), validation_data = data_module.split_validation(
-                x, y, sample_weight, validation_split)
+                x, y, sample_weight, validation_split
+            )
         if class_weight is not None:
             sample_weight = _class_weights(y, class_weight, sample_weight)
         train = data_module.batches(x, y, sample_weight, batch_size, shuffle, seed, steps_per_epoch)
         validation = None
         if validation_data is not None:
-            validation = _validation_batches(validation_data, validation_batch_size or batch_size,
-                                             validation_steps)
+            validation = _validation_batches(
+                validation_data, validation_batch_size or batch_size, validation_steps
+            )
         history = History()
         callback_list = self._callbacks(callbacks, verbose, epochs, len(train), history)
         self.stop_training = False
@@ -172,8 +206,17 @@ class Trainer:
         callback_list.on_train_end(logs if epochs > initial_epoch else {})
         return history
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
         """The loss and metrics on data, without training. A scalar loss when no metrics were
         compiled, else ``[loss, metric...]`` (or a dict with ``return_dict=True``)."""
         self._require_compiled("evaluate")

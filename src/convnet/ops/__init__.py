@@ -20,6 +20,9 @@ from .activation import (
     swish,
     tanh,
 )
+from .conv import conv2d
+from .conv_transpose import conv2d_transpose
+from .conv_variants import conv1d, depthwise_conv2d, separable_conv2d
 from .elementwise import (
     abs,
     add,
@@ -37,14 +40,6 @@ from .elementwise import (
     where,
 )
 from .linalg import matmul
-from .reduce import max, mean, min, sum, var
-from .shape import concatenate, expand_dims, flatten, getitem, reshape, squeeze, stack, transpose
-from .conv import conv2d
-from .conv_variants import conv1d, depthwise_conv2d, separable_conv2d
-from .conv_transpose import conv2d_transpose
-from .padding import pad
-from .pool import avg_pool2d, global_avg_pool2d, global_max_pool2d, max_pool2d, min_pool2d
-from .nn import batch_norm, batch_norm_train, dropout
 from .losses import (
     binary_crossentropy,
     categorical_crossentropy,
@@ -53,3 +48,8 @@ from .losses import (
     mean_squared_error,
     sparse_categorical_crossentropy,
 )
+from .nn import batch_norm, batch_norm_train, dropout
+from .padding import pad
+from .pool import avg_pool2d, global_avg_pool2d, global_max_pool2d, max_pool2d, min_pool2d
+from .reduce import max, mean, min, sum, var
+from .shape import concatenate, expand_dims, flatten, getitem, reshape, squeeze, stack, transpose

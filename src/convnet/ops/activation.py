@@ -98,7 +98,9 @@ def _erf(x):
     series = total * (2 / math.sqrt(math.pi))
     z = xp.where(small, 3.0, xp.abs(x))
     fraction = xp.zeros_like(z)
-    for k in range(60, 0, -1):  # erfc z = e^-z² / sqrt(pi) · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + ...))))
+    for k in range(
+        60, 0, -1
+    ):  # erfc z = e^-z² / sqrt(pi) · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + ...))))
         fraction = (k / 2) / (z + fraction)
     erfc = xp.exp(-z * z) / math.sqrt(math.pi) / (z + fraction)
     large = xp.sign(x) * (1 - erfc)
@@ -157,7 +159,9 @@ def gelu(x, approximate: bool = False) -> Tensor:
     """x Φ(x): exact with erf by default (Keras 3), or the tanh approximation."""
     x = as_tensor(x)
     if approximate:  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x³)))
-        inner = multiply(add(x, multiply(multiply(multiply(x, x), x), 0.044715)), math.sqrt(2 / math.pi))
+        inner = multiply(
+            add(x, multiply(multiply(multiply(x, x), x), 0.044715)), math.sqrt(2 / math.pi)
+        )
         return multiply(multiply(x, 0.5), add(tanh(inner), 1.0))
     return multiply(multiply(x, 0.5), add(Erf.apply(divide(x, math.sqrt(2.0))), 1.0))
 

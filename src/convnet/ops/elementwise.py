@@ -128,7 +128,9 @@ class Maximum(Function):
     def backward(self, grad):
         # The larger input takes the gradient; a tie splits it in half, as TensorFlow does.
         xp = backend.xp
-        share = xp.where(self.a > self.b, 1.0, xp.where(self.a == self.b, 0.5, 0.0)).astype(grad.dtype)
+        share = xp.where(self.a > self.b, 1.0, xp.where(self.a == self.b, 0.5, 0.0)).astype(
+            grad.dtype
+        )
         a_grad = unbroadcast(grad * share, self.a.shape) if self.needs_grad[0] else None
         b_grad = unbroadcast(grad * (1 - share), self.b.shape) if self.needs_grad[1] else None
         return a_grad, b_grad
@@ -223,7 +225,9 @@ def clip(a, low, high) -> Tensor:
     """
     if low is not None and high is not None and low > high:
         raise ValueError(f"clip: low ({low}) must not exceed high ({high}).")
-    return Clip.apply(a, -float("inf") if low is None else low, float("inf") if high is None else high)
+    return Clip.apply(
+        a, -float("inf") if low is None else low, float("inf") if high is None else high
+    )
 
 
 def where(condition, a, b) -> Tensor:
