@@ -291,3 +291,18 @@ def test_gradient_of_a_strided_dilated_grouped_conv_with_every_mode():
             x,
             kernel,
         )
+
+
+@given(case=conv_cases())
+def test_patches_rebuilt_in_backward_give_the_same_gradients(case):
+    """Large patch matrices are not kept for backward but rebuilt from the input
+    (``im2col.KEEP_COLS_BYTES``); forcing that path must change nothing."""
+    x_shape, kernel_shape, options = case
+    x, kernel, bias = arrays_for(x_shape, kernel_shape)
+    oracle = naive_with(options, x_shape, kernel_shape)
+    original = im2col_module.KEEP_COLS_BYTES
+    im2col_module.KEEP_COLS_BYTES = 0  # every patch matrix counts as large
+    try:
+        check_op(lambda x, k, b: ops.conv2d(x, k, b, **options), oracle, x, kernel, bias)
+    finally:
+        im2col_module.KEEP_COLS_BYTES = original

@@ -293,7 +293,9 @@ class Function:
 
     def __init__(self, inputs: tuple[Tensor, ...]):
         self.inputs = inputs
-        self.needs_grad = tuple(t.requires_grad for t in inputs)
+        # Under no_grad nothing needs a gradient, so ops may skip saving what backward reads.
+        enabled = is_grad_enabled()
+        self.needs_grad = tuple(enabled and t.requires_grad for t in inputs)
 
     def forward(self, *arrays, **attributes):
         raise NotImplementedError
@@ -311,7 +313,7 @@ class Function:
             out = backend.xp.asarray(out)  # NumPy reductions to one value return scalars
         result = Tensor.__new__(Tensor)
         result.data, result.grad, result.name = out, None, None
-        result.requires_grad = is_grad_enabled() and any(function.needs_grad)
+        result.requires_grad = any(function.needs_grad)
         result._ctx = function if result.requires_grad else None
         return result
 

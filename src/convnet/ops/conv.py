@@ -10,15 +10,17 @@ depthwise and separable convolutions (ops/conv_variants.py) and the transposed c
 from __future__ import annotations
 
 from .. import backend
-from ..tensor import Function, Tensor, as_tensor
+from ..tensor import Function, Tensor, as_tensor, is_grad_enabled
 from .im2col import (
     bias_grad,
     conv_forward,
     conv_input_grad,
     conv_kernel_grad,
+    conv_kernel_grad_from_input,
     depthwise_forward,
     depthwise_input_grad,
     depthwise_kernel_grad,
+    worth_keeping,
 )
 from .padding import (
     check_pad_sizes,
@@ -54,13 +56,18 @@ class Conv2D(Function):
         self.options = strides, dilation, amounts, mode, groups
         self.kernel, self.padded_shape = kernel, x_padded.shape
         self.depthwise = groups > 1 and kernel.shape[2] == 1  # one input channel per group
+        # Under no_grad (inference) nothing is saved: the patches stream through cache in chunks.
+        keep = self.needs_grad[1] and is_grad_enabled()
         if self.depthwise:  # a multiply-accumulate per tap beats G tiny GEMMs
             out = depthwise_forward(x_padded, kernel, out_hw, strides, dilation)
-            self.saved = x_padded if self.needs_grad[1] else None
+            self.saved = x_padded if keep else None
         else:
-            out, self.saved = conv_forward(
-                x_padded, kernel, strides, dilation, out_hw, groups, keep_cols=self.needs_grad[1]
+            # Large patch matrices are rebuilt in backward instead (im2col.KEEP_COLS_BYTES).
+            self.saved_cols = keep and worth_keeping(x_padded, kernel.shape, out_hw)
+            out, cols = conv_forward(
+                x_padded, kernel, strides, dilation, out_hw, groups, keep_cols=self.saved_cols
             )  # (N, OH, OW, C_out)
+            self.saved = cols if self.saved_cols else (x_padded if keep else None)
         if bias is not None:
             out += bias  # in place: out is a new array
         return out
@@ -81,8 +88,12 @@ class Conv2D(Function):
                 grads[1] = depthwise_kernel_grad(
                     self.saved, grad, self.kernel.shape, strides, dilation
                 )
-            else:
+            elif self.saved_cols:
                 grads[1] = conv_kernel_grad(self.saved, grad, self.kernel.shape)
+            else:
+                grads[1] = conv_kernel_grad_from_input(
+                    self.saved, grad, self.kernel.shape, strides, dilation, groups
+                )
         if len(self.inputs) == 3 and self.needs_grad[2]:  # db = Σ dY over batch and pixels
             grads[2] = bias_grad(grad)
         return tuple(

@@ -1,0 +1,241 @@
+"""Train and run the lecture's networks: convnet against every installed peer, in one run.
+
+Rows (float32, images per second, higher is better): a training step (forward + backward + Adam
+update, sparse categorical cross-entropy) of LeNet-5 (28×28×1) at batch 128 and 32 and of the
+CIFAR CNN (32×32×3, ``convnet.applications.colour_cnn``) at batch 128, and inference of both at
+batch 256. The peers build the same architectures: PyTorch eager (NCHW) and PyTorch with
+``channels_last`` memory format; Keras 3 on TensorFlow and on JAX only when importable (this
+script never installs anything). Each framework runs in its own process; rounds alternate; the
+table shows medians after warm-up, and ``convnet / best`` is convnet's rate over the best peer's
+(above 1, convnet is faster). ``--baseline SRC`` adds a column for the convnet package found
+in another source tree (e.g. a ``git worktree`` of the previous commit's ``src``) and the speed-up
+over it. It is a benchmark, never a test.
+
+Usage:
+    python benchmarks/compare.py [--rounds 3] [--repeats 5] [--baseline ../old/src]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import format_table, peak_memory_mb, run_interleaved, time_calls  # noqa: E402
+
+CLASSES = 10
+# name -> (network, batch, training)
+CASES = {
+    "train LeNet-5 28x28x1 b128": ("lenet5", 128, True),
+    "train LeNet-5 28x28x1 b32": ("lenet5", 32, True),
+    "train CIFAR CNN 32x32x3 b128": ("colour_cnn", 128, True),
+    "infer LeNet-5 28x28x1 b256": ("lenet5", 256, False),
+    "infer CIFAR CNN 32x32x3 b256": ("colour_cnn", 256, False),
+}
+SHAPES = {"lenet5": (28, 28, 1), "colour_cnn": (32, 32, 3)}
+PEERS = {  # framework -> the module it needs
+    "torch": "torch",
+    "torch channels_last": "torch",
+    "keras tensorflow": "tensorflow",
+    "keras jax": "jax",
+}
+
+
+def _data(network, batch):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, *SHAPES[network]), dtype=np.float32)
+    y = rng.integers(0, CLASSES, batch)
+    return x, y
+
+
+# ----- convnet -----
+
+
+def convnet_step(network, batch, training):
+    import convnet as cn
+
+    model = cn.applications.MODELS[network](SHAPES[network], CLASSES)
+    x, y = _data(network, batch)
+    if not training:
+        return lambda: model.predict_on_batch(x)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return lambda: model.train_on_batch(x, y)
+
+
+# ----- PyTorch: the same layers, NCHW (or channels_last memory), logits + CrossEntropyLoss -----
+
+
+def torch_model(network):
+    from torch import nn
+
+    if network == "lenet5":
+        return nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+            nn.Linear(84, CLASSES),
+        )  # fmt: skip
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding="same"), nn.ReLU(),
+        nn.Conv2d(32, 32, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding="same"), nn.ReLU(),
+        nn.Conv2d(64, 64, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(64 * 8 * 8, 256), nn.ReLU(), nn.Linear(256, CLASSES),
+    )  # fmt: skip
+
+
+def torch_step(network, batch, training, channels_last=False):
+    import torch
+
+    model = torch_model(network)
+    x, y = _data(network, batch)
+    x = torch.from_numpy(x).permute(0, 3, 1, 2)  # (N, C, H, W) view of the NHWC data
+    x = x.contiguous(
+        memory_format=torch.channels_last if channels_last else torch.contiguous_format
+    )
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    y = torch.from_numpy(y)
+    if not training:
+        model.eval()
+
+        def infer():
+            with torch.no_grad():
+                torch.softmax(model(x), dim=-1)
+
+        return infer
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+
+    return step
+
+
+# ----- Keras 3 (TensorFlow or JAX backend), when installed -----
+
+
+def keras_step(network, batch, training):
+    import keras
+    from keras import layers
+
+    conv = dict(padding="same", activation="relu")
+    if network == "lenet5":
+        stack = [
+            layers.Conv2D(6, 5, **conv), layers.MaxPooling2D(),
+            layers.Conv2D(16, 5, activation="relu"), layers.MaxPooling2D(), layers.Flatten(),
+            layers.Dense(120, activation="relu"), layers.Dense(84, activation="relu"),
+        ]  # fmt: skip
+    else:
+        stack = [
+            layers.Conv2D(32, 3, **conv), layers.Conv2D(32, 3, **conv), layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, **conv), layers.Conv2D(64, 3, **conv), layers.MaxPooling2D(),
+            layers.Flatten(), layers.Dense(256, activation="relu"),
+        ]  # fmt: skip
+    model = keras.Sequential(
+        [keras.Input(SHAPES[network]), *stack, layers.Dense(CLASSES, activation="softmax")]
+    )
+    x, y = _data(network, batch)
+    if not training:
+        return lambda: model.predict_on_batch(x)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return lambda: model.train_on_batch(x, y)
+
+
+BASELINE = "convnet baseline"
+
+
+def worker(framework: str, repeats: int) -> None:
+    if framework.startswith("keras"):
+        os.environ["KERAS_BACKEND"] = framework.split()[1]
+        step = keras_step
+    elif framework.startswith("torch"):
+        channels_last = framework == "torch channels_last"
+
+        def step(*case):
+            return torch_step(*case, channels_last=channels_last)
+    else:  # convnet, or the baseline's convnet (PYTHONPATH chose which is imported)
+        step = convnet_step
+    results = {}
+    for name, case in CASES.items():
+        results[name] = {"seconds": time_calls(step(*case), repeats, warmup=3)}
+    for entry in results.values():
+        entry["peak_mb"] = peak_memory_mb()
+    sys.stdout.write(json.dumps(results) + "\n")
+
+
+def available_frameworks() -> list[str]:
+    found = ["convnet"]
+    for framework, module in PEERS.items():
+        try:
+            if importlib.util.find_spec(module) is None:
+                continue
+            if framework.startswith("keras") and importlib.util.find_spec("keras") is None:
+                continue
+        except (ImportError, ValueError):
+            continue
+        found.append(framework)
+    return found
+
+
+def report(results: dict) -> str:
+    frameworks = [f for f in results if f != BASELINE]
+    peers = frameworks[1:]
+    headers = ["img/s (median)"] + list(results) + (["convnet / best peer"] if peers else [])
+    if BASELINE in results:
+        headers.append("convnet / baseline")
+    rows = []
+    for name, (_, batch, _) in CASES.items():
+        rate = {f: batch / statistics.median(results[f][name]["seconds"]) for f in results}
+        row = [name] + [f"{rate[f]:,.0f}" for f in results]
+        if peers:
+            best = max(peers, key=rate.get)
+            row.append(f"{rate['convnet'] / rate[best]:.2f} ({best})")
+        if BASELINE in results:
+            row.append(f"{rate['convnet'] / rate[BASELINE]:.2f}")
+        rows.append(row)
+    peaks = ", ".join(
+        f"{f} {max(e['peak_mb'] for e in results[f].values()):.0f} MiB" for f in results
+    )
+    return format_table(headers, rows) + f"\npeak memory per process: {peaks}\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--baseline", help="a source tree holding another convnet package")
+    parser.add_argument(
+        "--threads", type=int, help="BLAS/OpenMP threads for every framework (default: all cores)"
+    )
+    parser.add_argument("--worker")
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.repeats)
+        return
+    command = [sys.executable, os.path.abspath(__file__), "--repeats", str(args.repeats)]
+    if args.threads:  # on a shared machine, busy cores make spinning BLAS threads wait
+        command = (
+            ["env", f"OMP_NUM_THREADS={args.threads}"]
+            + [f"{name}={args.threads}" for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")]
+            + command
+        )
+    workers = {f: command + ["--worker", f] for f in available_frameworks()}
+    if args.baseline:  # PYTHONPATH comes before the editable install on sys.path
+        env = ["env", f"PYTHONPATH={os.path.abspath(args.baseline)}"]
+        workers[BASELINE] = env + command + ["--worker", BASELINE]
+    sys.stdout.write(report(run_interleaved(workers, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()
