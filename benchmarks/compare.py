@@ -18,7 +18,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -26,9 +25,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import format_table, peak_memory_mb, run_interleaved, time_calls  # noqa: E402
+from harness import (  # noqa: E402
+    format_table,
+    peak_memory_mb,
+    run_interleaved,
+    time_calls,
+    worker_command,
+)
+from peers import CLASSES, SHAPES, available_peers, keras_model, torch_model  # noqa: E402
 
-CLASSES = 10
 # name -> (network, batch, training)
 CASES = {
     "train LeNet-5 28x28x1 b128": ("lenet5", 128, True),
@@ -36,13 +41,6 @@ CASES = {
     "train CIFAR CNN 32x32x3 b128": ("colour_cnn", 128, True),
     "infer LeNet-5 28x28x1 b256": ("lenet5", 256, False),
     "infer CIFAR CNN 32x32x3 b256": ("colour_cnn", 256, False),
-}
-SHAPES = {"lenet5": (28, 28, 1), "colour_cnn": (32, 32, 3)}
-PEERS = {  # framework -> the module it needs
-    "torch": "torch",
-    "torch channels_last": "torch",
-    "keras tensorflow": "tensorflow",
-    "keras jax": "jax",
 }
 
 
@@ -69,26 +67,7 @@ def convnet_step(network, batch, training):
     return lambda: model.train_on_batch(x, y)
 
 
-# ----- PyTorch: the same layers, NCHW (or channels_last memory), logits + CrossEntropyLoss -----
-
-
-def torch_model(network):
-    from torch import nn
-
-    if network == "lenet5":
-        return nn.Sequential(
-            nn.Conv2d(1, 6, 5, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-            nn.Linear(84, CLASSES),
-        )  # fmt: skip
-    return nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding="same"), nn.ReLU(),
-        nn.Conv2d(32, 32, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding="same"), nn.ReLU(),
-        nn.Conv2d(64, 64, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(64 * 8 * 8, 256), nn.ReLU(), nn.Linear(256, CLASSES),
-    )  # fmt: skip
+# ----- PyTorch, NCHW (or channels_last memory), logits + CrossEntropyLoss -----
 
 
 def torch_step(network, batch, training, channels_last=False):
@@ -126,25 +105,7 @@ def torch_step(network, batch, training, channels_last=False):
 
 
 def keras_step(network, batch, training):
-    import keras
-    from keras import layers
-
-    conv = dict(padding="same", activation="relu")
-    if network == "lenet5":
-        stack = [
-            layers.Conv2D(6, 5, **conv), layers.MaxPooling2D(),
-            layers.Conv2D(16, 5, activation="relu"), layers.MaxPooling2D(), layers.Flatten(),
-            layers.Dense(120, activation="relu"), layers.Dense(84, activation="relu"),
-        ]  # fmt: skip
-    else:
-        stack = [
-            layers.Conv2D(32, 3, **conv), layers.Conv2D(32, 3, **conv), layers.MaxPooling2D(),
-            layers.Conv2D(64, 3, **conv), layers.Conv2D(64, 3, **conv), layers.MaxPooling2D(),
-            layers.Flatten(), layers.Dense(256, activation="relu"),
-        ]  # fmt: skip
-    model = keras.Sequential(
-        [keras.Input(SHAPES[network]), *stack, layers.Dense(CLASSES, activation="softmax")]
-    )
+    model = keras_model(network)
     x, y = _data(network, batch)
     if not training:
         return lambda: model.predict_on_batch(x)
@@ -172,20 +133,6 @@ def worker(framework: str, repeats: int) -> None:
     for entry in results.values():
         entry["peak_mb"] = peak_memory_mb()
     sys.stdout.write(json.dumps(results) + "\n")
-
-
-def available_frameworks() -> list[str]:
-    found = ["convnet"]
-    for framework, module in PEERS.items():
-        try:
-            if importlib.util.find_spec(module) is None:
-                continue
-            if framework.startswith("keras") and importlib.util.find_spec("keras") is None:
-                continue
-        except (ImportError, ValueError):
-            continue
-        found.append(framework)
-    return found
 
 
 def report(results: dict) -> str:
@@ -218,22 +165,25 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, help="BLAS/OpenMP threads for every framework (default: all cores)"
     )
+    parser.add_argument(
+        "--peer-python",
+        help="an interpreter whose environment has peers this one lacks (e.g. Keras on TensorFlow)",
+    )
     parser.add_argument("--worker")
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.repeats)
         return
-    command = [sys.executable, os.path.abspath(__file__), "--repeats", str(args.repeats)]
-    if args.threads:  # on a shared machine, busy cores make spinning BLAS threads wait
-        command = (
-            ["env", f"OMP_NUM_THREADS={args.threads}"]
-            + [f"{name}={args.threads}" for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")]
-            + command
-        )
-    workers = {f: command + ["--worker", f] for f in available_frameworks()}
+    script = [os.path.abspath(__file__), "--repeats", str(args.repeats), "--worker"]
+
+    def command(framework, python=None, env=()):
+        return worker_command([*script, framework], python, args.threads, env)
+
+    workers = {"convnet": command("convnet")}
+    for framework, python in available_peers(args.peer_python).items():
+        workers[framework] = command(framework, python)
     if args.baseline:  # PYTHONPATH comes before the editable install on sys.path
-        env = ["env", f"PYTHONPATH={os.path.abspath(args.baseline)}"]
-        workers[BASELINE] = env + command + ["--worker", BASELINE]
+        workers[BASELINE] = command(BASELINE, env=[f"PYTHONPATH={os.path.abspath(args.baseline)}"])
     sys.stdout.write(report(run_interleaved(workers, args.rounds)))
 
 

@@ -36,6 +36,16 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def worker_command(script_args, python=None, threads=None, env=()) -> list[str]:
+    """The command running ``python`` (default: this interpreter) on ``script_args``, with
+    ``threads`` BLAS/OpenMP threads when given and the ``NAME=value`` strings of ``env``."""
+    settings = list(env)
+    if threads:  # on a shared machine, busy cores make spinning BLAS threads wait
+        names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+        settings += [f"{name}={threads}" for name in names]
+    return (["env", *settings] if settings else []) + [python or sys.executable, *script_args]
+
+
 def run_worker(command: list[str], timeout: float = 1800) -> dict:
     """Run one worker process and parse the JSON on its last line of output."""
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)

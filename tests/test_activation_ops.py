@@ -134,9 +134,7 @@ def test_activation_matches_pytorch(name, shape, dtype):
     expected.backward(torch.tensor(upstream))
     # float32: a composite (gelu's tanh form, selu...) rounds in several steps where PyTorch
     # fuses; values up to ~5 carry ~1e-6 of float32 rounding. float64 stays tight.
-    tolerance = (
-        dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
-    )
+    tolerance = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
     if name == "hard_sigmoid" and dtype == np.float64:
         # PyTorch computes x/6 + 1/2 with a float32 constant even in float64 (3e-8 apart);
         # test_activation_matches_its_definition holds ours to Keras's relu6(x + 3)/6 exactly.

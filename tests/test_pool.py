@@ -1,6 +1,7 @@
 """Pooling against a naive loop written from the lecture's definition, central differences and
 PyTorch."""
 
+import itertools
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 import convnet as cn
 from convnet import ops
+from convnet.ops import pool as pool_module
 from oracle import assert_gradients, check_op, torch_or_skip
 
 POOLS = {"max": ops.max_pool2d, "min": ops.min_pool2d, "avg": ops.avg_pool2d}
@@ -150,6 +152,85 @@ def test_max_and_min_ties_send_the_gradient_to_the_first_cell_of_the_window():
     x = cn.Tensor(np.ones((1, 4, 4, 1)), requires_grad=True)
     ops.max_pool2d(x, 2).backward(np.full((1, 2, 2, 1), 3.0))
     assert x.grad[0, :, :, 0].tolist() == [[3, 0, 3, 0], [0, 0, 0, 0], [3, 0, 3, 0], [0, 0, 0, 0]]
+
+
+def every_2x2_tie_pattern(channels):
+    """All 81 windows of values in {0, 1, 2}, one per 2×2 tile: (1, 18, 18, channels), each
+    channel the windows in another order."""
+    windows = np.array(list(itertools.product(range(3), repeat=4)), float)  # (81, 4)
+    channels = [np.roll(windows, 7 * c, axis=0).reshape(9, 9, 2, 2) for c in range(channels)]
+    return np.stack([w.transpose(0, 2, 1, 3).reshape(18, 18) for w in channels], -1)[None]
+
+
+def first_winner_gradient(x, upstream, kind):
+    """dX of 2×2 stride-2 pooling by the definition: each window's upstream value goes to the
+    first cell, row by row, that holds the window's max (min)."""
+    pick = np.argmax if kind == "max" else np.argmin  # both return the first occurrence
+    dx = np.zeros_like(x)
+    N, H, W, C = x.shape
+    for n, oh, ow, c in np.ndindex(N, H // 2, W // 2, C):
+        i, j = divmod(int(pick(x[n, 2 * oh : 2 * oh + 2, 2 * ow : 2 * ow + 2, c])), 2)
+        dx[n, 2 * oh + i, 2 * ow + j, c] = upstream[n, oh, ow, c]
+    return dx
+
+
+@pytest.mark.parametrize("kind", ["max", "min"])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_2x2_windows_with_every_tie_pattern(monkeypatch, kind, data_format, dtype):
+    """2×2 windows that tile the input take a contiguous path (pool._extreme_2x2); with ties the
+    first cell of the window still takes the gradient."""
+    calls = []
+    fast = pool_module._extreme_2x2
+    monkeypatch.setattr(pool_module, "_extreme_2x2", lambda *a: calls.append(1) or fast(*a))
+    x = every_2x2_tie_pattern(channels=3)
+    upstream = np.random.default_rng(2).standard_normal((1, 9, 9, 3))
+    to_layout = (lambda a: a.transpose(0, 3, 1, 2)) if data_format == "channels_first" else None
+    ours = cn.Tensor((to_layout or np.asarray)(x).astype(dtype), requires_grad=True)
+    y = POOLS[kind](ours, 2, data_format=data_format)
+    y.backward((to_layout or np.asarray)(upstream).astype(dtype))
+    expected = naive_pool(x, (2, 2), (2, 2), "valid", kind)
+    np.testing.assert_array_equal(y.numpy(), (to_layout or np.asarray)(expected))
+    dx = first_winner_gradient(x, upstream.astype(dtype), kind)
+    np.testing.assert_array_equal(ours.grad, (to_layout or np.asarray)(dx))
+    assert y.dtype == ours.grad.dtype == dtype and calls
+
+
+@pytest.mark.parametrize(
+    "shape, pool, strides, padding, fast",
+    [
+        ((2, 8, 10, 3), 2, None, "valid", True),
+        ((2, 7, 9, 3), 2, None, "same", True),  # padded to 8×10: padded cells never win
+        ((2, 7, 9, 3), 2, None, "valid", False),  # a leftover row and column
+        ((2, 8, 8, 3), 2, 1, "valid", False),  # overlapping windows
+        ((2, 9, 9, 3), 3, None, "valid", False),  # 3×3 windows
+    ],
+)
+def test_2x2_path_routing_with_ties_matches_the_definition(
+    monkeypatch, shape, pool, strides, padding, fast
+):
+    monkeypatch.setattr(pool_module, "POOL_CHUNK_BYTES", 1)  # one image per chunk
+    calls = []
+    original = pool_module._extreme_2x2
+    monkeypatch.setattr(pool_module, "_extreme_2x2", lambda *a: calls.append(1) or original(*a))
+    x = np.random.default_rng(3).integers(0, 3, shape).astype(np.float64)  # many ties
+    for kind in ("max", "min"):
+        ours = cn.Tensor(x, requires_grad=True)
+        y = POOLS[kind](ours, pool, strides, padding)
+        strides_ = (pool, pool) if strides is None else (strides, strides)
+        np.testing.assert_array_equal(
+            y.numpy(), naive_pool(x, (pool, pool), strides_, padding, kind)
+        )
+        y.backward(np.ones(y.shape))
+        assert ours.grad.sum() == y.size  # every window sends its upstream value somewhere
+        if pool == 2 and strides is None:  # no overlap: compare with the definition
+            fill = -np.inf if kind == "max" else np.inf
+            padded = np.pad(
+                x, ((0, 0), (0, shape[1] % 2), (0, shape[2] % 2), (0, 0)), constant_values=fill
+            )
+            dx = first_winner_gradient(padded if padding == "same" else x, np.ones(y.shape), kind)
+            np.testing.assert_array_equal(ours.grad, dx[:, : shape[1], : shape[2]])
+    assert bool(calls) == fast
 
 
 @pytest.mark.parametrize("pool, strides", [(2, 2), (3, 1), (2, 1), ((3, 2), (1, 2))])

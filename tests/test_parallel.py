@@ -1,0 +1,97 @@
+"""The thread pool behind the array kernels: the same results, in order, with or without it."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from convnet.ops import parallel
+
+
+def test_map_chunks_returns_results_in_order_from_several_threads(monkeypatch):
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "3")
+    seen = set()
+
+    def work(item):
+        seen.add(threading.current_thread().name)
+        return item * item
+
+    assert parallel.map_chunks(work, range(40)) == [i * i for i in range(40)]
+    assert any(name.startswith("convnet") for name in seen)
+
+
+def test_one_thread_runs_every_chunk_in_the_caller(monkeypatch):
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "1")
+    names = parallel.map_chunks(lambda _: threading.current_thread().name, range(5))
+    assert set(names) == {threading.current_thread().name}
+
+
+def test_a_kernel_inside_a_pool_thread_runs_in_sequence(monkeypatch):
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+
+    def outer(item):
+        here = threading.current_thread().name
+        inner = parallel.map_chunks(lambda _: threading.current_thread().name, range(4))
+        return set(inner) == {here}
+
+    assert all(parallel.map_chunks(outer, range(4)))
+
+
+def test_chunks_write_disjoint_parts_of_one_output(monkeypatch):
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    x = np.random.default_rng(0).standard_normal((64, 50))
+    out = np.empty_like(x)
+
+    def square(bounds):
+        start, stop = bounds
+        np.square(x[start:stop], out=out[start:stop])
+
+    parallel.map_chunks(square, parallel.split(len(x), 7))
+    np.testing.assert_array_equal(out, x * x)
+
+
+@pytest.mark.parametrize("n, parts", [(10, 3), (2, 5), (1, 1), (128, 2), (7, 7)])
+def test_split_covers_every_item_once_in_near_equal_ranges(n, parts):
+    ranges = parallel.split(n, parts)
+    assert [i for a, b in ranges for i in range(a, b)] == list(range(n))
+    sizes = [b - a for a, b in ranges]
+    assert len(ranges) == min(n, parts) and max(sizes) - min(sizes) <= 1
+
+
+def test_a_bad_thread_count_says_what_it_received(monkeypatch):
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "many")
+    with pytest.raises(ValueError, match="CONVNET_NUM_THREADS must be a positive integer.*many"):
+        parallel.num_threads()
+
+
+def test_blas_runs_on_one_thread_inside_the_pool_and_is_restored_after(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+
+    def blas_threads(_=None):
+        return {
+            i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+        }
+
+    before = blas_threads()
+    inside = parallel.map_chunks(blas_threads, range(2))
+    assert inside == [{1}, {1}] or not before  # no BLAS found: nothing to limit
+    assert blas_threads() == before
+
+
+def test_relu_on_an_array_large_enough_to_split_matches_the_definition(monkeypatch):
+    from convnet import ops
+    from convnet.ops import activation
+    from convnet.tensor import Tensor
+
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((9, 64, 64, 64)).astype(np.float32)  # odd rows: uneven halves
+    x[0, 0, 0, :4] = 0.0  # relu'(0) = 0, as every framework
+    assert x.size >= activation.PARALLEL_SIZE
+    upstream = rng.standard_normal(x.shape).astype(np.float32)
+    t = Tensor(x, requires_grad=True)
+    y = ops.relu(t)
+    (y * Tensor(upstream)).sum().backward()
+    np.testing.assert_array_equal(y.numpy(), np.where(x > 0, x, 0))
+    np.testing.assert_array_equal(t.grad, np.where(x > 0, upstream, 0))

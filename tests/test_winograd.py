@@ -1,0 +1,188 @@
+"""Winograd F(2×2, 3×3) against the loop definition, PyTorch and central differences."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import convnet as cn
+from conv_oracle import naive_conv2d
+from convnet import ops
+from convnet.ops import conv as conv_module
+from convnet.ops import winograd
+from convnet.ops.padding import resolve_padding
+from oracle import check_op, torch_or_skip
+
+MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+@st.composite
+def winograd_cases(draw):
+    """A 3×3 stride-1 problem: odd and even sizes, a batch of one, few or many channels, every
+    padding form (a mode other than zeros only where it can pad that much)."""
+    N, H, W = draw(st.integers(1, 3)), draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    C, C_out = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    padding = draw(
+        st.one_of(
+            st.sampled_from(["valid", "same"]),
+            st.integers(0, 2),
+            st.tuples(
+                st.tuples(st.integers(0, 2), st.integers(0, 2)),
+                st.tuples(st.integers(0, 2), st.integers(0, 2)),
+            ),
+        )
+    )
+    amounts = resolve_padding(padding, (H, W), (3, 3), (1, 1), (1, 1))
+    if any(n + sum(pair) < 3 for n, pair in zip((H, W), amounts, strict=True)):
+        padding, amounts = 1, ((1, 1), (1, 1))  # the kernel must fit the padded input
+    mode = draw(st.sampled_from(MODES))
+    if any(max(pair) >= n for n, pair in zip((H, W), amounts, strict=True)):
+        mode = "zeros"  # reflect needs fewer pixels of padding than the axis has
+    return (N, H, W, C), (3, 3, C, C_out), dict(padding=padding, padding_mode=mode), amounts
+
+
+def arrays_for(x_shape, kernel_shape, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    kernel = rng.standard_normal(kernel_shape).astype(dtype)
+    return x, kernel, rng.standard_normal(kernel_shape[-1]).astype(dtype)
+
+
+def torch_padded_conv(torch, x_padded, kernel, upstream):
+    """PyTorch's output and gradients (padded input, kernel) for a valid 3×3 conv, NHWC."""
+    t = torch.tensor(np.ascontiguousarray(x_padded.transpose(0, 3, 1, 2)), requires_grad=True)
+    w = torch.tensor(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)), requires_grad=True)
+    y = torch.nn.functional.conv2d(t, w)
+    y.backward(torch.tensor(np.ascontiguousarray(upstream.transpose(0, 3, 1, 2))))
+    nhwc = (0, 2, 3, 1)
+    return (
+        y.detach().numpy().transpose(nhwc),
+        t.grad.numpy().transpose(nhwc),
+        w.grad.numpy().transpose(2, 3, 1, 0),  # (C_out, C, KH, KW) -> (KH, KW, C, C_out)
+    )
+
+
+@given(
+    N=st.integers(1, 3),
+    H=st.integers(3, 11),
+    W=st.integers(3, 11),
+    C=st.integers(1, 6),
+    C_out=st.integers(1, 6),
+)
+def test_kernels_match_the_loop_definition_and_torch_in_float64(N, H, W, C, C_out):
+    torch = torch_or_skip()
+    x, kernel, _ = arrays_for((N, H, W, C), (3, 3, C, C_out))
+    upstream = np.random.default_rng(1).standard_normal((N, H - 2, W - 2, C_out))
+    y = winograd.winograd_forward(x, kernel)
+    dx, dw = winograd.winograd_grads(upstream, kernel, x.shape, x)
+    expected_y, expected_dx, expected_dw = torch_padded_conv(torch, x, kernel, upstream)
+    np.testing.assert_allclose(y, naive_conv2d(x, kernel), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y, expected_y, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, expected_dx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dw, expected_dw, rtol=1e-10, atol=1e-12)
+    dx_only, no_dw = winograd.winograd_grads(upstream, kernel, x.shape)
+    assert no_dw is None
+    np.testing.assert_array_equal(dx_only, dx)
+
+
+def test_chunks_with_a_short_last_one_give_the_same_answer(monkeypatch):
+    torch = torch_or_skip()
+    x, kernel, _ = arrays_for((5, 7, 6, 3), (3, 3, 3, 4))
+    upstream = np.random.default_rng(2).standard_normal((5, 5, 4, 4))
+    monkeypatch.setattr(winograd, "TILE_CHUNK_BYTES", 2 * 16 * 3 * 2 * 7 * 8)  # 2 images
+    assert len(winograd._tile_chunks(5, 16 * 3 * 2 * 7 * 8)) == 3
+    y = winograd.winograd_forward(x, kernel)
+    dx, dw = winograd.winograd_grads(upstream, kernel, x.shape, x)
+    for ours, theirs in zip((y, dx, dw), torch_padded_conv(torch, x, kernel, upstream)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@given(case=winograd_cases(), with_bias=st.booleans())
+def test_conv2d_through_winograd_matches_the_loops_and_central_differences(case, with_bias):
+    x_shape, kernel_shape, options, amounts = case
+    x, kernel, bias = arrays_for(x_shape, kernel_shape)
+    ours = lambda x, k, b=None: ops.conv2d(x, k, b, **options)  # noqa: E731
+    oracle = lambda x, k, b=None: naive_conv2d(  # noqa: E731
+        x, k, b, amounts=amounts, mode=options["padding_mode"]
+    )
+    arrays = (x, kernel, bias) if with_bias else (x, kernel)
+    with pytest.MonkeyPatch.context() as patch:  # route even one channel through Winograd
+        patch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 1)
+        check_op(ours, oracle, *arrays)
+
+
+@given(case=winograd_cases())
+def test_float32_winograd_agrees_with_float64_at_test_conv_tolerances(case):
+    x_shape, kernel_shape, options, amounts = case
+    x, kernel, bias = arrays_for(x_shape, kernel_shape, np.float32)
+    upstream = np.random.default_rng(3).standard_normal(
+        (x_shape[0], *ops_output_hw(x_shape, amounts), kernel_shape[-1])
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 1)
+        got = gradients_of(x, kernel, bias, upstream.astype(np.float32), options)
+        expected = gradients_of(
+            *(a.astype(np.float64) for a in (x, kernel, bias, upstream)), options
+        )
+    assert all(g.dtype == np.float32 for g in got)
+    for ours, reference in zip(got, expected, strict=True):  # test_conv.py's float32 tolerance
+        np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
+
+
+def ops_output_hw(x_shape, amounts):
+    return tuple(n + sum(pair) - 2 for n, pair in zip(x_shape[1:3], amounts, strict=True))
+
+
+def gradients_of(x, kernel, bias, upstream, options):
+    """conv2d's output and the gradients of x, kernel and bias for ``upstream``."""
+    tensors = [cn.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+    y = ops.conv2d(*tensors, **options)
+    y.backward(upstream)
+    return [y.numpy(), *(t.grad for t in tensors)]
+
+
+def test_a_cifar_layer_takes_the_winograd_path(monkeypatch):
+    """(N, 16, 16, 32) -> 64 "same" must run the Winograd kernels, forward and backward, and no
+    im2col kernel; the first layer (3 channels) and a stride-2 layer must not."""
+    calls = []
+
+    def spy(name, function):
+        def wrapped(*args, **kwargs):
+            calls.append(name)
+            return function(*args, **kwargs)
+
+        monkeypatch.setattr(conv_module, name, wrapped)
+
+    for name in ("winograd_forward", "winograd_grads", "conv_forward", "conv_input_grad"):
+        spy(name, getattr(conv_module, name))
+    x, kernel, bias = arrays_for((2, 16, 16, 32), (3, 3, 32, 64), np.float32)
+    tensors = [cn.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+    ops.conv2d(*tensors, padding="same").sum().backward()
+    assert calls == ["winograd_forward", "winograd_grads"]
+    calls.clear()
+    ops.conv2d(x[..., :3], kernel[:, :, :3], padding="same")
+    ops.conv2d(x, kernel, strides=2, padding="same")
+    assert calls == ["conv_forward", "conv_forward"]
+    np.testing.assert_allclose(
+        ops.conv2d(x, kernel, padding="same").numpy(),
+        naive_conv2d(x.astype(float), kernel.astype(float), amounts=((1, 1), (1, 1))),
+        rtol=1e-4,
+        atol=1e-4,
+    )
+
+
+def test_the_dispatch_rule():
+    assert conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1)
+    assert not conv_module.use_winograd((3, 3, 3, 32), (1, 1), (1, 1), 1)  # RGB input
+    assert not conv_module.use_winograd((3, 3, 32, 32), (2, 2), (1, 1), 1)
+    assert not conv_module.use_winograd((3, 3, 32, 32), (1, 1), (2, 2), 1)
+    assert not conv_module.use_winograd((3, 3, 16, 32), (1, 1), (1, 1), 2)
+    assert not conv_module.use_winograd((5, 5, 32, 32), (1, 1), (1, 1), 1)
+
+
+def test_inference_through_winograd_keeps_nothing():
+    x, kernel, _ = arrays_for((1, 8, 8, 16), (3, 3, 16, 16), np.float32)
+    with cn.no_grad():
+        assert ops.conv2d(x, cn.Tensor(kernel, requires_grad=True), padding="same")._ctx is None
+    y = ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, padding="same")
+    assert y._ctx.winograd and y._ctx.saved is None  # dX needs only the kernel
