@@ -81,17 +81,51 @@ def test_blas_runs_on_one_thread_inside_the_pool_and_is_restored_after(monkeypat
 
 def test_relu_on_an_array_large_enough_to_split_matches_the_definition(monkeypatch):
     from convnet import ops
-    from convnet.ops import activation
     from convnet.tensor import Tensor
 
     monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
     rng = np.random.default_rng(3)
     x = rng.standard_normal((9, 64, 64, 64)).astype(np.float32)  # odd rows: uneven halves
     x[0, 0, 0, :4] = 0.0  # relu'(0) = 0, as every framework
-    assert x.size >= activation.PARALLEL_SIZE
+    assert x.nbytes >= 2 * parallel.MIN_BYTES
     upstream = rng.standard_normal(x.shape).astype(np.float32)
     t = Tensor(x, requires_grad=True)
     y = ops.relu(t)
     (y * Tensor(upstream)).sum().backward()
     np.testing.assert_array_equal(y.numpy(), np.where(x > 0, x, 0))
     np.testing.assert_array_equal(t.grad, np.where(x > 0, upstream, 0))
+
+
+@pytest.mark.parametrize(
+    "x_shape, kernel_shape, options",
+    [
+        ((5, 7, 7, 20), (3, 3, 10, 6), dict(strides=2, padding="same", groups=2)),  # col2im
+        ((5, 9, 9, 2), (5, 5, 2, 4), dict(padding="same")),  # banded, few channels
+        ((5, 6, 6, 3), (2, 2, 3, 20), dict(strides=2)),  # 20 filters: plain im2col
+    ],
+)
+def test_convolutions_split_over_threads_in_uneven_chunks_match_the_loop_oracle(
+    monkeypatch, x_shape, kernel_shape, options
+):
+    from conv_oracle import naive_conv2d
+    from convnet import ops
+    from convnet.ops import im2col
+    from convnet.ops.padding import resolve_padding
+    from oracle import check_op
+
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setattr(im2col, "CHUNK_BYTES", 1)  # one image per chunk: threads get 3 and 2
+    monkeypatch.setattr(im2col, "KEEP_COLS_BYTES", 0)  # dW rebuilds the patches, in chunks
+    assert im2col.chunks(5, 100) == [(i, i + 1) for i in range(5)]
+    rng = np.random.default_rng(8)
+    x, kernel = rng.standard_normal(x_shape), rng.standard_normal(kernel_shape)
+    strides = (options.get("strides", 1),) * 2
+    amounts = resolve_padding(
+        options.get("padding", "valid"), x_shape[1:3], kernel_shape[:2], strides
+    )
+    check_op(
+        lambda x, k: ops.conv2d(x, k, **options),
+        lambda x, k: naive_conv2d(x, k, None, strides, amounts, groups=options.get("groups", 1)),
+        x,
+        kernel,
+    )

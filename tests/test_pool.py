@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import convnet as cn
 from convnet import ops
 from convnet.ops import pool as pool_module
+from convnet.ops import pool2x2
 from oracle import assert_gradients, check_op, torch_or_skip
 
 POOLS = {"max": ops.max_pool2d, "min": ops.min_pool2d, "avg": ops.avg_pool2d}
@@ -178,11 +179,11 @@ def first_winner_gradient(x, upstream, kind):
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_2x2_windows_with_every_tie_pattern(monkeypatch, kind, data_format, dtype):
-    """2×2 windows that tile the input take a contiguous path (pool._extreme_2x2); with ties the
+    """2×2 windows that tile the input take a contiguous path (pool2x2.extreme_2x2); with ties the
     first cell of the window still takes the gradient."""
     calls = []
-    fast = pool_module._extreme_2x2
-    monkeypatch.setattr(pool_module, "_extreme_2x2", lambda *a: calls.append(1) or fast(*a))
+    fast = pool_module.extreme_2x2
+    monkeypatch.setattr(pool_module, "extreme_2x2", lambda *a: calls.append(1) or fast(*a))
     x = every_2x2_tie_pattern(channels=3)
     upstream = np.random.default_rng(2).standard_normal((1, 9, 9, 3))
     to_layout = (lambda a: a.transpose(0, 3, 1, 2)) if data_format == "channels_first" else None
@@ -209,10 +210,10 @@ def test_2x2_windows_with_every_tie_pattern(monkeypatch, kind, data_format, dtyp
 def test_2x2_path_routing_with_ties_matches_the_definition(
     monkeypatch, shape, pool, strides, padding, fast
 ):
-    monkeypatch.setattr(pool_module, "POOL_CHUNK_BYTES", 1)  # one image per chunk
+    monkeypatch.setattr(pool2x2, "POOL_CHUNK_BYTES", 1)  # one image per chunk
     calls = []
-    original = pool_module._extreme_2x2
-    monkeypatch.setattr(pool_module, "_extreme_2x2", lambda *a: calls.append(1) or original(*a))
+    original = pool_module.extreme_2x2
+    monkeypatch.setattr(pool_module, "extreme_2x2", lambda *a: calls.append(1) or original(*a))
     x = np.random.default_rng(3).integers(0, 3, shape).astype(np.float64)  # many ties
     for kind in ("max", "min"):
         ours = cn.Tensor(x, requires_grad=True)

@@ -2,6 +2,7 @@
 
 The layers of the package, imports pointing down only::
 
+    memory          keeps freed arrays' memory in the process (no page faults per step)
     backend         the array module (NumPy, or CuPy on a GPU)
     tensor          Tensor, Function and reverse-mode autograd
     ops/            pure differentiable functions: elementwise, reduce, shape, linalg,
@@ -16,7 +17,11 @@ The layers of the package, imports pointing down only::
     filters, images, explain, viz, lecture/, applications, jobs, cli   the lecture's bench
 """
 
-from . import (  # noqa: E402, I001  (the front builds on the engine above)  # noqa: E402
+from . import memory
+
+memory.keep_freed_memory()  # before any large array: steps reuse their memory (memory.py)
+
+from . import (  # noqa: E402, I001  (the front builds on the engine above)
     activations,
     applications,  # noqa: E402
     backend,
@@ -32,8 +37,8 @@ from . import (  # noqa: E402, I001  (the front builds on the engine above)  # n
     optimizers,
     regularizers,
 )
-from .backend import set_backend
-from .tensor import Function, Tensor, no_grad
+from .backend import set_backend  # noqa: E402
+from .tensor import Function, Tensor, no_grad  # noqa: E402
 
 __version__ = "0.1.0"
 

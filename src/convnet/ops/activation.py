@@ -18,18 +18,14 @@ SELU_ALPHA = 1.6732632423543772848170429916717  # Klambauer et al. 2017, eq. 14
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-PARALLEL_SIZE = 1 << 18
-"""Arrays of at least this many values are split over the kernel threads by batch rows
-(ops/parallel.py). Measured on 2 cores, (128, 32, 32, 32) float32: forward 2.6 -> 1.4 ms."""
-
-
 def _by_rows(function, *arrays) -> None:
     """``function(*views)`` over row blocks of ``arrays`` (same first axis), on every core for
     large arrays; ``function`` writes only into its own views."""
-    if arrays[0].size < PARALLEL_SIZE or arrays[0].ndim == 0:
+    if arrays[0].ndim == 0:
         function(*arrays)
         return
-    ranges = parallel.split(len(arrays[0]))
+    whole = arrays[0]  # measured on 2 cores, (128, 32, 32, 32) float32: forward 2.6 -> 1.4 ms
+    ranges = parallel.chunk_ranges(len(whole), whole[:1].nbytes, whole.nbytes)
     parallel.map_chunks(lambda r: function(*(a[r[0] : r[1]] for a in arrays)), ranges)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .. import backend
+from . import parallel
 
 
 class Blocks(NamedTuple):
@@ -123,12 +124,18 @@ def forward(x, kernel, strides, dilation, out_hw, geometry: Blocks, keep: bool):
     out = backend.xp.empty((N, OH, OW, C_out), dtype=x.dtype)
     rows = out.reshape(N * m, geometry.b * C_out)  # (N·m, b·C_out): each block's b pixels
     image_chunks = chunks(N, m * w.shape[0] * x.dtype.itemsize)
-    buffer = backend.xp.empty(((N if keep else image_chunks[0][1]) * m, w.shape[0]), x.dtype)
-    for start, stop in image_chunks:
-        into = buffer[start * m : stop * m] if keep else buffer[: (stop - start) * m]
+    kept = backend.xp.empty((N * m, w.shape[0]), x.dtype) if keep else None
+
+    def scratch():  # a thread's patch rows for one chunk, when the patches are not kept
+        return backend.xp.empty((image_chunks[0][1] * m, w.shape[0]), x.dtype)
+
+    def chunk(start, stop, buffer):
+        into = kept[start * m : stop * m] if keep else buffer[: (stop - start) * m]
         cols = patches(x[start:stop], kernel.shape[0], geometry, strides, dilation, OH, into)
         backend.xp.matmul(cols, w, out=rows[start * m : stop * m])
-    return out, (Patches(buffer, geometry, strides, dilation) if keep else None)
+
+    parallel.for_each_chunk(chunk, image_chunks, None if keep else scratch)
+    return out, (Patches(kept, geometry, strides, dilation) if keep else None)
 
 
 def kernel_grad(saved: Patches, dy, kernel_shape):
@@ -145,12 +152,16 @@ def kernel_grad_from_input(x, dy, kernel_shape, geometry: Blocks, strides, dilat
     N, OH = dy.shape[:2]
     m, K = OH * geometry.count, kernel_shape[0] * geometry.span * kernel_shape[2]
     image_chunks = chunks(N, m * K * x.dtype.itemsize)
-    buffer = backend.xp.empty((image_chunks[0][1] * m, K), dtype=x.dtype)
-    d_band = backend.xp.zeros((K, geometry.b * kernel_shape[3]), dtype=dy.dtype)
-    for start, stop in image_chunks:
+
+    def scratch():  # a thread's patch rows for one chunk
+        return backend.xp.empty((image_chunks[0][1] * m, K), dtype=x.dtype)
+
+    def chunk(start, stop, buffer):  # this chunk's share of the band's gradient (K, b·C_out)
         into = buffer[: (stop - start) * m]
         cols = patches(x[start:stop], kernel_shape[0], geometry, strides, dilation, OH, into)
-        d_band += cols.T @ dy[start:stop].reshape(len(cols), -1)  # (K, b·C_out)
+        return cols.T @ dy[start:stop].reshape(len(cols), -1)
+
+    d_band = sum(parallel.for_each_chunk(chunk, image_chunks, scratch))
     return fold(d_band, geometry, kernel_shape, strides[1], dilation[1])
 
 
@@ -165,9 +176,12 @@ def input_grad(dy, kernel, padded_shape, strides, dilation):
     dy = backend.xp.ascontiguousarray(dy)
     dx = backend.xp.zeros(padded_shape, dtype=dy.dtype)
     m = OH * geometry.count  # block rows per image
-    for start, stop in chunks(N, m * matrix.shape[1] * dy.dtype.itemsize):
+
+    def chunk(start, stop, _):
         n = stop - start
         rows = dy[start:stop].reshape(n * m, geometry.b * C_out) @ matrix  # (n·m, KH·span·C)
         rows = rows.reshape(n, OH, geometry.count, kernel.shape[0], -1)  # (.., KH, span·C)
         add_rows(dx[start:stop], rows, geometry, strides, dilation)
+
+    parallel.for_each_chunk(chunk, chunks(N, m * matrix.shape[1] * dy.dtype.itemsize))
     return dx

@@ -24,7 +24,7 @@ ops/conv.py wraps them.
 from __future__ import annotations
 
 from .. import backend
-from . import banded
+from . import banded, parallel
 
 
 def tap(x, i: int, j: int, out_hw, strides, dilation):
@@ -43,9 +43,9 @@ and its input gradient from 30 to 14 ms."""
 
 
 def chunks(n_images: int, bytes_per_image: int):
-    """``(start, stop)`` ranges of whole images, about :data:`CHUNK_BYTES` each."""
-    step = max(1, CHUNK_BYTES // max(bytes_per_image, 1))
-    return [(start, min(start + step, n_images)) for start in range(0, n_images, step)]
+    """``(start, stop)`` ranges of whole images, about :data:`CHUNK_BYTES` each, and one per
+    kernel thread at least for large enough work (``parallel.chunk_ranges``)."""
+    return parallel.chunk_ranges(n_images, bytes_per_image, CHUNK_BYTES)
 
 
 def windows(x, kernel_hw, strides, dilation, out_hw, groups: int = 1):
@@ -118,13 +118,18 @@ def conv_forward(x, kernel, strides, dilation, out_hw, groups: int = 1, keep_col
         return out, (cols if keep_cols else None)
     per_image = out_hw[0] * out_hw[1] * KH * KW * C * x.dtype.itemsize
     image_chunks = chunks(N, per_image)
-    size = N if keep_cols else image_chunks[0][1]
-    buffer = _patch_buffer(size, out_hw, groups, (KH, KW), Cg, x.dtype)
-    for start, stop in image_chunks:
-        into = buffer[start:stop] if keep_cols else buffer[: stop - start]
+    kept = _patch_buffer(N, out_hw, groups, (KH, KW), Cg, x.dtype) if keep_cols else None
+
+    def scratch():  # a thread's patch buffer for one chunk, when the patches are not kept
+        return _patch_buffer(image_chunks[0][1], out_hw, groups, (KH, KW), Cg, x.dtype)
+
+    def chunk(start, stop, buffer):
+        into = kept[start:stop] if keep_cols else buffer[: stop - start]
         cols = im2col(x[start:stop], (KH, KW), strides, dilation, out_hw, groups, out=into)
         backend.xp.matmul(_grouped_cols(cols), w, out=_grouped_rows(out[start:stop], groups))
-    return out, (buffer if keep_cols else None)
+
+    parallel.for_each_chunk(chunk, image_chunks, None if keep_cols else scratch)
+    return out, kept
 
 
 BANDED_MAX_FILTERS = 16
@@ -189,13 +194,17 @@ def conv_kernel_grad_from_input(x, dy, kernel_shape, strides, dilation, groups: 
     if geometry is not None:
         return banded.kernel_grad_from_input(x, dy, kernel_shape, geometry, strides, dilation)
     image_chunks = chunks(N, OH * OW * KH * KW * x.shape[-1] * x.dtype.itemsize)
-    buffer = _patch_buffer(image_chunks[0][1], (OH, OW), groups, (KH, KW), Cg, x.dtype)
-    dw = backend.xp.zeros((groups, KH * KW * Cg, C_out // groups), dtype=dy.dtype)  # (G, K, F/G)
-    for start, stop in image_chunks:
+
+    def scratch():  # a thread's patch buffer for one chunk
+        return _patch_buffer(image_chunks[0][1], (OH, OW), groups, (KH, KW), Cg, x.dtype)
+
+    def chunk(start, stop, buffer):  # this chunk's share of dW: (G, K, C_out/G)
         into = buffer[: stop - start]
         cols = im2col(x[start:stop], (KH, KW), strides, dilation, (OH, OW), groups, out=into)
         a = _grouped_cols(cols)  # (G, m, K)
-        dw += backend.xp.matmul(a.transpose(0, 2, 1), _grouped_rows(dy[start:stop], groups))
+        return backend.xp.matmul(a.transpose(0, 2, 1), _grouped_rows(dy[start:stop], groups))
+
+    dw = sum(parallel.for_each_chunk(chunk, image_chunks, scratch))  # (G, K, C_out/G)
     return dw.transpose(1, 0, 2).reshape(kernel_shape)  # (K, G, C_out/G) -> (KH, KW, C/G, C_out)
 
 
@@ -223,8 +232,11 @@ def conv_input_grad(dy, kernel, padded_shape, strides, dilation, groups: int = 1
     # adds run along OW·C/G values instead of C/G (14×14×6 -> 16 5×5: 6.1 -> 3.0 ms).
     w_taps = kernel.reshape(KH * KW, Cg, groups, -1).transpose(2, 0, 3, 1)  # (G, T, C_out/G, C/G)
     image_chunks = chunks(N, OH * OW * KH * KW * padded_shape[-1] * dy.dtype.itemsize)
-    buffer = backend.xp.empty(image_chunks[0][1] * OH * OW * KH * KW * Cg * groups, dy.dtype)
-    for start, stop in image_chunks:
+
+    def scratch():  # a thread's dcols buffer for one chunk
+        return backend.xp.empty(image_chunks[0][1] * OH * OW * KH * KW * Cg * groups, dy.dtype)
+
+    def chunk(start, stop, buffer):
         n = stop - start
         rows = _grouped_rows(dy[start:stop], groups)[:, None]  # (G, 1, m, C_out/G)
         dcols = buffer[: n * OH * OW * KH * KW * Cg * groups].reshape(groups, KH * KW, -1, Cg)
@@ -232,6 +244,8 @@ def conv_input_grad(dy, kernel, padded_shape, strides, dilation, groups: int = 1
         dcols = dcols.reshape(groups, KH, KW, n, OH, OW, Cg)  # (G, KH, KW, n, OH, OW, C/G)
         dcols = dcols.transpose(3, 4, 5, 0, 1, 2, 6)  # (n, OH, OW, G, KH, KW, C/G), a view
         col2im(dcols, dx[start:stop], strides, dilation)
+
+    parallel.for_each_chunk(chunk, image_chunks, scratch)
     return dx
 
 

@@ -16,13 +16,14 @@ real cells in each window (PyTorch's ``count_include_pad=False``).
 
 from __future__ import annotations
 
-import math
-
 import numpy
 
 from .. import backend
 from ..tensor import Function, Tensor, as_tensor
+from . import parallel
 from .padding import conv_output_size, resolve_padding, spatial_axes, to_pair
+from .pool2x2 import extreme_2x2
+from .pool2x2 import pixels as _pixels
 from .reduce import max as reduce_max
 from .reduce import mean as reduce_mean
 
@@ -93,62 +94,6 @@ def _extreme_along(
     return values, index
 
 
-POOL_CHUNK_BYTES = 1 << 20
-"""The 2×2 path pools this many bytes of input at a time (whole images), so its full-size
-temporaries stay in cache. Measured at (128, 32, 32, 32): the general path 9.6 ms, this one
-15.8 ms in one piece, 3.6 ms in 1 MiB chunks (8 MiB chunks: 8 ms)."""
-
-
-def _extreme_2x2(x, w, better, extreme):
-    """Max (or min) pooling by 2×2 windows at stride 2 that tile a C-contiguous ``x``, and the
-    winning cell ``k = 2i + j`` of each window, in contiguous passes: the general path's views
-    run C values at a time, where NumPy's overhead per run dominates ((128, 28, 28, 6): 1.7 ->
-    0.5 ms). Each pixel is compared with the next by a flat shift of ``unit`` values (pairs that
-    start at odd columns are dropped), then each window's two rows; a copy keeps even columns."""
-    xp = backend.xp
-    unit = math.prod(x.shape[w + 1 :])  # values per pixel: C channels last, 1 channels first
-    row = x.shape[w] * unit  # a window row of x: W·unit contiguous values
-    rows_per_image = x[0].size // (2 * row)  # window rows: OH, or C·OH channels first
-    values = xp.empty((len(x) * rows_per_image, row // 2), dtype=x.dtype)  # (rows, W/2·unit)
-    arg = xp.empty(values.shape, dtype=numpy.uint8)
-    step = max(1, POOL_CHUNK_BYTES // x[0].nbytes)
-    for start in range(0, len(x), step):
-        flat = x[start : start + step].reshape(-1)
-        pairs = xp.empty_like(flat)
-        pair_wins = xp.zeros(flat.shape, numpy.uint8)
-        extreme(flat[:-unit], flat[unit:], out=pairs[:-unit])  # pixel against its right one
-        better(flat[unit:], flat[:-unit], out=pair_wins[:-unit].view(bool))  # first wins ties
-        pairs[-unit:] = flat[-unit:]  # the last pixel's pair is dropped; keep it defined
-        pairs = pairs.reshape(-1, 2, row)  # (n·OH, 2, W·C) or (n·C·OH, 2, W): rows i = 0, 1
-        j = pair_wins.reshape(-1, 2, row)  # the column j that won in each window row
-        i = better(pairs[:, 1], pairs[:, 0]).view(numpy.uint8)  # the bottom row won
-        # k = 2 + j_bottom where the bottom row won, else j_top; np.where is 10x slower on uint8
-        k = (j[:, 1] + 2 - j[:, 0]) * i + j[:, 0]  # j1 + 2 - j0 >= 1: no uint8 wraps around
-        chunk = slice(start * rows_per_image, start * rows_per_image + len(pairs))
-        _keep_even_columns(values[chunk], extreme(pairs[:, 0], pairs[:, 1]), unit)
-        _keep_even_columns(arg[chunk], k, unit)
-    return values, arg
-
-
-def _keep_even_columns(target, a, unit):
-    """``target`` (rows, W/2·unit) = the even pixel columns of rows ``a`` (rows, W·unit)."""
-    kept = a.reshape(len(a), -1, 2, unit)[:, :, 0]  # (rows, W/2, unit), a view
-    target = target.reshape(kept.shape)
-    if _pixels(target) is None:
-        target[...] = kept
-    else:
-        numpy.copyto(_pixels(target), _pixels(kept))
-
-
-def _pixels(a):
-    """``a`` (..., C) as one void item per pixel, (...), when its C values are contiguous and
-    few (NumPy only), else None: a strided copy of such items loops over pixels, not over runs
-    of C values, each with NumPy's per-run overhead (measured 2x faster for C = 6)."""
-    if not isinstance(a, numpy.ndarray) or a.strides[-1] != a.itemsize or a.shape[-1] >= 16:
-        return None
-    return a.view(numpy.dtype((numpy.void, a.shape[-1] * a.itemsize)))[..., 0]
-
-
 class ExtremePool2D(Function):
     """Max pooling, or min pooling with ``kind="min"``: one code path, two comparisons."""
 
@@ -162,7 +107,7 @@ class ExtremePool2D(Function):
         self.geometry = pool, strides, out_hw, axes
         self.padded_shape, self.amounts = x_padded.shape, amounts
         if pool == strides == (2, 2) and _tiles(x_padded.shape, self.geometry):
-            out, self.arg = _extreme_2x2(xp.ascontiguousarray(x_padded), w, better, extreme)
+            out, self.arg = extreme_2x2(xp.ascontiguousarray(x_padded), w, better, extreme)
             shape = (*x.shape[:h], OH, OW, *x.shape[w + 1 :])  # (N, OH, OW, C) or (N, C, OH, OW)
             self.arg = self.arg.reshape(shape)
             return out.reshape(shape)
@@ -180,18 +125,24 @@ class ExtremePool2D(Function):
         (PH, PW), (SH, SW) = self.geometry[:2]
         overlap = SH < PH or SW < PW
         dx = _blank_gradient(self.padded_shape, grad.dtype, self.geometry)
-        share = backend.xp.empty(grad.shape, dtype=grad.dtype)  # C-contiguous, unlike grad
-        for i in range(PH):
-            for j in range(PW):
-                cell = _window_cell(dx, i, j, self.geometry)
-                wins, pixels = self.arg == i * PW + j, _pixels(cell)
-                if overlap:
-                    cell += grad * wins
-                elif pixels is None:
-                    backend.xp.multiply(grad, wins, out=cell)
-                else:  # a few channels: one contiguous pass, then a copy a pixel at a time
-                    numpy.multiply(grad, wins, out=share)
-                    numpy.copyto(pixels, _pixels(share))
+
+        def images(bounds):  # one thread's images (the batch axis is first in both layouts)
+            part = slice(*bounds)
+            dx_part, grad_part, arg = dx[part], grad[part], self.arg[part]
+            share = backend.xp.empty(grad_part.shape, dtype=grad.dtype)  # C-contiguous
+            for i in range(PH):
+                for j in range(PW):
+                    cell = _window_cell(dx_part, i, j, self.geometry)
+                    wins, pixels = arg == i * PW + j, _pixels(cell)
+                    if overlap:
+                        cell += grad_part * wins
+                    elif pixels is None:
+                        backend.xp.multiply(grad_part, wins, out=cell)
+                    else:  # a few channels: one contiguous pass, then a copy a pixel at a time
+                        numpy.multiply(grad_part, wins, out=share)
+                        numpy.copyto(pixels, _pixels(share))
+
+        parallel.map_chunks(images, parallel.chunk_ranges(len(dx), dx[0].nbytes, dx.nbytes))
         return _crop(dx, self.amounts, self.geometry[3])
 
 
