@@ -1,5 +1,8 @@
 """Winograd F(2×2, 3×3) against the loop definition, PyTorch and central differences."""
 
+import importlib.util
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -14,6 +17,9 @@ from convnet.ops.padding import resolve_padding
 from oracle import check_op, torch_or_skip
 
 MODES = ("zeros", "reflect", "replicate", "circular")
+pytestmark = pytest.mark.skipif(  # without numba, test_conv.py covers the im2col path
+    importlib.util.find_spec("numba") is None, reason="the Winograd kernels need numba"
+)
 
 
 @st.composite
@@ -89,8 +95,9 @@ def test_chunks_with_a_short_last_one_give_the_same_answer(monkeypatch):
     torch = torch_or_skip()
     x, kernel, _ = arrays_for((5, 7, 6, 3), (3, 3, 3, 4))
     upstream = np.random.default_rng(2).standard_normal((5, 5, 4, 4))
-    monkeypatch.setattr(winograd, "TILE_CHUNK_BYTES", 2 * 16 * 3 * 2 * 7 * 8)  # 2 images
-    assert len(winograd._tile_chunks(5, 16 * 3 * 2 * 7 * 8)) == 3
+    per_image = 16 * 3 * 2 * (3 + 4) * 8  # 16 planes of 3×2 tiles, C + C_out channels, float64
+    monkeypatch.setattr(winograd, "TILE_CHUNK_BYTES", 2 * per_image)  # 2 images
+    assert len(winograd._tile_chunks(5, per_image)) == 3
     y = winograd.winograd_forward(x, kernel)
     dx, dw = winograd.winograd_grads(upstream, kernel, x.shape, x)
     for ours, theirs in zip((y, dx, dw), torch_padded_conv(torch, x, kernel, upstream)):
@@ -178,6 +185,34 @@ def test_the_dispatch_rule():
     assert not conv_module.use_winograd((3, 3, 32, 32), (1, 1), (2, 2), 1)
     assert not conv_module.use_winograd((3, 3, 16, 32), (1, 1), (1, 1), 2)
     assert not conv_module.use_winograd((5, 5, 32, 32), (1, 1), (1, 1), 1)
+    assert conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1, np.float32)
+    assert not conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1, np.float16)
+    assert not conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1, np.int64)
+
+
+def test_another_backend_takes_im2col(monkeypatch):
+    monkeypatch.setattr(conv_module.backend, "xp", object())  # CuPy: im2col and cuBLAS
+    assert not conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1)
+
+
+def test_without_numba_im2col_gives_the_same_answers(monkeypatch):
+    """With numba not importable the dispatch says no and conv2d still matches the loops."""
+    x, kernel, bias = arrays_for((2, 6, 5, 16), (3, 3, 16, 16))
+    upstream = np.random.default_rng(4).standard_normal((2, 6, 5, 16))
+    with_numba = gradients_of(x, kernel, bias, upstream, dict(padding="same"))
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    monkeypatch.setitem(sys.modules, "convnet.ops.winograd_kernels", None)
+    monkeypatch.delattr(ops, "winograd_kernels", raising=False)
+    monkeypatch.setattr(winograd, "_kernels", winograd._UNSET)
+    assert winograd.compiled() is None
+    assert not conv_module.use_winograd((3, 3, 16, 16), (1, 1), (1, 1), 1)
+    without = gradients_of(x, kernel, bias, upstream, dict(padding="same"))
+    for ours, theirs in zip(without, with_numba, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    amounts = ((1, 1), (1, 1))
+    np.testing.assert_allclose(
+        without[0], naive_conv2d(x, kernel, bias, amounts=amounts), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_inference_through_winograd_keeps_nothing():

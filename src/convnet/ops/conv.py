@@ -34,7 +34,7 @@ from .padding import (
     unpad_gradient,
 )
 from .shape import transpose
-from .winograd import winograd_forward, winograd_grads
+from .winograd import compiled, winograd_forward, winograd_grads
 
 TO_CHANNELS_LAST, TO_CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
 _LAYOUTS = {(1, 2): "(batch, height, width, channels)", (2, 3): "(batch, channels, height, width)"}
@@ -57,12 +57,13 @@ class Conv2D(Function):
         self.options = strides, dilation, amounts, mode, groups
         self.kernel, self.padded_shape = kernel, x_padded.shape
         self.depthwise = groups > 1 and kernel.shape[2] == 1  # one input channel per group
-        self.winograd = use_winograd(kernel.shape, strides, dilation, groups)
+        self.winograd = use_winograd(kernel.shape, strides, dilation, groups, dtype)
         # Under no_grad (inference) nothing is saved: the patches stream through cache in chunks.
         keep = self.needs_grad[1] and is_grad_enabled()
         if self.winograd:  # dW recomputes the tiles' transform from the padded input
-            out = winograd_forward(x_padded, kernel)  # (N, OH, OW, C_out)
+            out = winograd_forward(x_padded, kernel, bias)  # (N, OH, OW, C_out)
             self.saved = x_padded if keep else None
+            bias = None  # the output transform added it
         elif self.depthwise:  # a multiply-accumulate per tap beats G tiny GEMMs
             out = depthwise_forward(x_padded, kernel, out_hw, strides, dilation)
             self.saved = x_padded if keep else None
@@ -116,24 +117,34 @@ WINOGRAD_MIN_CHANNELS = 16
 """Winograd needs at least this many input and output channels to pay (see use_winograd)."""
 
 
-def use_winograd(kernel_shape, strides, dilation, groups) -> bool:
+def use_winograd(kernel_shape, strides, dilation, groups, dtype=None) -> bool:
     """Whether the convolution takes Winograd F(2×2, 3×3) (ops/winograd.py) instead of im2col:
     3×3 kernels at stride 1, dilation 1, one group, with at least
     :data:`WINOGRAD_MIN_CHANNELS` input and output channels (any padding: it works on the padded
-    input). Its 16 GEMMs per tile have only C (contraction) and C_out (columns) to work with,
-    and its transforms cost the same per channel however few there are, so few channels lose.
+    input), float32 or float64, on NumPy with Numba importable (CuPy takes im2col and cuBLAS;
+    without Numba im2col does it all). Its 16 GEMMs per tile have only C (contraction) and
+    C_out (columns) to work with, and its transforms cost the same per channel however few
+    there are, so few channels lose.
 
-    Measured through conv2d (pad included), one thread pinned, batch 128, float32, "same"
-    padding, median ms, im2col -> Winograd:
+    Measured one thread pinned, batch 128, float32, "same" padding, median ms, im2col through
+    conv2d (pad included) -> Winograd kernels on the padded input (ops/winograd.py):
     layer (H, W, C -> C_out)   forward        forward + dX + dW
-    32×32×3 -> 32              5.7 -> 11.6    30 -> 40 (so it stays im2col)
-    32×32×32 -> 32             42 -> 40       130 -> 113
-    16×16×32 -> 64             15.1 -> 13.9   50 -> 41
-    16×16×64 -> 64             31 -> 24.8     95 -> 73
-    The CIFAR CNN's training step (benchmarks: prof.py colour_cnn 128): 388 -> 301 ms."""
+    32×32×3 -> 32              5.9 -> 11.1    17.9 -> 26.9 (so it stays im2col)
+    32×32×32 -> 32             35 -> 26       116 -> 78
+    16×16×32 -> 64             15.3 -> 9.9    48 -> 30
+    16×16×64 -> 64             29 -> 16       91 -> 48
+    The CIFAR CNN's training step (prof2.py colour_cnn 128, 2 threads): 270 ms with im2col
+    only, 254 with the NumPy transforms, 208 with these."""
     KH, KW, C, C_out = kernel_shape
     plain = (KH, KW, *strides, *dilation, groups) == (3, 3, 1, 1, 1, 1, 1)
-    return plain and min(C, C_out) >= WINOGRAD_MIN_CHANNELS
+    floating = dtype is None or backend.xp.dtype(dtype).char in "fd"
+    return (
+        plain
+        and floating
+        and min(C, C_out) >= WINOGRAD_MIN_CHANNELS
+        and backend.xp is backend.numpy
+        and compiled() is not None
+    )
 
 
 # ----- validation: every message names the op, what it expected and what it received -----
