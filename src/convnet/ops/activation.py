@@ -18,17 +18,6 @@ SELU_ALPHA = 1.6732632423543772848170429916717  # Klambauer et al. 2017, eq. 14
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _by_rows(function, *arrays) -> None:
-    """``function(*views)`` over row blocks of ``arrays`` (same first axis), on every core for
-    large arrays; ``function`` writes only into its own views."""
-    if arrays[0].ndim == 0:
-        function(*arrays)
-        return
-    whole = arrays[0]  # measured on 2 cores, (128, 32, 32, 32) float32: forward 2.6 -> 1.4 ms
-    ranges = parallel.chunk_ranges(len(whole), whole[:1].nbytes, whole.nbytes)
-    parallel.map_chunks(lambda r: function(*(a[r[0] : r[1]] for a in arrays)), ranges)
-
-
 class ReLU(Function):
     def forward(self, x):
         xp = backend.xp
@@ -38,12 +27,14 @@ class ReLU(Function):
             xp.greater(x, 0, out=positive)
             xp.maximum(x, 0, out=out)
 
-        _by_rows(rows, x, out, self.positive)
+        parallel.by_rows(rows, x, out, self.positive)
         return out
 
     def backward(self, grad):  # 1 where x > 0, else 0 (0 at x = 0, as every framework)
         dx = backend.xp.empty(self.positive.shape, dtype=grad.dtype)
-        _by_rows(lambda g, p, out: backend.xp.multiply(g, p, out=out), grad, self.positive, dx)
+        parallel.by_rows(
+            lambda g, p, out: backend.xp.multiply(g, p, out=out), grad, self.positive, dx
+        )
         return dx
 
 

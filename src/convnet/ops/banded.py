@@ -113,9 +113,9 @@ class Patches(NamedTuple):
     dilation: tuple
 
 
-def forward(x, kernel, strides, dilation, out_hw, geometry: Blocks, keep: bool):
+def forward(x, kernel, strides, dilation, out_hw, geometry: Blocks, keep: bool, epilogue=None):
     """``Y = patches · bandᵀ`` chunk by chunk: (N, OH, OW, C_out), and :class:`Patches` for dW
-    (None unless ``keep``)."""
+    (None unless ``keep``); ``epilogue`` runs in place on each chunk of Y."""
     from .im2col import chunks  # late: im2col imports this module
 
     N, (OH, OW), C_out = x.shape[0], out_hw, kernel.shape[3]
@@ -133,6 +133,8 @@ def forward(x, kernel, strides, dilation, out_hw, geometry: Blocks, keep: bool):
         into = kept[start * m : stop * m] if keep else buffer[: (stop - start) * m]
         cols = patches(x[start:stop], kernel.shape[0], geometry, strides, dilation, OH, into)
         backend.xp.matmul(cols, w, out=rows[start * m : stop * m])
+        if epilogue is not None:
+            epilogue(out[start:stop])
 
     parallel.for_each_chunk(chunk, image_chunks, None if keep else scratch)
     return out, (Patches(kept, geometry, strides, dilation) if keep else None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Function, Tensor, as_tensor, is_grad_enabled
+from . import parallel
 from .im2col import (
     bias_grad,
     conv_forward,
@@ -49,7 +50,9 @@ def common_dtype(*arrays):
 class Conv2D(Function):
     """Channels-last convolution of ``x`` padded by ``amounts`` in ``mode``."""
 
-    def forward(self, x, kernel, bias=None, *, strides, dilation, amounts, mode, groups, out_hw):
+    def forward(
+        self, x, kernel, bias=None, *, strides, dilation, amounts, mode, groups, out_hw, relu
+    ):
         self.dtypes = [a.dtype for a in (x, kernel, bias) if a is not None]
         dtype = common_dtype(x, kernel, *(() if bias is None else (bias,)))
         x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
@@ -61,26 +64,29 @@ class Conv2D(Function):
         # Under no_grad (inference) nothing is saved: the patches stream through cache in chunks.
         keep = self.needs_grad[1] and is_grad_enabled()
         if self.winograd:  # dW recomputes the tiles' transform from the padded input
-            out = winograd_forward(x_padded, kernel, bias)  # (N, OH, OW, C_out)
+            # the output transform adds the bias itself
+            out = winograd_forward(x_padded, kernel, bias, _epilogue(None, relu))
             self.saved = x_padded if keep else None
-            bias = None  # the output transform added it
         elif self.depthwise:  # a multiply-accumulate per tap beats G tiny GEMMs
             out = depthwise_forward(x_padded, kernel, out_hw, strides, dilation)
+            _epilogue(bias, relu, always=True)(out)
             self.saved = x_padded if keep else None
         else:
             # Large patch matrices are rebuilt in backward instead (im2col.KEEP_COLS_BYTES).
             self.saved_cols = keep and worth_keeping(x_padded, kernel.shape, out_hw)
             out, cols = conv_forward(
-                x_padded, kernel, strides, dilation, out_hw, groups, keep_cols=self.saved_cols
-            )  # (N, OH, OW, C_out)
+                x_padded, kernel, strides, dilation, out_hw, groups, self.saved_cols,
+                _epilogue(bias, relu),
+            )  # (N, OH, OW, C_out)  # fmt: skip
             self.saved = cols if self.saved_cols else (x_padded if keep else None)
-        if bias is not None:
-            out += bias  # in place: out is a new array
+        self.out = out if relu and is_grad_enabled() else None  # ReLU's gradient needs y > 0
         return out
 
     def backward(self, grad):
         strides, dilation, amounts, mode, groups = self.options
         grads = [None] * len(self.inputs)
+        if self.out is not None:  # a fused ReLU first: dY · [y > 0]
+            grad = relu_gradient(grad, self.out)
         if self.winograd and (self.needs_grad[0] or self.needs_grad[1]):
             dx, grads[1] = winograd_grads(
                 grad, self.kernel, self.padded_shape, self.saved, input_grad=self.needs_grad[0]
@@ -111,6 +117,32 @@ class Conv2D(Function):
             g if g is None else g.astype(t, copy=False)
             for g, t in zip(grads, self.dtypes, strict=True)
         )
+
+
+def _epilogue(bias, relu: bool, always: bool = False):
+    """What runs on each chunk of the output, in place, while it is still in cache: the bias,
+    then the ReLU (one pass each over memory saved, and the separate ReLU op's two arrays).
+    None when there is nothing to do (unless ``always``)."""
+    xp = backend.xp
+    if bias is None and not relu and not always:
+        return None
+
+    def finish(y):
+        if bias is not None:
+            y += bias
+        if relu:
+            xp.maximum(y, 0, out=y)
+
+    return finish
+
+
+def relu_gradient(grad, y):
+    """``dY · [y > 0]``: the gradient through a ReLU whose output was ``y`` (0 at y = 0, as
+    every framework), row blocks on every thread."""
+    xp = backend.xp
+    out = xp.empty(y.shape, dtype=grad.dtype)
+    parallel.by_rows(lambda g, y, out: xp.multiply(g, y > 0, out=out), grad, y, out)
+    return out
 
 
 WINOGRAD_MIN_CHANNELS = 16
@@ -195,9 +227,23 @@ def output_hw(op, spatial, kernel_hw, strides, amounts, dilation, x_shape, kerne
 
 
 def named_conv2d(
-    x, kernel, bias, strides, padding, dilation_rate, groups, data_format, padding_mode, op="conv2d"
+    x,
+    kernel,
+    bias,
+    strides,
+    padding,
+    dilation_rate,
+    groups,
+    data_format,
+    padding_mode,
+    op="conv2d",
+    activation=None,
 ):
     """conv2d, with ``op`` (the public name the user called) in every error message."""
+    if activation not in (None, "relu"):
+        raise ValueError(
+            f'{op}: activation must be None or "relu" (fused), received {activation!r}.'
+        )
     x, kernel = as_tensor(x), as_tensor(kernel)
     bias = None if bias is None else as_tensor(bias)
     axes = spatial_axes(data_format, op)
@@ -206,7 +252,7 @@ def named_conv2d(
     if axes == (2, 3):
         x = transpose(x, TO_CHANNELS_LAST)
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
-    y = Conv2D.apply(*inputs, mode=padding_mode, **options)
+    y = Conv2D.apply(*inputs, mode=padding_mode, relu=activation == "relu", **options)
     return transpose(y, TO_CHANNELS_FIRST) if axes == (2, 3) else y
 
 
@@ -247,6 +293,7 @@ def conv2d(
     groups=1,
     data_format: str = "channels_last",
     padding_mode: str = "zeros",
+    activation=None,
 ) -> Tensor:
     """2-D convolution (cross-correlation, as Keras and PyTorch) of a batch of images.
 
@@ -261,6 +308,9 @@ def conv2d(
             (``groups = C`` with one input channel each is a depthwise convolution).
         data_format: ``"channels_last"`` or ``"channels_first"``.
         padding_mode: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``.
+        activation: None, or ``"relu"`` for ``relu(conv2d(...))`` fused into the convolution:
+            the bias and the ReLU are applied to each chunk of the output while it is in
+            cache, and no separate ReLU op keeps its own arrays.
 
     Returns:
         A Tensor (N, OH, OW, C_out) (channels first: (N, C_out, OH, OW)) with
@@ -282,5 +332,6 @@ def conv2d(
                [5., 3., 3.]])
     """
     return named_conv2d(
-        x, kernel, bias, strides, padding, dilation_rate, groups, data_format, padding_mode
-    )
+        x, kernel, bias, strides, padding, dilation_rate, groups, data_format, padding_mode,
+        activation=activation,
+    )  # fmt: skip

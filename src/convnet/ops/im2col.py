@@ -102,19 +102,24 @@ def _grouped_cols(cols):
     return cols.transpose(1, 0, 2)  # (G, M, K), a view
 
 
-def conv_forward(x, kernel, strides, dilation, out_hw, groups: int = 1, keep_cols: bool = True):
+def conv_forward(
+    x, kernel, strides, dilation, out_hw, groups: int = 1, keep_cols: bool = True, epilogue=None
+):
     """``Y = cols · W`` per group, chunk by chunk: (N, OH, OW, C_out), and the patches (N, OH,
-    OW, G, KH, KW, C/G) for the kernel gradient (None unless ``keep_cols``)."""
+    OW, G, KH, KW, C/G) for the kernel gradient (None unless ``keep_cols``). ``epilogue``
+    (bias, activation) runs in place on each chunk of Y while it is still in cache."""
     N, C = x.shape[0], x.shape[-1]
     KH, KW, Cg, C_out = kernel.shape
     geometry = _forward_blocks(kernel.shape, out_hw, strides, dilation, groups)
     if geometry is not None:
-        return banded.forward(x, kernel, strides, dilation, out_hw, geometry, keep_cols)
+        return banded.forward(x, kernel, strides, dilation, out_hw, geometry, keep_cols, epilogue)
     out = backend.xp.empty((N, *out_hw, C_out), dtype=x.dtype)
     w = _grouped_kernel(kernel, groups)  # (G, K, C_out/G)
     if (KH, KW, *out_hw) == (1, 1, *x.shape[1:3]):  # a 1×1 kernel at stride 1 sees x itself
         cols = x.reshape(N, *out_hw, groups, 1, 1, Cg)  # (N, OH, OW, G, 1, 1, C/G)
         backend.xp.matmul(_grouped_cols(cols), w, out=_grouped_rows(out, groups))
+        if epilogue is not None:
+            epilogue(out)
         return out, (cols if keep_cols else None)
     per_image = out_hw[0] * out_hw[1] * KH * KW * C * x.dtype.itemsize
     image_chunks = chunks(N, per_image)
@@ -127,6 +132,8 @@ def conv_forward(x, kernel, strides, dilation, out_hw, groups: int = 1, keep_col
         into = kept[start:stop] if keep_cols else buffer[: stop - start]
         cols = im2col(x[start:stop], (KH, KW), strides, dilation, out_hw, groups, out=into)
         backend.xp.matmul(_grouped_cols(cols), w, out=_grouped_rows(out[start:stop], groups))
+        if epilogue is not None:
+            epilogue(out[start:stop])
 
     parallel.for_each_chunk(chunk, image_chunks, None if keep_cols else scratch)
     return out, kept
