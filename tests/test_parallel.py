@@ -129,3 +129,29 @@ def test_convolutions_split_over_threads_in_uneven_chunks_match_the_loop_oracle(
         x,
         kernel,
     )
+
+
+def test_inside_kernel_threads_blas_runs_on_one_thread_and_matmul_splits_rows(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from convnet import ops
+    from convnet.ops import linalg
+    from convnet.tensor import Tensor
+
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setattr(linalg, "PARALLEL_PRODUCT", 1)
+    calls = []
+    original = parallel.map_chunks
+    monkeypatch.setattr(parallel, "map_chunks", lambda f, i: calls.append(1) or original(f, i))
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((9, 7)), rng.standard_normal((7, 4))
+    upstream = rng.standard_normal((9, 4))
+    expected = [a @ b, upstream @ b.T, a.T @ upstream]
+    with parallel.kernel_threads():
+        info = threadpoolctl.threadpool_info()
+        assert {p["num_threads"] for p in info if p["user_api"] == "blas"} <= {1}
+        ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+        y = ops.matmul(ta, tb)
+        y.backward(upstream)
+    for got, want in zip((y.numpy(), ta.grad, tb.grad), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert len(calls) == 3  # forward, dA and dB each split

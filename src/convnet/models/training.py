@@ -12,6 +12,7 @@ from .. import backend, losses, optimizers
 from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
+from ..ops.parallel import kernel_threads
 from ..tensor import Tensor, no_grad
 from . import data as data_module
 
@@ -192,7 +193,8 @@ class Trainer:
             logs = {}
             for step, (bx, by, bw) in enumerate(train.epoch(epoch)):
                 callback_list.on_train_batch_begin(step)
-                logs = self.train_step(_tensor(bx), by, bw)
+                with kernel_threads():
+                    logs = self.train_step(_tensor(bx), by, bw)
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -234,7 +236,8 @@ class Trainer:
         logs = {}
         for step, (bx, by, bw) in enumerate(data.epoch()):
             callback_list.on_test_batch_begin(step)
-            logs = self.test_step(_tensor(bx), by, bw)
+            with kernel_threads():
+                logs = self.test_step(_tensor(bx), by, bw)
             callback_list.on_test_batch_end(step, logs)
         callback_list.on_test_end(logs)
         return logs
@@ -251,7 +254,9 @@ class Trainer:
         with no_grad():
             for step, (bx, _, _) in enumerate(data.epoch()):
                 callback_list.on_predict_batch_begin(step)
-                outputs.append(backend.to_numpy(self(_tensor(bx), training=False).data))
+                with kernel_threads():
+                    output = self(_tensor(bx), training=False).data
+                outputs.append(backend.to_numpy(output))
                 callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callback_list.on_predict_end()
         if not outputs:
@@ -264,17 +269,19 @@ class Trainer:
         if class_weight is not None:
             sample_weight = _class_weights(y, class_weight, sample_weight)
         self._reset_metrics()
-        logs = self.train_step(_tensor(x), numpy.asarray(y), sample_weight)
+        with kernel_threads():
+            logs = self.train_step(_tensor(x), numpy.asarray(y), sample_weight)
         return logs if return_dict else _scalar_or_list(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         self._reset_metrics()
-        logs = self.test_step(_tensor(x), numpy.asarray(y), sample_weight)
+        with kernel_threads():
+            logs = self.test_step(_tensor(x), numpy.asarray(y), sample_weight)
         return logs if return_dict else _scalar_or_list(logs)
 
     def predict_on_batch(self, x):
-        with no_grad():
+        with no_grad(), kernel_threads():
             return backend.to_numpy(self(_tensor(x), training=False).data)
 
     def _callbacks(self, callbacks, verbose, epochs, steps, history):
