@@ -155,3 +155,42 @@ def test_inside_kernel_threads_blas_runs_on_one_thread_and_matmul_splits_rows(mo
     for got, want in zip((y.numpy(), ta.grad, tb.grad), expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12)
     assert len(calls) == 3  # forward, dA and dB each split
+
+
+def test_zero_padding_split_over_threads_matches_numpy_pad(monkeypatch):
+    from convnet.ops.padding import pad_array
+
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    x = np.random.default_rng(6).standard_normal((9, 64, 64, 16)).astype(np.float32)
+    assert x.nbytes >= 2 * parallel.MIN_BYTES  # split into two blocks of images
+    amounts = ((2, 0), (1, 3))
+    expected = np.pad(x, ((0, 0), *amounts, (0, 0)))
+    np.testing.assert_array_equal(pad_array(x, amounts), expected)
+
+
+def test_kernel_gradient_from_kept_patches_split_over_threads_matches_tap_sums(monkeypatch):
+    from convnet import ops
+    from convnet.ops import im2col
+    from convnet.tensor import Tensor
+
+    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    rng = np.random.default_rng(7)
+    x, kernel = rng.standard_normal((33, 16, 16, 8)), rng.standard_normal((3, 3, 8, 16))
+    patches = 33 * 14 * 14 * 9 * 8 * 8  # float64 bytes: kept for dW, and worth splitting
+    assert 2 * parallel.MIN_BYTES <= patches <= im2col.KEEP_COLS_BYTES
+    upstream = rng.standard_normal((33, 14, 14, 16))
+    w = Tensor(kernel, requires_grad=True)
+    ops.conv2d(x, w).backward(upstream)
+    # dW[i, j] = Σ over images and pixels of the input at tap (i, j) times dY
+    expected = np.stack(
+        [
+            np.stack(
+                [
+                    np.einsum("nhwc,nhwo->co", x[:, i : i + 14, j : j + 14], upstream)
+                    for j in range(3)
+                ]
+            )
+            for i in range(3)
+        ]
+    )
+    np.testing.assert_allclose(w.grad, expected, rtol=1e-10)

@@ -219,8 +219,14 @@ def conv_kernel_grad(cols, dy, kernel_shape):
     """``dW = colsᵀ · dY`` per group, in the kernel's layout (KH, KW, C/G, C_out)."""
     if isinstance(cols, banded.Patches):
         return banded.kernel_grad(cols, dy, kernel_shape)
-    a = _grouped_cols(cols)  # (G, M, K)
-    dw = backend.xp.matmul(a.transpose(0, 2, 1), _grouped_rows(dy, a.shape[0]))  # (G, K, C_out/G)
+    a, rows = _grouped_cols(cols), _grouped_rows(dy, cols.shape[3])  # (G, M, K), (G, M, C_out/G)
+
+    def part(bounds):  # the sum over a block of the M patch rows, one per kernel thread
+        block = slice(*bounds)
+        return backend.xp.matmul(a[:, block].transpose(0, 2, 1), rows[:, block])
+
+    blocks = parallel.chunk_ranges(a.shape[1], a[0, :1].nbytes, a[0].nbytes)
+    dw = sum(parallel.map_chunks(part, blocks))  # (G, K, C_out/G)
     return dw.transpose(1, 0, 2).reshape(kernel_shape)  # (K, G, C_out/G) -> (KH, KW, C/G, C_out)
 
 

@@ -12,6 +12,7 @@ import numbers
 
 from .. import backend
 from ..tensor import Function, Tensor, as_tensor
+from . import parallel
 
 
 def to_pair(value, name: str) -> tuple[int, int]:
@@ -226,10 +227,31 @@ def pad_array(x, amounts, mode: str = "zeros", axes=(1, 2)):
     """``x`` padded by ``amounts = ((top, bottom), (left, right))`` along ``axes``."""
     if not any(v for pair in amounts for v in pair):
         return x
+    if mode == "zeros" and x.ndim == 4 and tuple(axes) == (1, 2):
+        return _zero_pad_rows(x, amounts)
     widths = [(0, 0)] * x.ndim
     for axis, pair in zip(axes, amounts, strict=True):
         widths[axis] = tuple(pair)
     return backend.xp.pad(x, widths, mode=_NUMPY_MODE[mode])
+
+
+def _zero_pad_rows(x, amounts):
+    """Zero padding of (N, H, W, C) along H and W, image blocks on every kernel thread: the
+    borders zeroed, the inside copied, once each (``np.pad`` makes one pass per border on one
+    core; measured (128, 32, 32, 32) -> 34×34 on 2 cores: 1.0 -> 0.6 ms)."""
+    (top, bottom), (left, right) = amounts
+    N, H, W, C = x.shape
+    out = backend.xp.empty((N, H + top + bottom, W + left + right, C), dtype=x.dtype)
+
+    def images(x, out):
+        out[:, :top] = 0
+        out[:, top + H :] = 0
+        out[:, top : top + H, :left] = 0
+        out[:, top : top + H, left + W :] = 0
+        out[:, top : top + H, left : left + W] = x
+
+    parallel.by_rows(images, x, out)
+    return out
 
 
 def unpad_gradient(grad, amounts, mode: str = "zeros", axes=(1, 2)):
