@@ -168,29 +168,41 @@ def test_zero_padding_split_over_threads_matches_numpy_pad(monkeypatch):
     np.testing.assert_array_equal(pad_array(x, amounts), expected)
 
 
-def test_kernel_gradient_from_kept_patches_split_over_threads_matches_tap_sums(monkeypatch):
+@pytest.mark.parametrize(
+    "x_shape, kernel_shape, padding",
+    [((33, 16, 16, 8), (3, 3, 8, 16), "valid"), ((40, 28, 28, 1), (5, 5, 1, 6), "same")],
+    ids=["im2col patches", "banded patches"],
+)
+def test_kernel_gradient_from_kept_patches_split_over_threads_matches_tap_sums(
+    monkeypatch, x_shape, kernel_shape, padding
+):
     from convnet import ops
-    from convnet.ops import im2col
+    from convnet.ops import banded, im2col
     from convnet.tensor import Tensor
 
     monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
     rng = np.random.default_rng(7)
-    x, kernel = rng.standard_normal((33, 16, 16, 8)), rng.standard_normal((3, 3, 8, 16))
-    patches = 33 * 14 * 14 * 9 * 8 * 8  # float64 bytes: kept for dW, and worth splitting
-    assert 2 * parallel.MIN_BYTES <= patches <= im2col.KEEP_COLS_BYTES
-    upstream = rng.standard_normal((33, 14, 14, 16))
+    x, kernel = rng.standard_normal(x_shape), rng.standard_normal(kernel_shape)
+    KH, KW = kernel_shape[:2]
+    if padding == "same":
+        x_padded = np.pad(x, ((0, 0), (KH // 2, KH // 2), (KW // 2, KW // 2), (0, 0)))
+    else:
+        x_padded = x
+    OH, OW = x_padded.shape[1] - KH + 1, x_padded.shape[2] - KW + 1
+    upstream = rng.standard_normal((x_shape[0], OH, OW, kernel_shape[3]))
     w = Tensor(kernel, requires_grad=True)
-    ops.conv2d(x, w).backward(upstream)
+    y = ops.conv2d(x, w, padding=padding)
+    saved = y._ctx.saved
+    assert isinstance(saved, banded.Patches) == (kernel_shape[2] == 1)  # the path named
+    kept = saved.matrix if isinstance(saved, banded.Patches) else saved
+    assert 2 * parallel.MIN_BYTES <= kept.nbytes <= im2col.KEEP_COLS_BYTES  # kept, and split
+    y.backward(upstream)
     # dW[i, j] = Σ over images and pixels of the input at tap (i, j) times dY
-    expected = np.stack(
+    expected = [
         [
-            np.stack(
-                [
-                    np.einsum("nhwc,nhwo->co", x[:, i : i + 14, j : j + 14], upstream)
-                    for j in range(3)
-                ]
-            )
-            for i in range(3)
+            np.einsum("nhwc,nhwo->co", x_padded[:, i : i + OH, j : j + OW], upstream)
+            for j in range(KW)
         ]
-    )
-    np.testing.assert_allclose(w.grad, expected, rtol=1e-10)
+        for i in range(KH)
+    ]
+    np.testing.assert_allclose(w.grad, np.array(expected), rtol=1e-10)

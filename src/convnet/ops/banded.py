@@ -143,8 +143,13 @@ def forward(x, kernel, strides, dilation, out_hw, geometry: Blocks, keep: bool, 
 def kernel_grad(saved: Patches, dy, kernel_shape):
     """``dW = fold(patchesᵀ · dY_blocks)`` from the patches :func:`forward` kept."""
     geometry, (_, SW), (_, DW) = saved.geometry, saved.strides, saved.dilation
-    dy_rows = dy.reshape(saved.matrix.shape[0], -1)  # (N·OH·count, b·C_out)
-    return fold(saved.matrix.T @ dy_rows, geometry, kernel_shape, SW, DW)
+    matrix, dy_rows = saved.matrix, dy.reshape(saved.matrix.shape[0], -1)  # (N·OH·count, ·)
+
+    def part(bounds):  # a block of the patch rows' share, one per kernel thread
+        return matrix[bounds[0] : bounds[1]].T @ dy_rows[bounds[0] : bounds[1]]
+
+    blocks = parallel.chunk_ranges(len(matrix), matrix[:1].nbytes, matrix.nbytes)
+    return fold(sum(parallel.map_chunks(part, blocks)), geometry, kernel_shape, SW, DW)
 
 
 def kernel_grad_from_input(x, dy, kernel_shape, geometry: Blocks, strides, dilation):
