@@ -6,7 +6,9 @@ The layers of the package, imports pointing down only::
     backend         the array module (NumPy, or CuPy on a GPU)
     tensor          Tensor, Function and reverse-mode autograd
     ops/            pure differentiable functions: elementwise, reduce, shape, linalg,
-                    activation, padding, conv, pool, nn (dropout, batch norm), losses
+                    activation, padding, conv, pool, nn (dropout, batch norm), losses; the
+                    array kernels behind conv and pool (im2col, banded, winograd, pool2x2)
+                    and parallel (image chunks on every core, BLAS on one thread)
     activations, initializers, regularizers, constraints, losses, metrics   string -> object
     layers/         Keras's layers; they hold weights and call ops
     optimizers/     SGD ... AdamW and learning-rate schedules
