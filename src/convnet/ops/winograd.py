@@ -16,16 +16,16 @@ the kernel and the GEMM, the chunks spread over ops/parallel.py's threads.
 
 Numba is an optional dependency (the ``fast`` extra), imported when a Winograd layer first
 runs: without it :func:`compiled` is None and ops/conv.py takes im2col. Measured on 2 cores
-(AVX-512), float32, batch 128, one thread, median ms, NumPy transforms (7 to 12 strided passes
-each) -> these kernels, padded input given:
-layer (H, W, C -> C_out)   forward        forward + dX + dW
-32×32×32 -> 32             32 -> 26       97 -> 77
-16×16×32 -> 64             13 -> 10       38 -> 30
-16×16×64 -> 64             23 -> 16       69 -> 48
-Of the 26 ms, the GEMMs take 10 and each transform about 6.5: still ~10x their arithmetic,
-see ops/winograd_kernels.py. Compiling the kernels for a dtype takes ~12 s once (then cached in
-``__pycache__``: ~0.5 s to load); float32 results are within 1e-6 of float64 (relative to the
-largest value) on these layers.
+(AVX-512), float32, batch 128, one thread, median ms, padded input given: NumPy transforms (7
+to 12 strided passes each) -> per-tile kernels -> the per-tile-row kernels of today:
+layer (H, W, C -> C_out)   forward             forward + dX + dW
+32×32×32 -> 32             32 -> 26 -> 18      97 -> 81 -> 52
+16×16×32 -> 64             13 -> 10 -> 8       38 -> 30 -> 23
+16×16×64 -> 64             23 -> 16 -> 14      69 -> 49 -> 41
+Of the 18 ms, the GEMMs take 10 (~55 GFLOP/s: K = C is small), the input transform 3.5 and
+the output transform 2.5 (ops/winograd_kernels.py has each kernel's figures). Compiling the
+kernels for a dtype takes ~5 s once (then cached in ``__pycache__``: ~0.5 s to load);
+float32 results are within 1e-6 of float64 (relative to the largest value) on these layers.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ TILE_CHUNK_BYTES = 1 << 20
 """The 16 transformed tiles of an image chunk (V and M) take about this many bytes, so they stay
 in the 1 MiB L2 of a core between the transform and the GEMM. Measured (one thread, batch 128,
 float32, forward, ms): 32×32×32 -> 32 with 1, 2, 4, 8 images a chunk (1 to 8 MiB) 23.6, 25.0,
-26.7, 28.5; 16×16×64 -> 64 (0.5 to 4 MiB) 15.8, 15.5, 17.2, 17.6."""
+26.7, 28.5; 16×16×64 -> 64 (0.5 to 4 MiB) 15.8, 15.5, 17.2, 17.6. Again with the per-tile-row
+kernels, forward + dX + dW with 0.25, 0.5, 1, 2 MiB: 32×32×32 -> 32 53.0, 51.5, 51.3, 49.8;
+16×16×64 -> 64 42.4, 42.6, 40.1, 47.0."""
 
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 _UNSET = object()
@@ -111,7 +113,7 @@ def winograd_grads(dy, kernel, padded_shape, x=None, input_grad=True):
     (3, 3, C, C_out) when the padded input ``x`` is given. dM = A dY Aᵀ is computed once per
     chunk and serves both. V is recomputed from x in cache rather than kept from the forward
     pass: kept, it would be 4x the size of x (16 values per 4 pixels; 67 MB for the 32×32×32
-    layer at batch 128) read back from memory, against ~6.5 ms to rebuild it (one thread).
+    layer at batch 128) read back from memory, against ~3.5 ms to rebuild it (one thread).
     Keeping it was not measured."""
     xp, kernels = backend.xp, compiled()
     dy = xp.ascontiguousarray(dy)

@@ -1,87 +1,59 @@
 """The four tile transforms of Winograd F(2×2, 3×3) as single-pass Numba kernels (NHWC, NumPy).
 
 ops/winograd.py runs the 16 GEMMs with BLAS and calls these for everything around them. Each
-kernel reads its input once and writes its output once, tile by tile, with the innermost loop
-over the contiguous channel axis (LLVM vectorises it): the NumPy version of the same transforms
-made 7 to 12 passes over strided views and took two thirds of the forward pass (measured in
-ops/winograd.py's docstring). Lavin & Gray (2015), section 4.1, matrices as printed there:
+kernel reads its input once and writes its output once: the NumPy version of the same
+transforms made 7 to 12 passes over strided views and took two thirds of the forward pass
+(measured in ops/winograd.py's docstring). Lavin & Gray (2015), section 4.1, as printed there:
 
     Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]     V = Bᵀ d B  (4×4)
     Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]]                                   Y = Aᵀ M A  (2×2)
 
 Tile t = (image, th, tw) covers input rows 2th..2th+3 and columns 2tw..2tw+3 and outputs
-2th..2th+1, 2tw..2tw+1; position (k, l) of a tile is plane 4k + l of the (16, T, C) arrays.
-Tiles that run past the array's edge (odd output sizes) go through a small zeroed scratch tile:
-reads beyond it are zeros, writes beyond it are dropped.
+2th..2th+1, 2tw..2tw+1; position (k, l) of a tile is plane 4k + l of the (16, T, C) arrays,
+and the TW tiles of a tile row are consecutive in T. Rows and columns beyond the array's edge
+(odd output sizes) read as zeros and are dropped when written. Arrays are C-contiguous.
+
+Loop structure. Each transform is split in two: the product along the rows (k or a, a weighted
+sum of 2 to 4 image rows or planes) runs over a whole tile row at once, as flat loops of
+W·C elements, one output row per loop; only the product along the columns (stride 2 in the
+image, 1 in T) is a loop over C per tile, into a small scratch row or from one. Numba cannot
+mark arrays as not aliasing, so LLVM vectorises a loop only after run-time overlap checks, one
+per pair of written and read arrays; with this handful per loop every kernel vectorises under
+LLVM's default limits (packed AVX-512 adds in the assembly of each; timings with the raised
+limit are the same within noise). The per-tile version before (16 planes and 4 image rows in
+one channel loop: ~370 pairs per tile) vectorised only with the process-wide LLVM option
+``-runtime-memory-check-threshold=1000``, which this module no longer sets, and spent ~400
+cycles per tile on the checks. Measured (one thread, float32, batch 128, whole batch in
+ops/winograd.py's chunks, median ms) per tile -> per tile row:
+
+    layer (Hp, Wp, C -> C_out)   input    output   output adjoint   input adjoint
+    34×34×32 -> 32               8.0→3.6  6.4→2.6  5.9→2.8          17.0→3.5
+    18×18×64 -> 64               2.4→1.2  2.2→0.9  1.9→1.0           4.3→1.4
+
+Two traps kept the first attempts scalar: an index that is not a plain ``range`` variable in
+the inner loop (``o + u``) gets Numba's negative-index wraparound, which LLVM cannot vectorise
+(hence the reshapes into tile rows), and a sliced 2-D view has a run-time inner stride.
+The input adjoint is in gather form (each pixel sums the ≤4 tiles covering it, rows and
+columns alike) rather than 4 overlapping ``+=``: dx is written once. Its sums run in another
+order than a per-tile ``+=``, so it differs from that by float rounding; the other three give
+the same bits as the per-tile kernels.
 
 ``nogil``: ops/parallel.py runs image chunks on its thread pool, so these stay single-threaded.
 ``cache``: compiled once per dtype and kept in ``__pycache__`` (see ops/winograd.py for timings).
-
-Vectorising. Numba cannot mark arrays as not aliasing, so LLVM must check at run time that the
-16 output planes and the input rows of a tile do not overlap (~370 pairs); above its default of
-8 checks it does not vectorise at all: the input transform took 52 ms for the 32×32×32 layer,
-scalar. We raise LLVM's thresholds (``_VECTORISE_ABOVE``, a process-wide LLVM option that only
-widens which loops may vectorise): 7 ms. The checks still run once per tile and channel loop
-(540 compare-and-branch, measured in the assembly), about 400 cycles per tile, so the
-transforms stay ~10x above their arithmetic; code with fewer pointer groups per loop (or
-noalias, which Numba does not offer) is the next step.
 """
 
 from __future__ import annotations
 
-import llvmlite.binding
 import numba
 import numpy as np
 
-_VECTORISE_ABOVE = 1000
-for _option in ("runtime-memory-check-threshold", "vectorize-memory-check-threshold"):
-    llvmlite.binding.set_option("", f"-{_option}={_VECTORISE_ABOVE}")
-
 _kernel = numba.njit(nogil=True, cache=True)
-_inline = numba.njit(inline="always", cache=True)
-
-
-@_inline
-def _bt(d0, d1, d2, d3):
-    """Bᵀ times the column (d0, d1, d2, d3)."""
-    return d0 - d2, d1 + d2, d2 - d1, d1 - d3
-
-
-@_inline
-def _bt_column(x, b, r, s, c):
-    """Bᵀ times column s of the tile x[b, r:r+4, :, c]."""
-    return _bt(x[b, r, s, c], x[b, r + 1, s, c], x[b, r + 2, s, c], x[b, r + 3, s, c])
-
-
-@_inline
-def _b(v0, v1, v2, v3):
-    """B times the column (v0, v1, v2, v3): the adjoint of :func:`_bt`."""
-    return v0, v1 - v2 + v3, v1 + v2 - v0, -v3
-
-
-@_inline
-def _at(m0, m1, m2, m3):
-    """Aᵀ times the column (m0, m1, m2, m3)."""
-    return m0 + m1 + m2, m1 - m2 - m3
-
-
-@_inline
-def _a(y0, y1):
-    """A times the column (y0, y1): the adjoint of :func:`_at`."""
-    return y0, y0 + y1, y0 - y1, -y1
 
 
 @_kernel
-def _input_tile(x, b, r, s, V, t):
-    """``V[:, t] = Bᵀ d B`` for the tile d = x[b, r:r+4, s:s+4] (inside x)."""
-    for c in range(x.shape[3]):
-        # the columns j of Bᵀ d, then each row k of (Bᵀ d) times B
-        j0, j1 = _bt_column(x, b, r, s, c), _bt_column(x, b, r, s + 1, c)
-        j2, j3 = _bt_column(x, b, r, s + 2, c), _bt_column(x, b, r, s + 3, c)
-        for k in range(4):
-            v = _bt(j0[k], j1[k], j2[k], j3[k])
-            V[4 * k, t, c], V[4 * k + 1, t, c] = v[0], v[1]
-            V[4 * k + 2, t, c], V[4 * k + 3, t, c] = v[2], v[3]
+def _row(rows, h, zero):
+    """Row ``h`` of ``rows`` (H, U), or ``zero`` beyond its last row."""
+    return rows[h] if h < rows.shape[0] else zero
 
 
 @_kernel
@@ -89,120 +61,164 @@ def input_transform(x, V):
     """``V`` (16, T, C) = Bᵀ d B for every 4×4 tile d of the padded ``x`` (n, Hp, Wp, C)."""
     n, Hp, Wp, C = x.shape
     TH, TW = (Hp - 1) // 2, (Wp - 1) // 2
-    edge = np.zeros((1, 4, 4, C), dtype=x.dtype)
+    U = Wp * C
+    rows = x.reshape(n, Hp, U)
+    zero = np.zeros(U, dtype=x.dtype)
+    R = np.zeros((4, 2 * TW + 2, C), dtype=x.dtype)  # Bᵀ d of a tile row; a zero column past Wp
+    R2 = R.reshape(4, (2 * TW + 2) * C)
     for b in range(n):
         for th in range(TH):
-            for tw in range(TW):
-                t, r, s = (b * TH + th) * TW + tw, 2 * th, 2 * tw
-                if r + 4 <= Hp and s + 4 <= Wp:
-                    _input_tile(x, b, r, s, V, t)
-                else:
-                    rows, cols = min(4, Hp - r), min(4, Wp - s)
-                    edge[:] = 0
-                    edge[0, :rows, :cols] = x[b, r : r + rows, s : s + cols]
-                    _input_tile(edge, 0, 0, 0, V, t)
+            r = 2 * th
+            d0, d1 = rows[b, r], rows[b, r + 1]
+            d2, d3 = _row(rows[b], r + 2, zero), _row(rows[b], r + 3, zero)
+            for u in range(U):  # the rows of Bᵀ d, one loop each: 1 written and 2 read arrays
+                R2[0, u] = d0[u] - d2[u]
+            for u in range(U):
+                R2[1, u] = d1[u] + d2[u]
+            for u in range(U):
+                R2[2, u] = d2[u] - d1[u]
+            for u in range(U):
+                R2[3, u] = d1[u] - d3[u]
+            _bt_columns(R, V, (b * TH + th) * TW)
 
 
 @_kernel
-def _output_tile(M, t, bias, y, b, r, s):
-    """``y[b, r:r+2, s:s+2] = Aᵀ m A + bias`` for the tile m = M[:, t] (inside y)."""
-    for c in range(M.shape[2]):
-        # the columns l of Aᵀ m, then each row a of (Aᵀ m) times A
-        l0 = _at(M[0, t, c], M[4, t, c], M[8, t, c], M[12, t, c])
-        l1 = _at(M[1, t, c], M[5, t, c], M[9, t, c], M[13, t, c])
-        l2 = _at(M[2, t, c], M[6, t, c], M[10, t, c], M[14, t, c])
-        l3 = _at(M[3, t, c], M[7, t, c], M[11, t, c], M[15, t, c])
-        for a in range(2):
-            row = _at(l0[a], l1[a], l2[a], l3[a])
-            y[b, r + a, s, c] = row[0] + bias[c]
-            y[b, r + a, s + 1, c] = row[1] + bias[c]
+def _bt_columns(R, V, t0):
+    """``V[4k + l, t0 + tw] = ((Bᵀ d) B)[k, l]`` for the tiles of a tile row, from its Bᵀ d
+    rows ``R`` (4, Wq, C)."""
+    TW = (R.shape[1] - 2) // 2
+    for k in range(4):
+        for tw in range(TW):
+            s, t = 2 * tw, t0 + tw
+            for c in range(R.shape[2]):
+                j0, j1, j2, j3 = R[k, s, c], R[k, s + 1, c], R[k, s + 2, c], R[k, s + 3, c]
+                V[4 * k, t, c] = j0 - j2
+                V[4 * k + 1, t, c] = j1 + j2
+                V[4 * k + 2, t, c] = j2 - j1
+                V[4 * k + 3, t, c] = j1 - j3
 
 
 @_kernel
 def output_transform(M, bias, y):
     """``y`` (n, OH, OW, C_out) = Aᵀ m A + ``bias`` (C_out,) for every tile m of ``M`` (16, T,
     C_out); the row and column of the last tiles beyond an odd OH or OW are dropped."""
-    n, OH, OW, C_out = y.shape
+    n, OH, OW, C = y.shape
     TH, TW = (OH + 1) // 2, (OW + 1) // 2
-    edge = np.empty((1, 2, 2, C_out), dtype=y.dtype)
+    U = TW * C
+    planes = M.reshape(16, n * TH, U)  # (16, tile rows, TW·C)
+    P = np.empty((2, 4, TW, C), dtype=y.dtype)  # Aᵀ m of a tile row: (a, l, tw, c)
+    P2 = P.reshape(2, 4, U)
     for b in range(n):
         for th in range(TH):
-            for tw in range(TW):
-                t, r, s = (b * TH + th) * TW + tw, 2 * th, 2 * tw
-                if r + 2 <= OH and s + 2 <= OW:
-                    _output_tile(M, t, bias, y, b, r, s)
-                else:
-                    _output_tile(M, t, bias, edge, 0, 0, 0)
-                    rows, cols = min(2, OH - r), min(2, OW - s)
-                    y[b, r : r + rows, s : s + cols] = edge[0, :rows, :cols]
+            o = b * TH + th
+            for l in range(4):  # the rows of Aᵀ m, one loop each
+                for u in range(U):
+                    P2[0, l, u] = planes[l, o, u] + planes[4 + l, o, u] + planes[8 + l, o, u]
+                for u in range(U):
+                    P2[1, l, u] = planes[4 + l, o, u] - planes[8 + l, o, u] - planes[12 + l, o, u]
+            for a in range(min(2, OH - 2 * th)):
+                _at_columns(P[a], bias, y[b, 2 * th + a])
 
 
 @_kernel
-def _output_adjoint_tile(dy, b, r, s, dM, t):
-    """``dM[:, t] = A g Aᵀ`` for the 2×2 block g = dy[b, r:r+2, s:s+2] (inside dy)."""
-    for c in range(dy.shape[3]):
-        # the rows of A g, each times Aᵀ
-        b0 = _a(dy[b, r, s, c], dy[b, r + 1, s, c])
-        b1 = _a(dy[b, r, s + 1, c], dy[b, r + 1, s + 1, c])
-        for k in range(4):
-            m = _a(b0[k], b1[k])
-            dM[4 * k, t, c], dM[4 * k + 1, t, c] = m[0], m[1]
-            dM[4 * k + 2, t, c], dM[4 * k + 3, t, c] = m[2], m[3]
+def _at_columns(P, bias, y):
+    """The output row ``y`` (OW, C) = (Aᵀ m) A + bias from its tile row's Aᵀ m row ``P``
+    (4, TW, C)."""
+    OW, C = y.shape
+    for tw in range(OW // 2):
+        for c in range(C):
+            y[2 * tw, c] = P[0, tw, c] + P[1, tw, c] + P[2, tw, c] + bias[c]
+            y[2 * tw + 1, c] = P[1, tw, c] - P[2, tw, c] - P[3, tw, c] + bias[c]
+    if OW % 2:
+        tw = OW // 2
+        for c in range(C):
+            y[2 * tw, c] = P[0, tw, c] + P[1, tw, c] + P[2, tw, c] + bias[c]
 
 
 @_kernel
 def output_transform_adjoint(dy, dM):
     """``dM`` (16, T, C_out) = A g Aᵀ for every 2×2 block g of ``dy`` (n, OH, OW, C_out), with
     zeros beyond an odd OH or OW."""
-    n, OH, OW, C_out = dy.shape
+    n, OH, OW, C = dy.shape
     TH, TW = (OH + 1) // 2, (OW + 1) // 2
-    edge = np.zeros((1, 2, 2, C_out), dtype=dy.dtype)
+    U = OW * C
+    rows = dy.reshape(n, OH, U)
+    zero = np.zeros(U, dtype=dy.dtype)
+    Q = np.zeros((4, 2 * TW + 2, C), dtype=dy.dtype)  # A g of a tile row; zero column past OW
+    Q2 = Q.reshape(4, (2 * TW + 2) * C)
     for b in range(n):
         for th in range(TH):
-            for tw in range(TW):
-                t, r, s = (b * TH + th) * TW + tw, 2 * th, 2 * tw
-                if r + 2 <= OH and s + 2 <= OW:
-                    _output_adjoint_tile(dy, b, r, s, dM, t)
-                else:
-                    rows, cols = min(2, OH - r), min(2, OW - s)
-                    edge[:] = 0
-                    edge[0, :rows, :cols] = dy[b, r : r + rows, s : s + cols]
-                    _output_adjoint_tile(edge, 0, 0, 0, dM, t)
-
-
-@_kernel
-def _input_adjoint_tile(dV, t, dx, b, r, s):
-    """``dx[b, r:r+4, s:s+4] += B v Bᵀ`` for the tile v = dV[:, t] (inside dx)."""
-    for c in range(dV.shape[2]):
-        # the columns l of B v, then each row i of (B v) times Bᵀ
-        l0 = _b(dV[0, t, c], dV[4, t, c], dV[8, t, c], dV[12, t, c])
-        l1 = _b(dV[1, t, c], dV[5, t, c], dV[9, t, c], dV[13, t, c])
-        l2 = _b(dV[2, t, c], dV[6, t, c], dV[10, t, c], dV[14, t, c])
-        l3 = _b(dV[3, t, c], dV[7, t, c], dV[11, t, c], dV[15, t, c])
-        for i in range(4):
-            row = _b(l0[i], l1[i], l2[i], l3[i])
-            dx[b, r + i, s, c] += row[0]
-            dx[b, r + i, s + 1, c] += row[1]
-            dx[b, r + i, s + 2, c] += row[2]
-            dx[b, r + i, s + 3, c] += row[3]
+            g0, g1 = rows[b, 2 * th], _row(rows[b], 2 * th + 1, zero)
+            for u in range(U):  # the rows of A g, one loop each
+                Q2[0, u] = g0[u]
+            for u in range(U):
+                Q2[1, u] = g0[u] + g1[u]
+            for u in range(U):
+                Q2[2, u] = g0[u] - g1[u]
+            for u in range(U):
+                Q2[3, u] = -g1[u]
+            t0 = (b * TH + th) * TW
+            for k in range(4):  # each row k of A g times Aᵀ
+                for tw in range(TW):
+                    s, t = 2 * tw, t0 + tw
+                    for c in range(C):
+                        m0, m1 = Q[k, s, c], Q[k, s + 1, c]
+                        dM[4 * k, t, c] = m0
+                        dM[4 * k + 1, t, c] = m0 + m1
+                        dM[4 * k + 2, t, c] = m0 - m1
+                        dM[4 * k + 3, t, c] = -m1
 
 
 @_kernel
 def input_transform_adjoint(dV, dx):
-    """``dx`` (n, Hp, Wp, C) = the sum of B v Bᵀ over the tiles v of ``dV`` (16, T, C), each
-    added into its 4×4 window (windows overlap by 2); overwrites ``dx``."""
+    """``dx`` (n, Hp, Wp, C) = the sum of B v Bᵀ over the tiles v of ``dV`` (16, T, C), each in
+    its 4×4 window (windows overlap by 2); overwrites ``dx``. Gather form: row 2th of dx is row
+    0 of tile row th plus row 2 of tile row th - 1, row 2th + 1 rows 1 and 3."""
     n, Hp, Wp, C = dx.shape
     TH, TW = (Hp - 1) // 2, (Wp - 1) // 2
-    edge = np.empty((1, 4, 4, C), dtype=dx.dtype)
+    U = Wp * C
+    rows = dx.reshape(n, Hp, U)
+    R = np.zeros((2, 4, 2 * TW + 2, C), dtype=dx.dtype)  # v Bᵀ rows of this and the last tile row
+    R2 = R.reshape(2, 4, (2 * TW + 2) * C)
+    zero = np.zeros((4, U), dtype=dx.dtype)
     for b in range(n):
-        dx[b] = 0  # this image's window stays in cache for the += below
-        for th in range(TH):
-            for tw in range(TW):
-                t, r, s = (b * TH + th) * TW + tw, 2 * th, 2 * tw
-                if r + 4 <= Hp and s + 4 <= Wp:
-                    _input_adjoint_tile(dV, t, dx, b, r, s)
-                else:
-                    edge[:] = 0
-                    _input_adjoint_tile(dV, t, edge, 0, 0, 0)
-                    rows, cols = min(4, Hp - r), min(4, Wp - s)
-                    dx[b, r : r + rows, s : s + cols] += edge[0, :rows, :cols]
+        for th in range(TH + 1):
+            r, now, last = 2 * th, R2[th % 2], R2[(th + 1) % 2]
+            if th < TH:
+                _b_columns(dV, (b * TH + th) * TW, R[th % 2])
+            else:
+                now = zero
+            if th == 0:
+                last = zero
+            # B (v Bᵀ): row i of a tile is w0 (i = 0), w1 - w2 + w3, w1 + w2 - w0, -w3 (i = 3)
+            for u in range(U):
+                rows[b, r, u] = now[0, u] + (last[1, u] + last[2, u] - last[0, u])
+            if r + 1 < Hp:
+                for u in range(U):
+                    rows[b, r + 1, u] = (now[1, u] - now[2, u] + now[3, u]) - last[3, u]
+
+
+@_kernel
+def _b_columns(dV, t0, R):
+    """``R[k, w]`` (4, Wq, C) = column w of v Bᵀ summed over the tiles v of a tile row (tile
+    tw covers columns 2tw..2tw+3): column 2m is column 0 of tile m plus column 2 of tile
+    m - 1, column 2m + 1 columns 1 and 3; a missing tile adds nothing."""
+    TW, C = (R.shape[1] - 2) // 2, R.shape[2]
+    for k in range(4):
+        p = 4 * k
+        for c in range(C):  # m = 0: tile 0 alone
+            R[k, 0, c] = dV[p, t0, c]
+            R[k, 1, c] = dV[p + 1, t0, c] - dV[p + 2, t0, c] + dV[p + 3, t0, c]
+        for m in range(1, TW):
+            t = t0 + m
+            for c in range(C):
+                R[k, 2 * m, c] = dV[p, t, c] + (
+                    dV[p + 1, t - 1, c] + dV[p + 2, t - 1, c] - dV[p, t - 1, c]
+                )
+                R[k, 2 * m + 1, c] = (dV[p + 1, t, c] - dV[p + 2, t, c] + dV[p + 3, t, c]) - dV[
+                    p + 3, t - 1, c
+                ]
+        t = t0 + TW - 1
+        for c in range(C):  # m = TW: the last tile alone
+            R[k, 2 * TW, c] = dV[p + 1, t, c] + dV[p + 2, t, c] - dV[p, t, c]
+            R[k, 2 * TW + 1, c] = -dV[p + 3, t, c]
