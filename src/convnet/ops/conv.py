@@ -85,14 +85,11 @@ class Conv2D(Function):
     def backward(self, grad):
         strides, dilation, amounts, mode, groups = self.options
         grads = [None] * len(self.inputs)
+        if self.winograd and any(self.needs_grad):  # masks dY and sums db chunk by chunk
+            return self._winograd_backward(grad)
         if self.out is not None:  # a fused ReLU first: dY · [y > 0]
             grad = relu_gradient(grad, self.out)
-        if self.winograd and (self.needs_grad[0] or self.needs_grad[1]):
-            dx, grads[1] = winograd_grads(
-                grad, self.kernel, self.padded_shape, self.saved, input_grad=self.needs_grad[0]
-            )
-            grads[0] = None if dx is None else unpad_gradient(dx, amounts, mode)
-        elif self.needs_grad[0]:  # dX = col2im(dY · Wᵀ), then un-pad: crop, or fold the border back
+        if self.needs_grad[0]:  # dX = col2im(dY · Wᵀ), then un-pad: crop, or fold the border back
             if self.depthwise:
                 dx = depthwise_input_grad(grad, self.kernel, self.padded_shape, strides, dilation)
             else:
@@ -100,7 +97,7 @@ class Conv2D(Function):
                     grad, self.kernel, self.padded_shape, strides, dilation, groups
                 )
             grads[0] = unpad_gradient(dx, amounts, mode)
-        if self.needs_grad[1] and not self.winograd:  # dW = colsᵀ · dY
+        if self.needs_grad[1]:  # dW = colsᵀ · dY
             if self.depthwise:
                 grads[1] = depthwise_kernel_grad(
                     self.saved, grad, self.kernel.shape, strides, dilation
@@ -113,6 +110,21 @@ class Conv2D(Function):
                 )
         if len(self.inputs) == 3 and self.needs_grad[2]:  # db = Σ dY over batch and pixels
             grads[2] = bias_grad(grad)
+        return self._cast(grads)
+
+    def _winograd_backward(self, grad):
+        """dX, dW and db in one pass of image chunks (ops/winograd.py), the fused ReLU's mask
+        applied there."""
+        amounts, mode = self.options[2:4]
+        has_bias = len(self.inputs) == 3 and self.needs_grad[2]
+        dx, dw, db = winograd_grads(
+            grad, self.kernel, self.padded_shape, self.saved if self.needs_grad[1] else None,
+            input_grad=self.needs_grad[0], relu_output=self.out, bias_grad=has_bias,
+        )  # fmt: skip
+        dx = None if dx is None else unpad_gradient(dx, amounts, mode)
+        return self._cast([dx, dw, db][: len(self.inputs)])
+
+    def _cast(self, grads):
         return tuple(
             g if g is None else g.astype(t, copy=False)
             for g, t in zip(grads, self.dtypes, strict=True)

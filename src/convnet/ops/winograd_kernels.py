@@ -136,19 +136,36 @@ def _at_columns(P, bias, y):
 
 
 @_kernel
-def output_transform_adjoint(dy, dM):
+def output_transform_adjoint(dy, y, dM, db):
     """``dM`` (16, T, C_out) = A g Aᵀ for every 2×2 block g of ``dy`` (n, OH, OW, C_out), with
-    zeros beyond an odd OH or OW."""
+    zeros beyond an odd OH or OW. A non-empty ``y`` (dy's shape: a fused ReLU's output) masks
+    dy by y > 0 first; a non-empty ``db`` (C_out,) gets the sum of the (masked) dy added: the
+    ReLU's and the bias's gradients without a pass of their own over dY."""
     n, OH, OW, C = dy.shape
     TH, TW = (OH + 1) // 2, (OW + 1) // 2
     U = OW * C
     rows = dy.reshape(n, OH, U)
+    masks = y.reshape(n, OH, U) if y.size else rows  # unused when y is empty
+    masked, summed = y.size > 0, db.size > 0
     zero = np.zeros(U, dtype=dy.dtype)
+    G = np.empty((2, U), dtype=dy.dtype)  # a tile row's two rows of dy, masked
+    sums = np.zeros(U, dtype=np.float64)  # Σ of dy over rows, per (column, channel): float64
+    # keeps a long float32 sum as accurate as NumPy's pairwise one
     Q = np.zeros((4, 2 * TW + 2, C), dtype=dy.dtype)  # A g of a tile row; zero column past OW
     Q2 = Q.reshape(4, (2 * TW + 2) * C)
     for b in range(n):
         for th in range(TH):
             g0, g1 = rows[b, 2 * th], _row(rows[b], 2 * th + 1, zero)
+            if masked:
+                m0, m1 = masks[b, 2 * th], _row(masks[b], 2 * th + 1, zero)
+                for u in range(U):
+                    G[0, u] = g0[u] if m0[u] > 0 else 0.0
+                for u in range(U):
+                    G[1, u] = g1[u] if m1[u] > 0 else 0.0
+                g0, g1 = G[0], G[1]
+            if summed:
+                for u in range(U):
+                    sums[u] += g0[u] + g1[u]
             for u in range(U):  # the rows of A g, one loop each
                 Q2[0, u] = g0[u]
             for u in range(U):
@@ -167,6 +184,10 @@ def output_transform_adjoint(dy, dM):
                         dM[4 * k + 1, t, c] = m0 + m1
                         dM[4 * k + 2, t, c] = m0 - m1
                         dM[4 * k + 3, t, c] = -m1
+    if summed:
+        for w in range(OW):
+            for c in range(C):
+                db[c] += sums[w * C + c]
 
 
 @_kernel
