@@ -64,8 +64,8 @@ class Conv2D(Function):
         # Under no_grad (inference) nothing is saved: the patches stream through cache in chunks.
         keep = self.needs_grad[1] and is_grad_enabled()
         if self.winograd:  # dW recomputes the tiles' transform from the padded input
-            # the output transform adds the bias itself
-            out = winograd_forward(x_padded, kernel, bias, _epilogue(None, relu))
+            # the output transform adds the bias and applies the ReLU itself
+            out = winograd_forward(x_padded, kernel, bias, relu)
             self.saved = x_padded if keep else None
         elif self.depthwise:  # a multiply-accumulate per tap beats G tiny GEMMs
             out = depthwise_forward(x_padded, kernel, out_hw, strides, dilation)

@@ -79,10 +79,10 @@ def kernel_transform_adjoint(dU):
     return backend.xp.einsum("ai,abco,bj->ijco", G, dU.reshape(4, 4, *dU.shape[1:]), G)
 
 
-def winograd_forward(x, kernel, bias=None, epilogue=None):
+def winograd_forward(x, kernel, bias=None, relu=False):
     """The 3×3 stride-1 correlation of the padded input ``x`` (N, Hp, Wp, C) with ``kernel``
     (3, 3, C, C_out), plus ``bias`` (C_out,) when given: (N, Hp - 2, Wp - 2, C_out);
-    ``epilogue`` (an activation) runs in place on each chunk of it."""
+    ``relu`` applies the fused ReLU in the output transform."""
     xp, kernels = backend.xp, compiled()
     x = xp.ascontiguousarray(x)
     N, Hp, Wp, C = x.shape
@@ -99,9 +99,7 @@ def winograd_forward(x, kernel, bias=None, epilogue=None):
             start, stop = first + start, first + stop
             kernels.input_transform(x[start:stop], V)
             xp.matmul(V, U, out=M)  # M = U ⊙ V: 16 GEMMs (T, C) @ (C, C_out)
-            kernels.output_transform(M, bias, out[start:stop])
-            if epilogue is not None:
-                epilogue(out[start:stop])
+            kernels.output_transform(M, bias, out[start:stop], relu)
 
     parallel.map_chunks(lambda bounds: images(*bounds), parallel.split(N))
     return out

@@ -99,9 +99,10 @@ def _bt_columns(R, V, t0):
 
 
 @_kernel
-def output_transform(M, bias, y):
+def output_transform(M, bias, y, relu):
     """``y`` (n, OH, OW, C_out) = Aᵀ m A + ``bias`` (C_out,) for every tile m of ``M`` (16, T,
-    C_out); the row and column of the last tiles beyond an odd OH or OW are dropped."""
+    C_out), then max(·, 0) when ``relu``; the row and column of the last tiles beyond an odd OH
+    or OW are dropped."""
     n, OH, OW, C = y.shape
     TH, TW = (OH + 1) // 2, (OW + 1) // 2
     U = TW * C
@@ -117,13 +118,13 @@ def output_transform(M, bias, y):
                 for u in range(U):
                     P2[1, l, u] = planes[4 + l, o, u] - planes[8 + l, o, u] - planes[12 + l, o, u]
             for a in range(min(2, OH - 2 * th)):
-                _at_columns(P[a], bias, y[b, 2 * th + a])
+                _at_columns(P[a], bias, y[b, 2 * th + a], relu)
 
 
 @_kernel
-def _at_columns(P, bias, y):
+def _at_columns(P, bias, y, relu):
     """The output row ``y`` (OW, C) = (Aᵀ m) A + bias from its tile row's Aᵀ m row ``P``
-    (4, TW, C)."""
+    (4, TW, C), then max(·, 0) when ``relu`` (the fused ReLU, while the row is in cache)."""
     OW, C = y.shape
     for tw in range(OW // 2):
         for c in range(C):
@@ -133,6 +134,10 @@ def _at_columns(P, bias, y):
         tw = OW // 2
         for c in range(C):
             y[2 * tw, c] = P[0, tw, c] + P[1, tw, c] + P[2, tw, c] + bias[c]
+    if relu:
+        row = y.reshape(OW * C)
+        for u in range(OW * C):
+            row[u] = max(row[u], 0.0)
 
 
 @_kernel
