@@ -183,7 +183,8 @@ def test_2x2_windows_with_every_tie_pattern(monkeypatch, kind, data_format, dtyp
     first cell of the window still takes the gradient."""
     calls = []
     fast = pool_module.extreme_2x2
-    monkeypatch.setattr(pool_module, "extreme_2x2", lambda *a: calls.append(1) or fast(*a))
+    spy = lambda *a, **k: calls.append(1) or fast(*a, **k)  # noqa: E731
+    monkeypatch.setattr(pool_module, "extreme_2x2", spy)
     x = every_2x2_tie_pattern(channels=3)
     upstream = np.random.default_rng(2).standard_normal((1, 9, 9, 3))
     to_layout = (lambda a: a.transpose(0, 3, 1, 2)) if data_format == "channels_first" else None
@@ -213,7 +214,8 @@ def test_2x2_path_routing_with_ties_matches_the_definition(
     monkeypatch.setattr(pool2x2, "POOL_CHUNK_BYTES", 1)  # one image per chunk
     calls = []
     original = pool_module.extreme_2x2
-    monkeypatch.setattr(pool_module, "extreme_2x2", lambda *a: calls.append(1) or original(*a))
+    spy = lambda *a, **k: calls.append(1) or original(*a, **k)  # noqa: E731
+    monkeypatch.setattr(pool_module, "extreme_2x2", spy)
     x = np.random.default_rng(3).integers(0, 3, shape).astype(np.float64)  # many ties
     for kind in ("max", "min"):
         ours = cn.Tensor(x, requires_grad=True)
@@ -371,3 +373,20 @@ def test_gradient_of_overlapping_windows_adds_the_shares():
 def test_bad_input_raises_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("kind", ["max", "min"])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_2x2_pooling_without_a_gradient_skips_the_index(monkeypatch, kind, data_format):
+    """Inference keeps no winner index: the values-only path must still match the definition."""
+    calls = []
+    original = pool_module.extreme_2x2
+    spy = lambda *a, **k: calls.append(k["with_index"]) or original(*a, **k)  # noqa: E731
+    monkeypatch.setattr(pool_module, "extreme_2x2", spy)
+    x = np.random.default_rng(9).integers(0, 3, (3, 8, 10, 5)).astype(np.float32)  # ties
+    to_layout = (lambda a: a.transpose(0, 3, 1, 2)) if data_format == "channels_first" else None
+    with cn.no_grad():
+        y = POOLS[kind]((to_layout or np.asarray)(x), 2, data_format=data_format)
+    expected = naive_pool(x, (2, 2), (2, 2), "valid", kind)
+    np.testing.assert_array_equal(y.numpy(), (to_layout or np.asarray)(expected))
+    assert calls == [False]

@@ -107,9 +107,10 @@ class ExtremePool2D(Function):
         self.geometry = pool, strides, out_hw, axes
         self.padded_shape, self.amounts = x_padded.shape, amounts
         if pool == strides == (2, 2) and _tiles(x_padded.shape, self.geometry):
-            out, self.arg = extreme_2x2(xp.ascontiguousarray(x_padded), w, better, extreme)
+            x_padded = xp.ascontiguousarray(x_padded)
+            out, arg = extreme_2x2(x_padded, w, better, extreme, with_index=self.needs_grad[0])
             shape = (*x.shape[:h], OH, OW, *x.shape[w + 1 :])  # (N, OH, OW, C) or (N, C, OH, OW)
-            self.arg = self.arg.reshape(shape)
+            self.arg = None if arg is None else arg.reshape(shape)
             return out.reshape(shape)
         # Each row's windows first (index j), then down the rows (index k = i * PW + j).
         index_dtype = numpy.min_scalar_type(PH * PW - 1)  # uint8 for pools up to 16×16

@@ -22,17 +22,27 @@ temporaries stay in cache. Measured at (128, 32, 32, 32): the general path 9.6 m
 15.8 ms in one piece, 3.6 ms in 1 MiB chunks (8 MiB chunks: 8 ms)."""
 
 
-def extreme_2x2(x, w, better, extreme):
+def extreme_2x2(x, w, better, extreme, with_index: bool = True):
     """Max (or min) pooling of a C-contiguous ``x`` whose 2×2 stride-2 windows tile it, along
     spatial axes ``w - 1, w``; ``better`` is strict (``>`` or ``<``), so the first of equal
     values wins, as in PyTorch and TensorFlow. Returns the pooled values and the winning cell
-    ``k = 2i + j`` of each window, both (rows, W/2·unit): reshape them to the output's shape."""
+    ``k = 2i + j`` of each window (None without ``with_index``: inference), both (rows,
+    W/2·unit): reshape them to the output's shape."""
     xp = backend.xp
     unit = math.prod(x.shape[w + 1 :])  # values per pixel: C channels last, 1 channels first
     row = x.shape[w] * unit  # a window row of x: W·unit contiguous values
     rows_per_image = x[0].size // (2 * row)  # window rows: OH, or C·OH channels first
     values = xp.empty((len(x) * rows_per_image, row // 2), dtype=x.dtype)  # (rows, W/2·unit)
-    arg = xp.empty(values.shape, dtype=numpy.uint8)
+    arg = xp.empty(values.shape, dtype=numpy.uint8) if with_index else None
+
+    # Without the index (inference), 2 passes instead of 7: the CIFAR CNN's inference at batch
+    # 256 went from 75 to 66 ms, LeNet-5's from 5.5 to 5.0 ms (2 cores, three runs each).
+    def values_only(start, stop, _):  # the two rows of each window first: half the data left
+        window_rows = x[start:stop].reshape(-1, 2, row)  # (n·OH, 2, W·unit)
+        best = extreme(window_rows[:, 0], window_rows[:, 1]).reshape(-1)  # (n·OH·W·unit,)
+        extreme(best[:-unit], best[unit:], out=best[:-unit])  # each pixel and its right one
+        rows = slice(start * rows_per_image, stop * rows_per_image)
+        _keep_even_columns(values[rows], best.reshape(-1, row), unit)
 
     def chunk(start, stop, _):
         flat = x[start:stop].reshape(-1)
@@ -51,7 +61,7 @@ def extreme_2x2(x, w, better, extreme):
         _keep_even_columns(arg[rows], k, unit)
 
     bounds = parallel.chunk_ranges(len(x), x[0].nbytes, POOL_CHUNK_BYTES)
-    parallel.for_each_chunk(chunk, bounds)
+    parallel.for_each_chunk(chunk if with_index else values_only, bounds)
     return values, arg
 
 
