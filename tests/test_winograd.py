@@ -97,7 +97,7 @@ def test_chunks_with_a_short_last_one_give_the_same_answer(monkeypatch):
     upstream = np.random.default_rng(2).standard_normal((5, 5, 4, 4))
     per_image = 16 * 3 * 2 * (3 + 4) * 8  # 16 planes of 3×2 tiles, C + C_out channels, float64
     monkeypatch.setattr(winograd, "TILE_CHUNK_BYTES", 2 * per_image)  # 2 images
-    assert len(winograd._tile_chunks(5, per_image)) == 3
+    assert len(winograd._Buffers(5, (3, 2), 3, 4, np.dtype(np.float64)).chunks) == 3
     y = winograd.winograd_forward(x, kernel)
     dx, dw, _ = winograd.winograd_grads(upstream, kernel, x.shape, x)
     for ours, theirs in zip((y, dx, dw), torch_padded_conv(torch, x, kernel, upstream)):

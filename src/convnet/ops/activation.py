@@ -21,21 +21,21 @@ SELU_SCALE = 1.0507009873554804934193349852946
 class ReLU(Function):
     def forward(self, x):
         xp = backend.xp
-        out, self.positive = xp.empty_like(x), xp.empty(x.shape, dtype=bool)
+        self.out = xp.empty_like(x)
+        parallel.by_rows(lambda x, out: xp.maximum(x, 0, out=out), x, self.out)
+        return self.out
 
-        def rows(x, out, positive):
-            xp.greater(x, 0, out=positive)
-            xp.maximum(x, 0, out=out)
+    def backward(self, grad):  # 1 where x > 0 (that is, y > 0), else 0
+        return relu_gradient(grad, self.out)
 
-        parallel.by_rows(rows, x, out, self.positive)
-        return out
 
-    def backward(self, grad):  # 1 where x > 0, else 0 (0 at x = 0, as every framework)
-        dx = backend.xp.empty(self.positive.shape, dtype=grad.dtype)
-        parallel.by_rows(
-            lambda g, p, out: backend.xp.multiply(g, p, out=out), grad, self.positive, dx
-        )
-        return dx
+def relu_gradient(grad, y):
+    """``dY · [y > 0]``: the gradient through a ReLU whose output was ``y`` (0 at y = 0, as
+    every framework), row blocks on every thread. ReLU and the ReLU fused into conv2d share it."""
+    xp = backend.xp
+    out = xp.empty(y.shape, dtype=grad.dtype)
+    parallel.by_rows(lambda g, y, out: xp.multiply(g, y > 0, out=out), grad, y, out)
+    return out
 
 
 class Sigmoid(Function):

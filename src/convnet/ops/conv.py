@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Function, Tensor, as_tensor, is_grad_enabled
-from . import parallel
+from .activation import relu_gradient
 from .im2col import (
     bias_grad,
     conv_forward,
@@ -69,7 +69,9 @@ class Conv2D(Function):
             self.saved = x_padded if keep else None
         elif self.depthwise:  # a multiply-accumulate per tap beats G tiny GEMMs
             out = depthwise_forward(x_padded, kernel, out_hw, strides, dilation)
-            _epilogue(bias, relu, always=True)(out)
+            finish = _epilogue(bias, relu)
+            if finish is not None:
+                finish(out)
             self.saved = x_padded if keep else None
         else:
             # Large patch matrices are rebuilt in backward instead (im2col.KEEP_COLS_BYTES).
@@ -83,10 +85,10 @@ class Conv2D(Function):
         return out
 
     def backward(self, grad):
+        if self.winograd:  # masks dY and sums db chunk by chunk
+            return self._winograd_backward(grad)
         strides, dilation, amounts, mode, groups = self.options
         grads = [None] * len(self.inputs)
-        if self.winograd and any(self.needs_grad):  # masks dY and sums db chunk by chunk
-            return self._winograd_backward(grad)
         if self.out is not None:  # a fused ReLU first: dY · [y > 0]
             grad = relu_gradient(grad, self.out)
         if self.needs_grad[0]:  # dX = col2im(dY · Wᵀ), then un-pad: crop, or fold the border back
@@ -131,12 +133,12 @@ class Conv2D(Function):
         )
 
 
-def _epilogue(bias, relu: bool, always: bool = False):
+def _epilogue(bias, relu: bool):
     """What runs on each chunk of the output, in place, while it is still in cache: the bias,
-    then the ReLU (one pass each over memory saved, and the separate ReLU op's two arrays).
-    None when there is nothing to do (unless ``always``)."""
+    then the ReLU (one pass each over memory saved, and the separate ReLU op's array). None
+    when there is nothing to do."""
     xp = backend.xp
-    if bias is None and not relu and not always:
+    if bias is None and not relu:
         return None
 
     def finish(y):
@@ -150,15 +152,6 @@ def _epilogue(bias, relu: bool, always: bool = False):
             xp.maximum(y, 0, out=y)
 
     return finish
-
-
-def relu_gradient(grad, y):
-    """``dY · [y > 0]``: the gradient through a ReLU whose output was ``y`` (0 at y = 0, as
-    every framework), row blocks on every thread."""
-    xp = backend.xp
-    out = xp.empty(y.shape, dtype=grad.dtype)
-    parallel.by_rows(lambda g, y, out: xp.multiply(g, y > 0, out=out), grad, y, out)
-    return out
 
 
 WINOGRAD_MIN_CHANNELS = 16

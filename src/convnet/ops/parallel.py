@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from .. import backend
 
 _pool: ThreadPoolExecutor | None = None
+_pool_threads = 0
 _kernel_mode = 0  # how many kernel_threads() blocks are open (BLAS is on one thread inside)
 _controller = None
 _inside = threading.local()  # set in pool threads: a kernel called from one runs in sequence
@@ -56,12 +57,13 @@ def _blas_limit():
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
-    global _pool
+    global _pool, _pool_threads
     with _lock:
-        if _pool is None or _pool._max_workers != threads:
+        if _pool is None or _pool_threads != threads:
             if _pool is not None:
                 _pool.shutdown(wait=False)
             _pool = ThreadPoolExecutor(threads, thread_name_prefix="convnet")
+            _pool_threads = threads
         return _pool
 
 
@@ -125,13 +127,20 @@ about 30-60 µs (measured); LeNet-5 at batch 32 ran 3.8 ms per step with this 1 
 with 256 KiB."""
 
 
-def chunk_ranges(n_images: int, bytes_per_image: int, chunk_bytes: int) -> list[tuple[int, int]]:
+def fixed_ranges(n_images: int, bytes_per_image: int, chunk_bytes: int) -> list[tuple[int, int]]:
     """``(start, stop)`` ranges of whole images of about ``chunk_bytes`` each (so that a chunk's
-    temporaries stay in cache), and at least one per thread when the work is worth splitting."""
+    temporaries stay in cache), whatever the number of threads."""
     step = max(1, chunk_bytes // max(bytes_per_image, 1))
-    if n_images * bytes_per_image >= MIN_BYTES:
-        step = min(step, -(-n_images // num_threads()))
     return [(start, min(start + step, n_images)) for start in range(0, n_images, step)]
+
+
+def chunk_ranges(n_images: int, bytes_per_image: int, chunk_bytes: int) -> list[tuple[int, int]]:
+    """:func:`fixed_ranges`, and at least one range per thread when the work is worth
+    splitting."""
+    if n_images * bytes_per_image >= MIN_BYTES:
+        per_thread = -(-n_images // num_threads()) * max(bytes_per_image, 1)
+        chunk_bytes = min(chunk_bytes, per_thread)
+    return fixed_ranges(n_images, bytes_per_image, chunk_bytes)
 
 
 def split(n: int, parts: int | None = None) -> list[tuple[int, int]]:

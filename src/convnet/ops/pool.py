@@ -127,9 +127,7 @@ class ExtremePool2D(Function):
         overlap = SH < PH or SW < PW
         dx = _blank_gradient(self.padded_shape, grad.dtype, self.geometry)
 
-        def images(bounds):  # one thread's images (the batch axis is first in both layouts)
-            part = slice(*bounds)
-            dx_part, grad_part, arg = dx[part], grad[part], self.arg[part]
+        def images(dx_part, grad_part, arg):  # a block of images (batch axis first in both)
             share = backend.xp.empty(grad_part.shape, dtype=grad.dtype)  # C-contiguous
             for i in range(PH):
                 for j in range(PW):
@@ -143,7 +141,7 @@ class ExtremePool2D(Function):
                         numpy.multiply(grad_part, wins, out=share)
                         numpy.copyto(pixels, _pixels(share))
 
-        parallel.map_chunks(images, parallel.chunk_ranges(len(dx), dx[0].nbytes, dx.nbytes))
+        parallel.by_rows(images, dx, grad, self.arg)
         return _crop(dx, self.amounts, self.geometry[3])
 
 

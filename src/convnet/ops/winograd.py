@@ -162,7 +162,8 @@ class _Buffers:
 
     def __init__(self, N, grid, C, C_out, dtype):
         tiles = grid[0] * grid[1]  # per image
-        self.chunks = _tile_chunks(N, 16 * tiles * (C + C_out) * dtype.itemsize)
+        per_image = 16 * tiles * (C + C_out) * dtype.itemsize
+        self.chunks = parallel.fixed_ranges(N, per_image, TILE_CHUNK_BYTES)
         n = self.chunks[0][1]
         self.channels = {"V": C, "M": C_out}
         self.tiles, self.dtype, self.flat = tiles, dtype, {}
@@ -179,8 +180,3 @@ class _Buffers:
 
 def _size(shape):
     return shape[0] * shape[1] * shape[2]
-
-
-def _tile_chunks(n_images, bytes_per_image):
-    step = max(1, TILE_CHUNK_BYTES // max(bytes_per_image, 1))
-    return [(start, min(start + step, n_images)) for start in range(0, n_images, step)]
