@@ -12,15 +12,13 @@ from __future__ import annotations
 from .. import backend
 from ..tensor import Function, Tensor, as_tensor, is_grad_enabled
 from .activation import relu_gradient
+from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_kernel_grad
 from .im2col import (
     bias_grad,
     conv_forward,
     conv_input_grad,
     conv_kernel_grad,
     conv_kernel_grad_from_input,
-    depthwise_forward,
-    depthwise_input_grad,
-    depthwise_kernel_grad,
     worth_keeping,
 )
 from .padding import (

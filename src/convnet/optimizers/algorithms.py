@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
-from .base import Optimizer, check_float, check_positive
+from .base import Optimizer
+from .checks import check_float, check_positive
 
 
 def scalar_type(variable):

@@ -27,6 +27,7 @@ import numpy
 
 from .. import backend, registry
 from . import schedules
+from .checks import check_float, check_positive
 
 # Keras 3 optimizer arguments that we read from Keras configs but do not implement: the first
 # group must hold its default values; the second means nothing without the first.
@@ -36,27 +37,6 @@ _KERAS_UNSUPPORTED = {
     "gradient_accumulation_steps": None,
 }
 _KERAS_IGNORED = ("ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer")
-
-
-def check_float(owner: str, name: str, value, low=None, high=None, include_high=True):
-    """``value`` as a float in ``[low, high]`` (``[low, high)`` without ``include_high``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-        raise ValueError(f"{owner}: {name} must be a number, received {name}={value!r}.")
-    value = float(value)
-    too_high = high is not None and (value > high or (value == high and not include_high))
-    if (low is not None and value < low) or too_high:
-        upper = "" if high is None else f"{high}]" if include_high else f"{high})"
-        expected = f"in [{low}, {upper}" if high is not None else f">= {low}"
-        raise ValueError(f"{owner}: {name} must be {expected}, received {name}={value!r}.")
-    return value
-
-
-def check_positive(owner: str, name: str, value):
-    """``value`` as a float > 0 (epsilon, clipping thresholds)."""
-    value = check_float(owner, name, value)
-    if not value > 0:
-        raise ValueError(f"{owner}: {name} must be > 0, received {name}={value!r}.")
-    return value
 
 
 class Optimizer:

@@ -1,0 +1,70 @@
+"""Depthwise convolutions (one input channel per group): a multiply-accumulate per kernel tap.
+
+A depthwise kernel would make G tiny GEMMs of im2col's patches; a multiply-accumulate per tap
+over the whole batch is faster. Output channel c*M + m (M = depth multiplier) is input channel c
+filtered by kernel[..., 0, c*M+m] (Keras's and TensorFlow's order). Each m is computed on its
+own (N, OH, OW, C) plane, so every elementwise loop runs along the contiguous channel axis.
+These functions take and return plain arrays of ``backend.xp``; ops/conv.py calls them.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from .im2col import tap
+
+
+def _depthwise_kernel(kernel, C):
+    KH, KW, _, C_out = kernel.shape
+    return kernel.reshape(KH, KW, C, C_out // C)  # (KH, KW, C, M)
+
+
+def _planes(dy, C):
+    """(N, OH, OW, C*M) as M contiguous planes (M, N, OH, OW, C)."""
+    N, OH, OW, C_out = dy.shape
+    planes = dy.reshape(N, OH, OW, C, C_out // C).transpose(4, 0, 1, 2, 3)  # (M, N, OH, OW, C)
+    return backend.xp.ascontiguousarray(planes)
+
+
+def depthwise_forward(x, kernel, out_hw, strides, dilation):
+    """``Y[..., c, m] = Σ_ij x_ij[..., c] · W[i, j, c, m]`` over the taps: (N, OH, OW, C*M)."""
+    N, _, _, C = x.shape
+    KH, KW, _, C_out = kernel.shape
+    w = _depthwise_kernel(kernel, C)  # (KH, KW, C, M)
+    out = backend.xp.zeros((C_out // C, N, *out_hw, C), dtype=x.dtype)  # (M, N, OH, OW, C)
+    product = backend.xp.empty(out.shape[1:], dtype=x.dtype)  # (N, OH, OW, C)
+    for i in range(KH):
+        for j in range(KW):
+            window = tap(x, i, j, out_hw, strides, dilation)  # (N, OH, OW, C)
+            for m in range(C_out // C):
+                out[m] += backend.xp.multiply(window, w[i, j, :, m], out=product)
+    return out.transpose(1, 2, 3, 4, 0).reshape(N, *out_hw, C_out)  # (N, OH, OW, C*M)
+
+
+def depthwise_kernel_grad(x, dy, kernel_shape, strides, dilation):
+    """``dW[i, j, c, m] = Σ_{n,oh,ow} x_ij[..., c] · dY[..., c, m]``, in the kernel's layout."""
+    KH, KW, _, _ = kernel_shape
+    C = x.shape[-1]
+    planes = _planes(dy, C)  # (M, N, OH, OW, C)
+    dw = backend.xp.empty((KH, KW, C, planes.shape[0]), dtype=dy.dtype)  # (KH, KW, C, M)
+    for i in range(KH):
+        for j in range(KW):
+            window = tap(x, i, j, planes.shape[2:4], strides, dilation)  # (N, OH, OW, C)
+            for m in range(planes.shape[0]):  # einsum contracts without a temporary
+                dw[i, j, :, m] = backend.xp.einsum("nhwc,nhwc->c", window, planes[m])
+    return dw.reshape(kernel_shape)  # (KH, KW, 1, C*M)
+
+
+def depthwise_input_grad(dy, kernel, padded_shape, strides, dilation):
+    """``dX_ij[..., c] += Σ_m dY[..., c, m] · W[i, j, c, m]``: the padded input's gradient."""
+    KH, KW, _, _ = kernel.shape
+    C = padded_shape[-1]
+    planes = _planes(dy, C)  # (M, N, OH, OW, C)
+    w = _depthwise_kernel(kernel, C)  # (KH, KW, C, M)
+    dx = backend.xp.zeros(padded_shape, dtype=dy.dtype)
+    product = backend.xp.empty(planes.shape[1:], dtype=dy.dtype)  # (N, OH, OW, C)
+    for i in range(KH):
+        for j in range(KW):
+            window = tap(dx, i, j, planes.shape[2:4], strides, dilation)  # a view: += writes dx
+            for m in range(planes.shape[0]):
+                window += backend.xp.multiply(planes[m], w[i, j, :, m], out=product)
+    return dx
