@@ -9,10 +9,13 @@ script never installs anything). Each framework runs in its own process; rounds 
 table shows medians after warm-up, and ``convnet / best`` is convnet's rate over the best peer's
 (above 1, convnet is faster). ``--baseline SRC`` adds a column for the convnet package found
 in another source tree (e.g. a ``git worktree`` of the previous commit's ``src``) and the speed-up
-over it. It is a benchmark, never a test.
+over it. ``--device gpu`` runs every row on the GPU: convnet on CuPy (``CONVNET_BACKEND=cupy``),
+PyTorch on CUDA, the data already on the device and every timing ended by a synchronisation.
+It is a benchmark, never a test.
 
 Usage:
     python benchmarks/compare.py [--rounds 3] [--repeats 5] [--baseline ../old/src]
+                                 [--device gpu]
 """
 
 from __future__ import annotations
@@ -56,38 +59,53 @@ def _data(network, batch):
 # ----- convnet -----
 
 
-def convnet_step(network, batch, training):
+def convnet_step(network, batch, training, gpu=False):
     import convnet as cn
 
     model = cn.applications.MODELS[network](SHAPES[network], CLASSES)
     x, y = _data(network, batch)
+    if gpu:  # the batch lives on the device, as a GPU input pipeline would leave it
+        x, y = cn.backend.xp.asarray(x), cn.backend.xp.asarray(y)
     if not training:
-        return lambda: model.predict_on_batch(x)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    return lambda: model.train_on_batch(x, y)
+        step = lambda: model.predict_on_batch(x)  # noqa: E731
+    else:
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        step = lambda: model.train_on_batch(x, y)  # noqa: E731
+    if not gpu:
+        return step
+    synchronize = cn.backend.xp.cuda.Device().synchronize
+
+    def on_gpu():
+        step()
+        synchronize()
+
+    return on_gpu
 
 
 # ----- PyTorch, NCHW (or channels_last memory), logits + CrossEntropyLoss -----
 
 
-def torch_step(network, batch, training, channels_last=False):
+def torch_step(network, batch, training, channels_last=False, gpu=False):
     import torch
 
-    model = torch_model(network)
+    device = "cuda" if gpu else "cpu"
+    model = torch_model(network).to(device)
     x, y = _data(network, batch)
-    x = torch.from_numpy(x).permute(0, 3, 1, 2)  # (N, C, H, W) view of the NHWC data
+    x = torch.from_numpy(x).permute(0, 3, 1, 2).to(device)  # (N, C, H, W) of the NHWC data
     x = x.contiguous(
         memory_format=torch.channels_last if channels_last else torch.contiguous_format
     )
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    y = torch.from_numpy(y)
+    y = torch.from_numpy(y).to(device)
+    synchronize = torch.cuda.synchronize if gpu else (lambda: None)
     if not training:
         model.eval()
 
         def infer():
             with torch.no_grad():
                 torch.softmax(model(x), dim=-1)
+            synchronize()
 
         return infer
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -97,6 +115,7 @@ def torch_step(network, batch, training, channels_last=False):
         optimizer.zero_grad()
         loss_fn(model(x), y).backward()
         optimizer.step()
+        synchronize()
 
     return step
 
@@ -116,7 +135,7 @@ def keras_step(network, batch, training):
 BASELINE = "convnet baseline"
 
 
-def worker(framework: str, repeats: int) -> None:
+def worker(framework: str, repeats: int, gpu: bool = False) -> None:
     if framework.startswith("keras"):
         os.environ["KERAS_BACKEND"] = framework.split()[1]
         step = keras_step
@@ -124,9 +143,12 @@ def worker(framework: str, repeats: int) -> None:
         channels_last = framework == "torch channels_last"
 
         def step(*case):
-            return torch_step(*case, channels_last=channels_last)
+            return torch_step(*case, channels_last=channels_last, gpu=gpu)
     else:  # convnet, or the baseline's convnet (PYTHONPATH chose which is imported)
-        step = convnet_step
+
+        def step(*case):
+            return convnet_step(*case, gpu=gpu)
+
     results = {}
     for name, case in CASES.items():
         results[name] = {"seconds": time_calls(step(*case), repeats, warmup=3)}
@@ -169,21 +191,32 @@ def main() -> None:
         "--peer-python",
         help="an interpreter whose environment has peers this one lacks (e.g. Keras on TensorFlow)",
     )
+    parser.add_argument(
+        "--device",
+        choices=["cpu", "gpu"],
+        default="cpu",
+        help="gpu: convnet on CuPy and PyTorch on CUDA (Keras is left out)",
+    )
     parser.add_argument("--worker")
     args = parser.parse_args()
+    gpu = args.device == "gpu"
     if args.worker:
-        worker(args.worker, args.repeats)
+        worker(args.worker, args.repeats, gpu)
         return
-    script = [os.path.abspath(__file__), "--repeats", str(args.repeats), "--worker"]
+    script = [os.path.abspath(__file__), "--repeats", str(args.repeats), "--device", args.device]
+    script.append("--worker")
+    convnet_env = ["CONVNET_BACKEND=cupy"] if gpu else []
 
     def command(framework, python=None, env=()):
         return worker_command([*script, framework], python, args.threads, env)
 
-    workers = {"convnet": command("convnet")}
+    workers = {"convnet": command("convnet", env=convnet_env)}
     for framework, python in available_peers(args.peer_python).items():
-        workers[framework] = command(framework, python)
+        if not (gpu and framework.startswith("keras")):
+            workers[framework] = command(framework, python)
     if args.baseline:  # PYTHONPATH comes before the editable install on sys.path
-        workers[BASELINE] = command(BASELINE, env=[f"PYTHONPATH={os.path.abspath(args.baseline)}"])
+        source = f"PYTHONPATH={os.path.abspath(args.baseline)}"
+        workers[BASELINE] = command(BASELINE, env=[source, *convnet_env])
     sys.stdout.write(report(run_interleaved(workers, args.rounds)))
 
 

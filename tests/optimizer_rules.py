@@ -112,7 +112,7 @@ def run(optimizer, steps=GRADS, dtype=np.float64):
     history = []
     for grads in steps:
         optimizer.apply([g.astype(dtype) for g in grads], variables)
-        history.append([v.data.copy() for v in variables])
+        history.append([np.array(cn.backend.to_numpy(v.data)) for v in variables])
     return history, variables
 
 

@@ -16,12 +16,17 @@ def to_float64(*arrays):
     return [np.asarray(a, dtype=np.float64) for a in arrays]
 
 
+def host(array):
+    """A NumPy copy of a backend array (a CuPy array is copied from the GPU), for assertions."""
+    return cn.backend.to_numpy(array)
+
+
 def backprop(fn, arrays, upstream):
     """Gradients of ``sum(fn(*arrays) * upstream)`` with respect to every array, by our autograd."""
     tensors = [cn.Tensor(a, requires_grad=True) for a in arrays]
     out = fn(*tensors)
     out.backward(np.asarray(upstream, dtype=out.dtype))
-    return [t.grad for t in tensors]
+    return [None if t.grad is None else host(t.grad) for t in tensors]
 
 
 def assert_gradients(fn, *arrays, directions=3, eps=1e-6, rtol=1e-6, atol=1e-8, seed=0, wrt=None):

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import convnet as cn
 from convnet import ops
-from oracle import check_op, torch_or_skip
+from oracle import check_op, host, torch_or_skip
 
 EPS = 1e-7  # Keras's backend.epsilon()
 
@@ -77,7 +77,7 @@ def test_sparse_crossentropy_against_pytorch_including_a_class_axis():
     expected = F.cross_entropy(theirs, torch.tensor(labels), reduction="none")
     expected.backward(torch.tensor(upstream))
     np.testing.assert_allclose(loss.numpy(), expected.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(host(ours.grad), theirs.grad.numpy(), rtol=1e-12, atol=1e-15)
     # Segmentation-like: classes on axis 1 of (N, K, L), as PyTorch's layout.
     z3 = rng.standard_normal((2, 4, 3))
     labels3 = rng.integers(0, 4, (2, 3))
@@ -96,7 +96,7 @@ def test_sparse_crossentropy_from_huge_logits_stays_finite():
     assert loss.dtype == np.float32
     np.testing.assert_allclose(loss.numpy(), [0.0, 1000.0])
     loss.backward(np.ones(2, np.float32))
-    np.testing.assert_allclose(x.grad, [[0, 0, 0], [-1, 1, 0]], atol=1e-6)  # softmax - onehot
+    np.testing.assert_allclose(host(x.grad), [[0, 0, 0], [-1, 1, 0]], atol=1e-6)  # softmax - onehot
 
 
 def test_sparse_crossentropy_from_probabilities_clips_like_keras():
@@ -238,7 +238,7 @@ def test_binary_crossentropy_against_pytorch_and_huge_logits():
     loss = ops.binary_crossentropy([[0.0, 1.0]], huge, from_logits=True)
     np.testing.assert_allclose(loss.numpy(), [1000.0])
     loss.backward(np.ones(1, np.float32))
-    np.testing.assert_allclose(huge.grad, [[0.5, -0.5]])  # (σ(z) - y) / 2 for the mean
+    np.testing.assert_allclose(host(huge.grad), [[0.5, -0.5]])  # (σ(z) - y) / 2 for the mean
 
 
 # ----- regression losses -----

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import convnet as cn
 from convnet import ops
-from oracle import assert_gradients, check_op, torch_or_skip
+from oracle import assert_gradients, check_op, host, torch_or_skip
 
 # ----- dropout -----
 
@@ -41,7 +41,7 @@ def test_dropout_gradient_is_the_same_mask():
     x = cn.Tensor(np.random.default_rng(0).uniform(1, 2, (5, 6)), requires_grad=True)
     y = ops.dropout(x, 0.5, seed=1)
     y.backward(np.ones(y.shape))
-    np.testing.assert_allclose(x.grad, y.numpy() / x.numpy())
+    np.testing.assert_allclose(host(x.grad), y.numpy() / x.numpy())
     assert_gradients(lambda t: ops.dropout(t, 0.3, seed=2), x.numpy())
 
 
@@ -193,7 +193,7 @@ def test_batch_norm_train_against_pytorch_nchw():
     expected.backward(torch.tensor(upstream))
     np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
     for ours_t, theirs_t in zip(tensors, theirs, strict=True):
-        np.testing.assert_allclose(ours_t.grad, theirs_t.grad.numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(host(ours_t.grad), theirs_t.grad.numpy(), rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(mean, running_mean.numpy(), rtol=1e-12)  # momentum 1: the batch's
     n = x.size // 3  # PyTorch's running variance is unbiased; ours (Keras's) is biased
     np.testing.assert_allclose(variance * n / (n - 1), running_var.numpy(), rtol=1e-12)

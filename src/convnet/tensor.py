@@ -50,14 +50,15 @@ def _as_array(data, dtype=None):
     """An array of the active backend; floating arrays keep their dtype, the rest become float32."""
     if isinstance(data, Tensor):
         data = data.data
+    xp = backend.xp
     if dtype is not None:
-        return backend.xp.asarray(data, dtype=dtype)
-    if backend.is_array(data) and data.dtype.kind == "f":
+        return xp.asarray(data, dtype=dtype)
+    if isinstance(data, xp.ndarray) and data.dtype.kind == "f":
         return data
-    if isinstance(data, numpy.floating):  # a NumPy scalar keeps its precision too
-        return backend.xp.asarray(data)
+    if isinstance(data, (numpy.ndarray, numpy.floating)) and data.dtype.kind == "f":
+        return xp.asarray(data)  # host floats keep their precision (copied to the GPU on CuPy)
     # Python numbers, lists and integer images default to float32, as in Keras.
-    return backend.xp.asarray(data, dtype=DEFAULT_DTYPE)
+    return xp.asarray(data, dtype=DEFAULT_DTYPE)
 
 
 class Tensor:

@@ -157,7 +157,7 @@ class Layer:
                 f"arrays, received {len(values)}."
             )
         for weight, value in zip(self._weights, values):
-            value = numpy.asarray(value)
+            value = backend.to_numpy(value)
             if value.shape != weight.shape:
                 raise ValueError(
                     f'{type(self).__name__} "{self.name}": weight "{weight.name}" has shape '

@@ -11,10 +11,12 @@ from collections.abc import Iterable, Iterator
 
 import numpy
 
+from ..backend import to_numpy
+
 
 def as_sample_arrays(x, y=None, sample_weight=None):
     """NumPy arrays (or a list of them for several inputs) with one sample count, checked."""
-    x = [numpy.asarray(a) for a in x] if isinstance(x, (list, tuple)) else numpy.asarray(x)
+    x = [to_numpy(a) for a in x] if isinstance(x, (list, tuple)) else to_numpy(x)
     first = x[0] if isinstance(x, list) else x
     count = len(first)
     for name, value in (("y", y), ("sample_weight", sample_weight)):
@@ -27,8 +29,9 @@ def as_sample_arrays(x, y=None, sample_weight=None):
         raise ValueError(
             f"every input array must have {count} samples, received {[len(a) for a in x]}."
         )
-    y = None if y is None else numpy.asarray(y)
-    sample_weight = None if sample_weight is None else numpy.asarray(sample_weight, dtype="float32")
+    y = None if y is None else to_numpy(y)
+    if sample_weight is not None:
+        sample_weight = to_numpy(sample_weight).astype("float32", copy=False)
     return x, y, sample_weight
 
 

@@ -270,14 +270,14 @@ class Trainer:
             sample_weight = _class_weights(y, class_weight, sample_weight)
         self._reset_metrics()
         with kernel_threads():
-            logs = self.train_step(_tensor(x), numpy.asarray(y), sample_weight)
+            logs = self.train_step(_tensor(x), _labels(y), sample_weight)
         return logs if return_dict else _scalar_or_list(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         self._reset_metrics()
         with kernel_threads():
-            logs = self.test_step(_tensor(x), numpy.asarray(y), sample_weight)
+            logs = self.test_step(_tensor(x), _labels(y), sample_weight)
         return logs if return_dict else _scalar_or_list(logs)
 
     def predict_on_batch(self, x):
@@ -303,10 +303,16 @@ def _tensor(x):
         return [_tensor(a) for a in x]
     if isinstance(x, Tensor):
         return x
-    array = numpy.asarray(x)
+    # A batch already on the device (CuPy) stays there; anything else is read on the host.
+    array = x if isinstance(x, backend.xp.ndarray) else numpy.asarray(x)
     if array.dtype.kind != "f":
         array = array.astype("float32")  # integer images enter as float32, as in Keras
     return Tensor(backend.xp.asarray(array))
+
+
+def _labels(y):
+    """Targets on the host, where the metrics read them (a CuPy batch is copied back)."""
+    return None if y is None else backend.to_numpy(y)
 
 
 def _scalar_or_list(logs):
@@ -323,9 +329,11 @@ def _validation_batches(validation_data, batch_size, steps):
 
 def _class_weights(y, class_weight, sample_weight):
     """Per-sample weights from ``{class: weight}``, multiplied into any given sample weights."""
-    labels = numpy.asarray(y)
+    labels = backend.to_numpy(y)
     if labels.ndim > 1 and labels.shape[-1] > 1:
         labels = labels.argmax(axis=-1)
     labels = labels.reshape(len(labels), -1)[:, 0].astype(int)
     weights = numpy.array([class_weight.get(int(c), 1.0) for c in labels], dtype="float32")
-    return weights if sample_weight is None else weights * numpy.asarray(sample_weight, "float32")
+    if sample_weight is None:
+        return weights
+    return weights * backend.to_numpy(sample_weight).astype("float32")

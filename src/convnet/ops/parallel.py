@@ -129,7 +129,10 @@ with 256 KiB."""
 
 def fixed_ranges(n_images: int, bytes_per_image: int, chunk_bytes: int) -> list[tuple[int, int]]:
     """``(start, stop)`` ranges of whole images of about ``chunk_bytes`` each (so that a chunk's
-    temporaries stay in cache), whatever the number of threads."""
+    temporaries stay in cache), whatever the number of threads. On CuPy, one range: the GPU
+    runs the whole batch in each kernel, and chunks would only multiply the launches."""
+    if backend.xp is not backend.numpy:
+        return [(0, n_images)] if n_images else []
     step = max(1, chunk_bytes // max(bytes_per_image, 1))
     return [(start, min(start + step, n_images)) for start in range(0, n_images, step)]
 

@@ -26,6 +26,7 @@ import warnings
 import numpy
 
 from .. import backend, registry
+from ..tensor import Tensor
 from . import schedules
 from .checks import check_float, check_positive
 
@@ -246,8 +247,8 @@ class Optimizer:
 
     def _prepare(self, gradient, variable):
         """A fresh copy of ``gradient`` in the variable's dtype, its shape checked."""
-        data = getattr(gradient, "data", gradient)  # a Tensor's values, or the array itself
-        data = backend.xp.asarray(data)
+        # A Tensor's values, or the array itself (a CuPy array's own ``.data`` is its pointer).
+        data = backend.xp.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
         if data.shape != variable.shape:
             raise ValueError(
                 f"{self.name}: gradient of shape {data.shape} does not match variable "
