@@ -22,7 +22,7 @@ from .. import backend
 from ..tensor import Function, Tensor, as_tensor
 from . import parallel
 from .padding import conv_output_size, resolve_padding, spatial_axes, to_pair
-from .pool2x2 import extreme_2x2
+from .pool2x2 import extreme_2x2, route_2x2
 from .pool2x2 import pixels as _pixels
 from .reduce import max as reduce_max
 from .reduce import mean as reduce_mean
@@ -99,20 +99,20 @@ class ExtremePool2D(Function):
 
     def forward(self, x, *, pool, strides, amounts, out_hw, axes, kind):
         xp = backend.xp
-        better, extreme, fill = (
-            (xp.greater, xp.maximum, -xp.inf) if kind == "max" else (xp.less, xp.minimum, xp.inf)
-        )
+        fill = -xp.inf if kind == "max" else xp.inf  # padded cells never win
         x_padded = _pad_with(x, amounts, axes, fill)  # (N, Hp, Wp, C) or (N, C, Hp, Wp)
         (PH, PW), (SH, SW), (OH, OW), (h, w) = pool, strides, out_hw, axes
         self.geometry = pool, strides, out_hw, axes
         self.padded_shape, self.amounts = x_padded.shape, amounts
-        if pool == strides == (2, 2) and _tiles(x_padded.shape, self.geometry):
+        self.tiled_2x2 = pool == strides == (2, 2) and _tiles(x_padded.shape, self.geometry)
+        if self.tiled_2x2:
             x_padded = xp.ascontiguousarray(x_padded)
-            out, arg = extreme_2x2(x_padded, w, better, extreme, with_index=self.needs_grad[0])
+            out, arg = extreme_2x2(x_padded, w, kind, with_index=self.needs_grad[0])
             shape = (*x.shape[:h], OH, OW, *x.shape[w + 1 :])  # (N, OH, OW, C) or (N, C, OH, OW)
             self.arg = None if arg is None else arg.reshape(shape)
             return out.reshape(shape)
         # Each row's windows first (index j), then down the rows (index k = i * PW + j).
+        better, extreme = (xp.greater, xp.maximum) if kind == "max" else (xp.less, xp.minimum)
         index_dtype = numpy.min_scalar_type(PH * PW - 1)  # uint8 for pools up to 16×16
         rows, column = _extreme_along(x_padded, w, PW, SW, OW, better, extreme, index_dtype)
         out, self.arg = _extreme_along(
@@ -123,6 +123,10 @@ class ExtremePool2D(Function):
     def backward(self, grad):
         # dx[cell k of a window] = dY where that cell won (arg == k), else 0; overlapping
         # windows (stride < pool) add their shares.
+        if self.tiled_2x2:  # the kernels' route, when they can run
+            dx = route_2x2(grad, self.arg, self.padded_shape, self.geometry[3][1])
+            if dx is not None:
+                return _crop(dx, self.amounts, self.geometry[3])
         (PH, PW), (SH, SW) = self.geometry[:2]
         overlap = SH < PH or SW < PW
         dx = _blank_gradient(self.padded_shape, grad.dtype, self.geometry)
