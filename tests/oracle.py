@@ -16,6 +16,12 @@ def to_float64(*arrays):
     return [np.asarray(a, dtype=np.float64) for a in arrays]
 
 
+numpy_only = pytest.mark.skipif(
+    cn.backend.backend_name() != "numpy",
+    reason="checks a NumPy-only path (thread pool, compiled kernels); CuPy takes the others",
+)
+
+
 def host(array):
     """A NumPy copy of a backend array (a CuPy array is copied from the GPU), for assertions."""
     return cn.backend.to_numpy(array)

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from convnet.ops import parallel
+from oracle import numpy_only
+
+pytestmark = numpy_only
 
 
 def test_map_chunks_returns_results_in_order_from_several_threads(monkeypatch):

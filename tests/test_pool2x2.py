@@ -12,11 +12,15 @@ import pytest
 import convnet as cn
 from convnet import ops
 from convnet.ops import parallel, pool2x2
+from oracle import numpy_only
 from test_pool import every_2x2_tie_pattern, first_winner_gradient, naive_pool
 
-pytestmark = pytest.mark.skipif(  # without numba, test_pool.py covers the NumPy passes
-    importlib.util.find_spec("numba") is None, reason="the pooling kernels need numba"
-)
+pytestmark = [
+    numpy_only,
+    pytest.mark.skipif(  # without numba, test_pool.py covers the NumPy passes
+        importlib.util.find_spec("numba") is None, reason="the pooling kernels need numba"
+    ),
+]
 POOLS = {"max": ops.max_pool2d, "min": ops.min_pool2d}
 ROUTES = ["kernels", "numpy"]
 

@@ -14,12 +14,15 @@ from convnet import ops
 from convnet.ops import conv as conv_module
 from convnet.ops import winograd
 from convnet.ops.padding import resolve_padding
-from oracle import check_op, torch_or_skip
+from oracle import check_op, numpy_only, torch_or_skip
 
 MODES = ("zeros", "reflect", "replicate", "circular")
-pytestmark = pytest.mark.skipif(  # without numba, test_conv.py covers the im2col path
-    importlib.util.find_spec("numba") is None, reason="the Winograd kernels need numba"
-)
+pytestmark = [
+    numpy_only,
+    pytest.mark.skipif(  # without numba, test_conv.py covers the im2col path
+        importlib.util.find_spec("numba") is None, reason="the Winograd kernels need numba"
+    ),
+]
 
 
 @st.composite
