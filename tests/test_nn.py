@@ -161,8 +161,8 @@ def test_batch_norm_train_matches_its_definition_and_central_differences(shape, 
     check_op(ours, oracle, x, gamma, beta, rtol=1e-10, atol=1e-10)
     _, mean, variance = ops.batch_norm_train(x, gamma, beta, axis=axis_choice)
     expected_mean, expected_variance = batch_stats(x, axis_choice)  # biased variance, as Keras
-    np.testing.assert_allclose(mean, expected_mean, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(variance, expected_variance, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(host(mean), expected_mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(host(variance), expected_variance, rtol=1e-12, atol=1e-12)
     assert not isinstance(mean, cn.Tensor) and not isinstance(variance, cn.Tensor)
 
 
@@ -194,9 +194,11 @@ def test_batch_norm_train_against_pytorch_nchw():
     np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
     for ours_t, theirs_t in zip(tensors, theirs, strict=True):
         np.testing.assert_allclose(host(ours_t.grad), theirs_t.grad.numpy(), rtol=1e-9, atol=1e-10)
-    np.testing.assert_allclose(mean, running_mean.numpy(), rtol=1e-12)  # momentum 1: the batch's
+    np.testing.assert_allclose(
+        host(mean), running_mean.numpy(), rtol=1e-12
+    )  # momentum 1: the batch's
     n = x.size // 3  # PyTorch's running variance is unbiased; ours (Keras's) is biased
-    np.testing.assert_allclose(variance * n / (n - 1), running_var.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(variance) * n / (n - 1), running_var.numpy(), rtol=1e-12)
 
 
 def test_batch_norm_inference_against_pytorch():

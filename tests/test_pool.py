@@ -13,7 +13,7 @@ import convnet as cn
 from convnet import ops
 from convnet.ops import pool as pool_module
 from convnet.ops import pool2x2
-from oracle import assert_gradients, check_op, torch_or_skip
+from oracle import assert_gradients, check_op, host, torch_or_skip
 
 POOLS = {"max": ops.max_pool2d, "min": ops.min_pool2d, "avg": ops.avg_pool2d}
 REDUCE = {"max": np.max, "min": np.min, "avg": np.mean}
@@ -108,7 +108,7 @@ def test_float32_stays_float32_and_agrees_with_float64(kind, shape, pool, paddin
     x = cn.Tensor(x64, requires_grad=True)
     POOLS[kind](x, pool, padding=padding).backward(upstream)
     assert x32.grad.dtype == np.float32
-    np.testing.assert_allclose(x32.grad, x.grad, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(host(x32.grad), host(x.grad), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["max", "min", "avg"])
@@ -146,13 +146,18 @@ def test_max_and_min_ties_send_the_gradient_to_the_first_cell_of_the_window():
     window = np.array([[0.0, 5.0], [5.0, 0.0]]).reshape(1, 2, 2, 1)
     x = cn.Tensor(window, requires_grad=True)
     ops.max_pool2d(x, 2).backward(np.ones((1, 1, 1, 1)))
-    assert x.grad[0, :, :, 0].tolist() == [[0.0, 1.0], [0.0, 0.0]]  # row by row: (0, 1) first
+    assert host(x.grad)[0, :, :, 0].tolist() == [[0.0, 1.0], [0.0, 0.0]]  # row by row: (0, 1) first
     x = cn.Tensor(-window, requires_grad=True)
     ops.min_pool2d(x, 2).backward(np.ones((1, 1, 1, 1)))
-    assert x.grad[0, :, :, 0].tolist() == [[0.0, 1.0], [0.0, 0.0]]
+    assert host(x.grad)[0, :, :, 0].tolist() == [[0.0, 1.0], [0.0, 0.0]]
     x = cn.Tensor(np.ones((1, 4, 4, 1)), requires_grad=True)
     ops.max_pool2d(x, 2).backward(np.full((1, 2, 2, 1), 3.0))
-    assert x.grad[0, :, :, 0].tolist() == [[3, 0, 3, 0], [0, 0, 0, 0], [3, 0, 3, 0], [0, 0, 0, 0]]
+    assert host(x.grad)[0, :, :, 0].tolist() == [
+        [3, 0, 3, 0],
+        [0, 0, 0, 0],
+        [3, 0, 3, 0],
+        [0, 0, 0, 0],
+    ]
 
 
 def every_2x2_tie_pattern(channels):
@@ -194,7 +199,7 @@ def test_2x2_windows_with_every_tie_pattern(monkeypatch, kind, data_format, dtyp
     expected = naive_pool(x, (2, 2), (2, 2), "valid", kind)
     np.testing.assert_array_equal(y.numpy(), (to_layout or np.asarray)(expected))
     dx = first_winner_gradient(x, upstream.astype(dtype), kind)
-    np.testing.assert_array_equal(ours.grad, (to_layout or np.asarray)(dx))
+    np.testing.assert_array_equal(host(ours.grad), (to_layout or np.asarray)(dx))
     assert y.dtype == ours.grad.dtype == dtype and calls
 
 
@@ -232,7 +237,7 @@ def test_2x2_path_routing_with_ties_matches_the_definition(
                 x, ((0, 0), (0, shape[1] % 2), (0, shape[2] % 2), (0, 0)), constant_values=fill
             )
             dx = first_winner_gradient(padded if padding == "same" else x, np.ones(y.shape), kind)
-            np.testing.assert_array_equal(ours.grad, dx[:, : shape[1], : shape[2]])
+            np.testing.assert_array_equal(host(ours.grad), dx[:, : shape[1], : shape[2]])
     assert bool(calls) == fast
 
 
@@ -249,7 +254,7 @@ def test_max_pool_with_ties_matches_pytorch(pool, strides):
     expected = torch.nn.functional.max_pool2d(theirs, pool, strides)
     expected.backward(torch.tensor(upstream))
     np.testing.assert_array_equal(y.numpy(), expected.detach().numpy())
-    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(host(ours.grad), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -275,7 +280,7 @@ def test_against_pytorch(kind, pool, strides, padding, torch_padding):
     y.backward(upstream)
     expected.backward(torch.tensor(upstream))
     np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(host(ours.grad), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
