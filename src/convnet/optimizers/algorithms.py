@@ -1,10 +1,12 @@
 """The optimizers, simplest first: SGD, Adagrad, RMSprop, Adam, AdamW.
 
 Each rule is Keras 3's (``keras/src/optimizers/<name>.py``): same defaults, same place for
-epsilon, so one step from equal weights gives equal weights. Every update works in place in the
-variable's dtype: ``w`` is the weight array, ``g`` a fresh copy of its (clipped) gradient that
-the step may overwrite, ``η`` the learning rate of this step, ``t`` the step number from 1.
-Weight decay and clipping happen before ``update_step``, in :class:`~.base.Optimizer`.
+epsilon, so one step from equal weights gives equal weights. Each rule is ``update_flat``:
+elementwise and in place, in the variables' dtype, on flat arrays that hold every variable of a
+dtype end to end (or on one variable's arrays): ``g`` is a copy of the (clipped) gradient that the
+rule turns into the step ``Δ``, after which the optimizer does ``w ← w − Δ``; ``η`` is the
+learning rate of this step, ``t`` the step number from 1. Weight decay and clipping happen
+before, in :class:`~.base.Optimizer`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,6 @@ import numpy
 from .. import backend
 from .base import Optimizer
 from .checks import check_float, check_positive
-
-
-def scalar_type(variable):
-    """The scalar type of a variable, so that every constant joins the math in its dtype."""
-    return variable.data.dtype.type
 
 
 class SGD(Optimizer):
@@ -50,20 +47,17 @@ class SGD(Optimizer):
         super().build(variables)
         self.velocities = self.add_slot(variables, "velocity") if self.momentum else []
 
-    def update_step(self, g, variable, learning_rate) -> None:
-        w, mu = variable.data, scalar_type(variable)(self.momentum)
+    def update_flat(self, g, slots, learning_rate) -> None:
         g *= learning_rate  # η·g
         if not self.momentum:
-            w -= g  # w ← w − η·g
-            return
-        v = self.velocities[self.slot_index(variable)]
+            return  # w ← w − η·g
+        v, mu = slots["velocity"], g.dtype.type(self.momentum)
         v *= mu
         v -= g  # v ← μ·v − η·g   (Keras keeps the velocity in weight units)
         if self.nesterov:
-            w -= g
-            w += backend.xp.multiply(v, mu, out=g)  # w ← w + μ·v − η·g
+            g -= backend.xp.multiply(v, mu)  # w ← w − (η·g − μ·v) = w + μ·v − η·g
         else:
-            w += v  # w ← w + v
+            backend.xp.negative(v, out=g)  # w ← w − (−v) = w + v
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -102,15 +96,13 @@ class Adagrad(Optimizer):
             variables, "accumulator", fill=self.initial_accumulator_value
         )
 
-    def update_step(self, g, variable, learning_rate) -> None:
-        w, G = variable.data, self.accumulators[self.slot_index(variable)]
-        xp, eps = backend.xp, scalar_type(variable)(self.epsilon)
+    def update_flat(self, g, slots, learning_rate) -> None:
+        G, xp, eps = slots["accumulator"], backend.xp, g.dtype.type(self.epsilon)
         scratch = xp.square(g)  # g²
         G += scratch  # G ← G + g²
         xp.sqrt(xp.add(G, eps, out=scratch), out=scratch)  # √(G + ε)
         g *= learning_rate
-        g /= scratch  # η·g / √(G + ε)
-        w -= g  # w ← w − η·g / √(G + ε)
+        g /= scratch  # w ← w − η·g / √(G + ε)
 
     def get_config(self) -> dict:
         return {
@@ -159,20 +151,15 @@ class RMSprop(Optimizer):
         self.momentums = self.add_slot(variables, "momentum") if self.momentum else []
         self.mean_gradients = self.add_slot(variables, "mean_gradient") if self.centered else []
 
-    def update_step(self, g, variable, learning_rate) -> None:
-        w, i, dtype, xp = (
-            variable.data,
-            self.slot_index(variable),
-            scalar_type(variable),
-            backend.xp,
-        )
-        rho, eps, mean_square = dtype(self.rho), dtype(self.epsilon), self.mean_squares[i]
+    def update_flat(self, g, slots, learning_rate) -> None:
+        dtype, xp = g.dtype.type, backend.xp
+        rho, eps, mean_square = dtype(self.rho), dtype(self.epsilon), slots["mean_square"]
         scratch = xp.square(g)
         scratch *= 1 - rho
         mean_square *= rho
         mean_square += scratch  # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
         if self.centered:
-            mean_gradient = self.mean_gradients[i]
+            mean_gradient = slots["mean_gradient"]
             mean_gradient *= rho
             mean_gradient += xp.multiply(g, 1 - rho, out=scratch)  # E[g] ← ρ·E[g] + (1 − ρ)·g
             xp.square(mean_gradient, out=scratch)
@@ -182,14 +169,12 @@ class RMSprop(Optimizer):
             xp.add(mean_square, eps, out=scratch)  # E[g²] + ε
         xp.sqrt(scratch, out=scratch)
         g *= learning_rate
-        g /= scratch  # the increment η·g / √(…)
+        g /= scratch  # the increment η·g / √(…); without momentum, w ← w − η·g / √(…)
         if self.momentum:
-            b = self.momentums[i]
+            b = slots["momentum"]
             b *= dtype(self.momentum)
             b += g  # b ← μ·b + η·g / √(…)
-            w -= b  # w ← w − b
-        else:
-            w -= g  # w ← w − η·g / √(…)
+            g[...] = b  # w ← w − b
 
     def get_config(self) -> dict:
         return {
@@ -244,15 +229,10 @@ class Adam(Optimizer):
         self.v = self.add_slot(variables, "v")
         self.v_max = self.add_slot(variables, "v_max") if self.amsgrad else []
 
-    def update_step(self, g, variable, learning_rate) -> None:
-        w, i, dtype, xp = (
-            variable.data,
-            self.slot_index(variable),
-            scalar_type(variable),
-            backend.xp,
-        )
+    def update_flat(self, g, slots, learning_rate) -> None:
+        dtype, xp = g.dtype.type, backend.xp
         beta_1, beta_2, t = dtype(self.beta_1), dtype(self.beta_2), dtype(self.iterations + 1)
-        m, v = self.m[i], self.v[i]
+        m, v = slots["m"], slots["v"]
         alpha = (
             learning_rate * numpy.sqrt(1 - beta_2**t) / (1 - beta_1**t)
         )  # η·√(1 − β₂ᵗ)/(1 − β₁ᵗ)
@@ -264,12 +244,11 @@ class Adam(Optimizer):
         scratch *= 1 - beta_2
         v += scratch  # v ← v + (1 − β₂)·(g² − v) = β₂·v + (1 − β₂)·g²
         if self.amsgrad:
-            v = xp.maximum(self.v_max[i], v, out=self.v_max[i])  # v_max ← max(v_max, v)
+            v = xp.maximum(slots["v_max"], v, out=slots["v_max"])  # v_max ← max(v_max, v)
         xp.sqrt(v, out=scratch)
         scratch += dtype(self.epsilon)  # √v + ε̂
         xp.multiply(m, alpha, out=g)
-        g /= scratch  # α·m / (√v + ε̂), which is η·m_hat / (√v_hat + ε̂/√(1 − β₂ᵗ))
-        w -= g  # w ← w − α·m / (√v + ε̂)
+        g /= scratch  # w ← w − α·m / (√v + ε̂), which is η·m_hat / (√v_hat + ε̂/√(1 − β₂ᵗ))
 
     def get_config(self) -> dict:
         return {

@@ -8,27 +8,32 @@ One call of :meth:`Optimizer.apply` does what Keras 3 does, in the same order:
    ``clipvalue`` elementwise);
 4. decay the weights, decoupled from the gradient: ``w ← w − w·weight_decay·lr``
    (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019);
-5. let the algorithm update each weight in place (``update_step``), with the learning rate
-   evaluated once, at ``iterations``, when it is a schedule;
+5. let the algorithm update each weight in place, with the learning rate evaluated once, at
+   ``iterations``, when it is a schedule;
 6. count the step: ``iterations += 1``.
 
 Weights are updated in place (``variable.data`` keeps its identity, so layers keep their
 references) and in their own dtype: a float32 weight and its slots stay float32.
+
+The built-in algorithms write their rule once, in ``update_flat``, on arrays of any shape; a
+step then runs it once per dtype on flat arrays that hold every variable end to end (see
+:mod:`.flat`): a handful of array calls per step instead of a dozen per variable. A step that
+updates only some of the variables (a None gradient) runs the same rule per variable, on the
+slots' views, as does a subclass that writes only ``update_step``.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
 import warnings
-
-import numpy
 
 from .. import backend, registry
 from ..tensor import Tensor
 from . import schedules
 from .checks import check_float, check_positive
+from .clipping import clip_gradients
+from .slots import Slots
 
 # Keras 3 optimizer arguments that we read from Keras configs but do not implement: the first
 # group must hold its default values; the second means nothing without the first.
@@ -40,13 +45,13 @@ _KERAS_UNSUPPORTED = {
 _KERAS_IGNORED = ("ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer")
 
 
-class Optimizer:
-    """Base class of the optimizers: clipping, weight decay, slots, state and config.
+class Optimizer(Slots):
+    """Base class of the optimizers: the step, clipping, weight decay, slots, state and config.
 
     Subclasses create their slots in :meth:`build` with :meth:`add_slot` and write the rule in
     ``update_step(gradient, variable, learning_rate)``, where ``gradient`` is an array of the
     variable's shape and dtype that the step may overwrite, and ``learning_rate`` a scalar of
-    that dtype.
+    that dtype. Or, faster, in :meth:`update_flat`, which sees no variable: only flat arrays.
 
     Args:
         learning_rate: a float >= 0, or a ``LearningRateSchedule`` (see :mod:`.schedules`),
@@ -96,6 +101,8 @@ class Optimizer:
         self._variables: list = []
         self._index: dict[int, int] = {}  # id(variable) -> its position in the slot lists
         self._slots: dict[str, list] = {}  # slot name -> one array per variable, in order
+        self._groups: list = []  # one FlatGroup per dtype: the slots and gradients, flat
+        self._flat = False  # whether a full step runs update_flat on the flat arrays
         self._exclude_ids: set[int] = set()
         self._exclude_pattern = None
 
@@ -129,31 +136,6 @@ class Optimizer:
                 "optimizer with a float learning_rate, or assign a new schedule."
             )
         self._learning_rate = self._check_learning_rate(value)
-
-    # ----- slots -----
-    def build(self, variables) -> None:
-        """Create the slots for ``variables`` (subclasses add theirs after calling this)."""
-        variables = list(variables)
-        for variable in variables:
-            data = getattr(variable, "data", None)
-            if not backend.is_array(data) or data.dtype.kind != "f":
-                raise TypeError(
-                    f"{self.name}: can only optimize floating Tensors, received {variable!r}."
-                )
-        self._variables = variables
-        self._index = {id(variable): i for i, variable in enumerate(variables)}
-        self._slots = {}
-        self.built = True
-
-    def add_slot(self, variables, slot_name: str, fill: float = 0.0) -> list:
-        """One array per variable, of its shape and dtype, filled with ``fill``."""
-        arrays = [backend.xp.full_like(variable.data, fill) for variable in variables]
-        self._slots[slot_name] = arrays
-        return arrays
-
-    def slot_index(self, variable) -> int:
-        """The position of ``variable`` in the slot lists."""
-        return self._index[id(variable)]
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
         """Exempt variables from ``weight_decay``: the objects in ``var_list``, and every variable
@@ -223,18 +205,71 @@ class Optimizer:
                 "are left unchanged.",
                 stacklevel=2,
             )
-        grads = self._clip([self._prepare(g, v) for g, v in pairs])
-        variables = [v for _, v in pairs]
         learning_rate = self.learning_rate  # once per step, at the current iteration
+        full = len(pairs) == len(self._variables) and all(
+            v is known for (_, v), known in zip(pairs, self._variables, strict=True)
+        )
+        if self._flat and full:
+            self._apply_flat([g for g, _ in pairs], learning_rate)
+        else:
+            self._apply_each(pairs, learning_rate)
+        self.iterations += 1
+
+    def _apply_flat(self, grads: list, learning_rate: float) -> None:
+        """The step on every variable, in build order: one ``update_flat`` per dtype."""
+        for group in self._groups:
+            group.gather([self._checked(grads[i], self._variables[i]) for i in group.positions])
+        self._clip([g for group in self._groups for g in group.gradients], self._groups)
+        for group in self._groups:
+            if self.weight_decay is not None:  # first, as Keras (the rules do not read w)
+                decays = group.decays(self.weight_decay, learning_rate)
+                for i, decay in zip(group.positions, decays, strict=True):
+                    if self._decayed[i]:
+                        self._variables[i].data -= decay  # w ← w − w·λ·η
+            self.update_flat(group.gradient, group.slots, group.dtype.type(learning_rate))
+            for i, step in zip(group.positions, group.gradients, strict=True):
+                self._variables[i].data -= step  # w ← w − Δ
+
+    def _apply_each(self, pairs: list, learning_rate: float) -> None:
+        """The step variable by variable, on fresh copies of the gradients (``update_step``)."""
+        grads = [self._prepare(g, v) for g, v in pairs]
+        self._clip(grads, None)
+        variables = [v for _, v in pairs]
         if self.weight_decay is not None:
             self._apply_weight_decay(variables, learning_rate)
         for gradient, variable in zip(grads, variables, strict=True):
             self.update_step(gradient, variable, variable.data.dtype.type(learning_rate))
-        self.iterations += 1
 
     def update_step(self, gradient, variable, learning_rate) -> None:
-        """Update ``variable.data`` in place; ``gradient`` may be overwritten."""
+        """Update ``variable.data`` in place; ``gradient`` may be overwritten.
+
+        By default, :meth:`update_flat` on this variable's own slots (views of the flat ones).
+        """
+        i = self.slot_index(variable)
+        slots = {slot_name: arrays[i] for slot_name, arrays in self._slots.items()}
+        self.update_flat(gradient, slots, learning_rate)
+        variable.data -= gradient
+
+    def update_flat(self, gradient, slots: dict, learning_rate) -> None:
+        """Turn ``gradient`` into what the step subtracts from the weights, updating ``slots``.
+
+        Elementwise on arrays of any one shape and dtype: ``gradient`` and each slot in ``slots``
+        (slot name -> array) cover the same variables, flat (every variable of a dtype end to
+        end) or one variable's. ``learning_rate`` is a scalar of their dtype. Afterwards the
+        optimizer does ``w ← w − gradient``; weight decay and clipping have happened before.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
+
+    def _has_flat_rule(self) -> bool:
+        """Whether ``update_flat`` is this class's rule: implemented, and not overridden by a
+        subclass that writes its own ``update_step`` (that subclass's rule is the per-variable
+        one)."""
+
+        def owner(method):
+            return next(cls for cls in type(self).__mro__ if method in vars(cls))
+
+        flat = owner("update_flat")
+        return flat is not Optimizer and issubclass(flat, owner("update_step"))
 
     def _check_known(self, variables) -> None:
         for variable in variables:
@@ -245,8 +280,8 @@ class Optimizer:
                     "with. Create a new optimizer for a new set of variables."
                 )
 
-    def _prepare(self, gradient, variable):
-        """A fresh copy of ``gradient`` in the variable's dtype, its shape checked."""
+    def _checked(self, gradient, variable):
+        """``gradient`` as an array (a Tensor's values), its shape checked against the variable."""
         # A Tensor's values, or the array itself (a CuPy array's own ``.data`` is its pointer).
         data = backend.xp.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
         if data.shape != variable.shape:
@@ -254,29 +289,17 @@ class Optimizer:
                 f"{self.name}: gradient of shape {data.shape} does not match variable "
                 f"{getattr(variable, 'name', None)!r} of shape {variable.shape}."
             )
+        return data
+
+    def _prepare(self, gradient, variable):
+        """A fresh copy of ``gradient`` in the variable's dtype, its shape checked."""
+        data = self._checked(gradient, variable)
         return backend.xp.array(data, dtype=variable.data.dtype, copy=True)
 
-    def _clip(self, grads: list) -> list:
-        """Keras's ``_clip_gradients``, in place on the fresh copies."""
-        xp = backend.xp
-        if self.clipnorm is not None:
-            for g in grads:  # g ← g·c / max(‖g‖, c), for each variable
-                norm = xp.sqrt(xp.sum(xp.square(g)))
-                g *= g.dtype.type(self.clipnorm) / xp.maximum(norm, g.dtype.type(self.clipnorm))
-        elif self.global_clipnorm is not None:
-            norm = math.sqrt(sum(float(xp.sum(xp.square(g))) for g in grads))  # ‖(g_1, ..., g_n)‖
-            # scale = min(c/‖g‖, 1); NaN when the norm is not finite, as Keras.
-            scale = (
-                min(self.global_clipnorm / norm, 1.0)
-                if 0 < norm < math.inf
-                else (1.0 if norm == 0 else math.nan)
-            )
-            for g in grads:
-                g *= g.dtype.type(scale)
-        elif self.clipvalue is not None:
-            for g in grads:  # g ← clip(g, −c, c), elementwise
-                xp.clip(g, -self.clipvalue, self.clipvalue, out=g)
-        return grads
+    def _clip(self, grads: list, groups) -> None:
+        """Keras's ``_clip_gradients``, in place on the step's copies (flat ones, if ``groups``)."""
+        blocks = grads if groups is None else [group.gradient for group in groups]
+        clip_gradients(grads, blocks, self.clipnorm, self.clipvalue, self.global_clipnorm)
 
     def _apply_weight_decay(self, variables, learning_rate: float) -> None:
         for variable in variables:
@@ -286,57 +309,6 @@ class Optimizer:
                 decay = w * dtype(self.weight_decay)
                 decay *= dtype(learning_rate)
                 w -= decay  # w ← w − w·λ·η, decoupled from the gradient (Loshchilov & Hutter)
-
-    # ----- state: the slots as named arrays -----
-    def get_state(self) -> dict:
-        """The optimizer's state as ``{"iterations": ..., "m/0": ..., ...}`` NumPy copies.
-
-        Keys are ``"<slot>/<variable index>"`` in the build order, plus ``"iterations"`` and,
-        for a float learning rate, ``"learning_rate"`` (a callback may have changed it).
-        """
-        state = {"iterations": numpy.asarray(self.iterations, dtype=numpy.int64)}
-        if not isinstance(self._learning_rate, schedules.LearningRateSchedule):
-            state["learning_rate"] = numpy.asarray(self._learning_rate, dtype=numpy.float64)
-        for slot_name, arrays in self._slots.items():
-            for i, array in enumerate(arrays):
-                state[f"{slot_name}/{i}"] = numpy.array(backend.to_numpy(array), copy=True)
-        return state
-
-    def set_state(self, state: dict) -> None:
-        """Restore :meth:`get_state`'s dict into a built optimizer; nothing changes on error.
-
-        Raises:
-            ValueError: when the optimizer is not built, a slot is missing or unexpected, or a
-                shape differs (naming the slot and both shapes).
-        """
-        if not self.built:
-            raise ValueError(f"{self.name}: call build(variables) before set_state().")
-        expected = {
-            f"{slot}/{i}": array
-            for slot, arrays in self._slots.items()
-            for i, array in enumerate(arrays)
-        }
-        missing = sorted({"iterations", *expected} - set(state))
-        unexpected = sorted(set(state) - set(expected) - {"iterations", "learning_rate"})
-        if missing or unexpected:
-            raise ValueError(
-                f"{self.name}: state does not fit this optimizer: missing slots "
-                f"{missing}, unexpected slots {unexpected}."
-            )
-        for key, array in expected.items():
-            shape = tuple(numpy.shape(state[key]))
-            if shape != array.shape:
-                raise ValueError(
-                    f"{self.name}: state slot {key!r} has shape {shape}, but the "
-                    f"optimizer's slot has shape {array.shape}."
-                )
-        if "learning_rate" in state and not isinstance(
-            self._learning_rate, schedules.LearningRateSchedule
-        ):
-            self.learning_rate = float(state["learning_rate"])  # validated before any change
-        for key, array in expected.items():
-            array[...] = backend.xp.asarray(state[key], dtype=array.dtype)
-        self.iterations = int(state["iterations"])
 
     # ----- config -----
     def get_config(self) -> dict:
