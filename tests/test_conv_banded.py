@@ -1,6 +1,7 @@
 """Which array kernel each convolution takes (ops/im2col.py, ops/banded.py), each path
 against the loop definition: the banded products for few channels, and col2im forced where
-they would be taken."""
+they would be taken. With Numba, LeNet-5's layers take the direct kernels (ops/direct.py,
+tests/test_conv_direct.py); these are their fallback, so each test here turns them off."""
 
 import numpy as np
 import pytest
@@ -10,11 +11,17 @@ from hypothesis import strategies as st
 import convnet as cn
 from conv_oracle import naive_conv2d
 from convnet import ops
-from convnet.ops import banded
+from convnet.ops import banded, direct
 from convnet.ops import im2col as im2col_module
 from convnet.ops.padding import resolve_padding
 from oracle import check_op
 from test_conv import arrays_for, conv_cases, naive_with
+
+
+@pytest.fixture(autouse=True)
+def numpy_paths(monkeypatch):
+    """The banded and im2col paths, as without Numba: no layer takes the direct kernels."""
+    monkeypatch.setattr(direct, "DIRECT_MAX_CHANNELS", 0)
 
 
 @given(case=conv_cases())

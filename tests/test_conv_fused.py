@@ -11,7 +11,8 @@ from convnet.ops.padding import resolve_padding
 
 PATHS = {  # name: x shape, kernel shape, options (the kernel path each one takes)
     "im2col": ((3, 7, 7, 20), (3, 3, 20, 24), dict(strides=2, padding="same")),
-    "banded (few channels)": ((3, 12, 12, 1), (5, 5, 1, 6), dict(padding="same")),
+    "direct (few channels, 5x5)": ((8, 12, 12, 1), (5, 5, 1, 6), dict(padding="same")),
+    "banded (few channels, 4x4)": ((3, 12, 12, 1), (4, 4, 1, 6), dict(padding="same")),
     "winograd (3x3, >= 16 channels)": ((2, 7, 9, 16), (3, 3, 16, 16), dict(padding="same")),
     "depthwise": ((2, 8, 8, 4), (3, 3, 1, 8), dict(groups=4)),
     "1x1": ((2, 5, 5, 6), (1, 1, 6, 5), dict()),

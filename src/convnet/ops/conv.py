@@ -13,6 +13,7 @@ from .. import backend
 from ..tensor import Function, Tensor, as_tensor, is_grad_enabled
 from .activation import relu_gradient
 from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_kernel_grad
+from .direct import direct_forward, direct_grads, use_direct
 from .im2col import (
     bias_grad,
     conv_forward,
@@ -54,13 +55,22 @@ class Conv2D(Function):
         self.dtypes = [a.dtype for a in (x, kernel, bias) if a is not None]
         dtype = common_dtype(x, kernel, *(() if bias is None else (bias,)))
         x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
-        x_padded = pad_array(x, amounts, mode)  # (N, Hp, Wp, C)
         self.options = strides, dilation, amounts, mode, groups
-        self.kernel, self.padded_shape = kernel, x_padded.shape
+        N, H, W, C = x.shape
+        (top, bottom), (left, right) = amounts
+        self.kernel, self.padded_shape = kernel, (N, H + top + bottom, W + left + right, C)
         self.depthwise = groups > 1 and kernel.shape[2] == 1  # one input channel per group
         self.winograd = use_winograd(kernel.shape, strides, dilation, groups, dtype)
+        self.direct = not self.winograd and use_direct(
+            kernel.shape, strides, dilation, groups, dtype, batch=N
+        )
         # Under no_grad (inference) nothing is saved: the patches stream through cache in chunks.
         keep = self.needs_grad[1] and is_grad_enabled()
+        if self.direct:  # few input channels: Numba loops over blocks of images, padding fused
+            out, self.saved = direct_forward(x, kernel, bias, amounts, mode, relu, keep)
+            self.out = out if relu and is_grad_enabled() else None
+            return out
+        x_padded = pad_array(x, amounts, mode)  # (N, Hp, Wp, C)
         if self.winograd:  # dW recomputes the tiles' transform from the padded input
             # the output transform adds the bias and applies the ReLU itself
             out = winograd_forward(x_padded, kernel, bias, relu)
@@ -85,6 +95,8 @@ class Conv2D(Function):
     def backward(self, grad):
         if self.winograd:  # masks dY and sums db chunk by chunk
             return self._winograd_backward(grad)
+        if self.direct:  # likewise, block by block
+            return self._direct_backward(grad)
         strides, dilation, amounts, mode, groups = self.options
         grads = [None] * len(self.inputs)
         if self.out is not None:  # a fused ReLU first: dY · [y > 0]
@@ -122,6 +134,17 @@ class Conv2D(Function):
             input_grad=self.needs_grad[0], relu_output=self.out, bias_grad=has_bias,
         )  # fmt: skip
         dx = None if dx is None else unpad_gradient(dx, amounts, mode)
+        return self._cast([dx, dw, db][: len(self.inputs)])
+
+    def _direct_backward(self, grad):
+        """dX, dW and db from the direct kernels (ops/direct.py), the fused ReLU's mask applied
+        as they read dY."""
+        amounts, mode = self.options[2:4]
+        dx, dw, db = direct_grads(
+            grad, self.kernel, self.saved, self.padded_shape, self.out, self.needs_grad[0]
+        )
+        dx = None if dx is None else unpad_gradient(dx, amounts, mode)
+        db = db if len(self.inputs) == 3 and self.needs_grad[2] else None
         return self._cast([dx, dw, db][: len(self.inputs)])
 
     def _cast(self, grads):

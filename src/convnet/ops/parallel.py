@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,6 +28,7 @@ _pool: ThreadPoolExecutor | None = None
 _pool_threads = 0
 _kernel_mode = 0  # how many kernel_threads() blocks are open (BLAS is on one thread inside)
 _controller = None
+_modules_seen = 0  # len(sys.modules) when the controller was made
 _inside = threading.local()  # set in pool threads: a kernel called from one runs in sequence
 _lock = threading.Lock()
 
@@ -54,12 +56,15 @@ def _usable_cores() -> int:
 
 
 def _blas_limit():
-    """A context in which BLAS runs on one thread (threadpoolctl, created once: cheap after)."""
-    global _controller
-    if _controller is None:
+    """A context in which BLAS runs on one thread. threadpoolctl's controller lists the BLAS
+    libraries loaded when it is made (a few ms), so it is made again only after new imports:
+    Numba's first compile, for one, loads SciPy's own OpenBLAS beside NumPy's."""
+    global _controller, _modules_seen
+    if _controller is None or len(sys.modules) != _modules_seen:
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
+        _modules_seen = len(sys.modules)
     return _controller.limit(limits=1, user_api="blas")
 
 

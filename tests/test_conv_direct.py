@@ -1,0 +1,232 @@
+"""The direct kernels for few input channels (ops/direct.py) against the loop definition,
+PyTorch and central differences; which layers take them; the NumPy fallback without Numba."""
+
+import contextlib
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import convnet as cn
+from conv_oracle import naive_conv2d
+from convnet import ops
+from convnet.ops import conv as conv_module
+from convnet.ops import direct
+from convnet.ops.padding import resolve_padding
+from oracle import check_op, torch_or_skip
+from test_conv import fits
+
+MODES = ("zeros", "reflect", "replicate", "circular")
+pytestmark = pytest.mark.skipif(  # without numba, test_conv.py covers the NumPy paths
+    importlib.util.find_spec("numba") is None, reason="the direct kernels need numba"
+)
+
+
+@st.composite
+def direct_cases(draw):
+    """A stride-1 problem for the direct kernels: a batch of one to two blocks of images (the
+    last one partial), any kernel size, every padding form and mode (repaired, not rejected)."""
+    N, H, W = draw(st.integers(1, 20)), draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    C, C_out = draw(st.integers(1, 3)), draw(st.integers(1, 5))
+    kernel = [draw(st.integers(1, 5)), draw(st.integers(1, 5))]
+    padding = draw(
+        st.one_of(
+            st.sampled_from(["valid", "same"]),
+            st.integers(0, 2),
+            st.tuples(
+                st.tuples(st.integers(0, 2), st.integers(0, 2)),
+                st.tuples(st.integers(0, 2), st.integers(0, 2)),
+            ),
+        )
+    )
+    mode = draw(st.sampled_from(MODES))
+    for axis, n in enumerate((H, W)):
+        amounts = resolve_padding(padding, (H, W), kernel, (1, 1), (1, 1))[axis]
+        if not fits(n, kernel[axis], 1, amounts, mode):
+            mode = "zeros"
+        kernel[axis] = min(kernel[axis], n + sum(amounts))
+    amounts = resolve_padding(padding, (H, W), kernel, (1, 1), (1, 1))
+    options = dict(
+        padding=padding, padding_mode=mode, activation=draw(st.sampled_from([None, "relu"]))
+    )
+    return (N, H, W, C), (*kernel, C, C_out), options, amounts
+
+
+def arrays_for(x_shape, kernel_shape, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    kernel = rng.standard_normal(kernel_shape).astype(dtype)
+    return x, kernel, rng.standard_normal(kernel_shape[-1]).astype(dtype)
+
+
+@contextlib.contextmanager
+def routed_to_direct():
+    """Every stride-1 convolution with up to 3 channels routed through the direct kernels;
+    yields the list of direct and NumPy kernels each call ran."""
+    calls = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(direct, "DIRECT_MIN_WIDTH", 1)
+        patch.setattr(direct, "DIRECT_MIN_BATCH", 1)
+        patch.setattr(direct, "DIRECT_MAX_FILTERS", 10**9)
+        for name in ("direct_forward", "direct_grads", "conv_forward", "conv_input_grad"):
+            function = getattr(conv_module, name)
+            spy = lambda *a, f=function, name=name, **k: calls.append(name) or f(*a, **k)  # noqa: E731
+            patch.setattr(conv_module, name, spy)
+        yield calls
+
+
+def oracle_for(amounts, mode, activation):
+    def oracle(x, k, b=None):
+        y = naive_conv2d(x, k, b, amounts=amounts, mode=mode)
+        return np.maximum(y, 0) if activation == "relu" else y
+
+    return oracle
+
+
+@given(case=direct_cases(), with_bias=st.booleans())
+def test_direct_kernels_match_the_loops_and_central_differences(case, with_bias):
+    x_shape, kernel_shape, options, amounts = case
+    x, kernel, bias = arrays_for(x_shape, kernel_shape)
+    arrays = (x, kernel, bias) if with_bias else (x, kernel)
+    ours = lambda x, k, b=None: ops.conv2d(x, k, b, **options)  # noqa: E731
+    oracle = oracle_for(amounts, options["padding_mode"], options["activation"])
+    with routed_to_direct() as calls:
+        check_op(ours, oracle, *arrays)
+    assert "direct_forward" in calls and "direct_grads" in calls
+    assert "conv_forward" not in calls and "conv_input_grad" not in calls
+
+
+@given(case=direct_cases())
+def test_float32_direct_agrees_with_float64_at_test_conv_tolerances(case):
+    x_shape, kernel_shape, options, _ = case
+    x, kernel, bias = arrays_for(x_shape, kernel_shape, np.float32)
+    with routed_to_direct() as calls:
+        y_shape = ops.conv2d(x, kernel, **options).shape
+        upstream = np.random.default_rng(3).standard_normal(y_shape)
+        got = gradients_of(x, kernel, bias, upstream.astype(np.float32), options)
+        expected = gradients_of(
+            *(a.astype(np.float64) for a in (x, kernel, bias, upstream)), options
+        )
+    assert calls.count("direct_grads") == 2
+    assert all(g.dtype == np.float32 for g in got)
+    for ours, reference in zip(got, expected, strict=True):  # test_conv.py's float32 tolerance
+        np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
+
+
+def gradients_of(x, kernel, bias, upstream, options):
+    """conv2d's output and the gradients of x, kernel and bias for ``upstream``."""
+    tensors = [cn.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+    y = ops.conv2d(*tensors, **options)
+    y.backward(upstream)
+    return [y.numpy(), *(t.grad for t in tensors)]
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lenet_layers_take_the_direct_kernels_and_match_torch(monkeypatch, threads, dtype):
+    """LeNet-5's two convolutions (28×28×1 -> 6 "same", 14×14×6 -> 16), bias and ReLU fused,
+    against PyTorch in float64, 37 images (three blocks, the last partial) on one or two
+    threads; the first layer computes no input gradient."""
+    torch = torch_or_skip()
+    monkeypatch.setenv("CONVNET_NUM_THREADS", threads)
+    calls = []
+    grads = direct.direct_grads
+    monkeypatch.setattr(conv_module, "direct_grads", lambda *a: calls.append(a) or grads(*a))
+    for x_shape, kernel_shape, padding, first in (
+        ((37, 28, 28, 1), (5, 5, 1, 6), "same", True),
+        ((37, 14, 14, 6), (5, 5, 6, 16), "valid", False),
+    ):
+        x, kernel, bias = arrays_for(x_shape, kernel_shape, dtype, seed=len(calls))
+        tensors = [
+            cn.Tensor(a, requires_grad=not (first and i == 0))
+            for i, a in enumerate((x, kernel, bias))
+        ]
+        y = ops.conv2d(*tensors, padding=padding, activation="relu")
+        upstream = np.random.default_rng(9).standard_normal(y.shape).astype(dtype)
+        y.backward(upstream)
+        assert y._ctx.direct and calls[-1][-1] == (not first)  # dX only for the second layer
+        t = [torch.tensor(a.astype(np.float64), requires_grad=True) for a in (x, kernel, bias)]
+        expected = torch.nn.functional.conv2d(
+            t[0].permute(0, 3, 1, 2), t[1].permute(3, 2, 0, 1), t[2], padding=padding
+        ).relu()
+        expected.backward(torch.tensor(upstream.transpose(0, 3, 1, 2).astype(np.float64)))
+        tolerance = (
+            dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+        )
+        pairs = [(y.numpy(), expected.permute(0, 2, 3, 1))] + [
+            (ours.grad, theirs.grad) for ours, theirs in zip(tensors, t) if ours.requires_grad
+        ]
+        for ours, theirs in pairs:
+            np.testing.assert_allclose(ours, theirs.detach().numpy(), **tolerance)
+        assert tensors[0].grad is None if first else tensors[0].grad.dtype == dtype
+
+
+def test_a_channels_first_input_gives_the_channels_last_answers():
+    """A channels-first input reaches the kernels as a transposed view."""
+    x, kernel, bias = arrays_for((9, 12, 11, 2), (5, 5, 2, 4))
+    upstream = np.random.default_rng(6).standard_normal((9, 12, 11, 4))
+    options = dict(padding="same", activation="relu")
+    last = gradients_of(x, kernel, bias, upstream, options)
+    to_first = (0, 3, 1, 2)
+    first = gradients_of(
+        x.transpose(to_first), kernel, bias, upstream.transpose(to_first),
+        dict(options, data_format="channels_first"),
+    )  # fmt: skip
+    for ours, theirs in zip(first, [last[0].transpose(to_first), last[1].transpose(to_first)]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    for ours, theirs in zip(first[2:], last[2:], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
+
+
+def test_inference_keeps_no_blocks():
+    x, kernel, _ = arrays_for((8, 12, 12, 1), (5, 5, 1, 6), np.float32)
+    with cn.no_grad():
+        assert ops.conv2d(x, cn.Tensor(kernel, requires_grad=True), padding="same")._ctx is None
+    y = ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, padding="same")
+    assert y._ctx.direct and y._ctx.saved is None  # dX needs only the kernel
+
+
+def test_the_dispatch_rule(monkeypatch):
+    assert direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1)
+    assert direct.use_direct((5, 5, 6, 16), (1, 1), (1, 1), 1, np.float32)
+    assert not direct.use_direct((3, 3, 3, 32), (1, 1), (1, 1), 1)  # a 3×3 kernel
+    assert not direct.use_direct((5, 5, 6, 32), (1, 1), (1, 1), 1)  # many filters
+    assert not direct.use_direct((5, 5, 16, 16), (1, 1), (1, 1), 1)  # many channels
+    assert not direct.use_direct((5, 5, 1, 6), (2, 2), (1, 1), 1)
+    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (2, 2), 1)
+    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 2)
+    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1, np.int64)
+    assert direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1, batch=8)
+    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1, batch=7)  # lanes left empty
+    monkeypatch.setattr(direct.backend, "xp", object())  # CuPy: im2col and cuBLAS
+    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1)
+
+
+def test_without_numba_the_numpy_paths_give_the_same_answers(monkeypatch):
+    """With numba not importable the dispatch says no and LeNet-5's layers take the banded
+    and im2col paths, with the same answers."""
+    rng = np.random.default_rng(4)
+    problems = []
+    for x_shape, kernel_shape, padding in (
+        ((9, 28, 28, 1), (5, 5, 1, 6), "same"),
+        ((9, 14, 14, 6), (5, 5, 6, 16), "valid"),
+    ):
+        x, kernel, bias = arrays_for(x_shape, kernel_shape)
+        options = dict(padding=padding, activation="relu")
+        upstream = rng.standard_normal(ops.conv2d(x, kernel, **options).shape)
+        problem = (x, kernel, bias, upstream, options)
+        problems.append((problem, gradients_of(*problem)))
+    assert ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    monkeypatch.setitem(sys.modules, "convnet.ops.direct_kernels", None)
+    monkeypatch.delattr(ops, "direct_kernels", raising=False)
+    monkeypatch.setattr(direct, "_kernels", direct._UNSET)
+    assert direct.compiled() is None
+    assert not ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
+    for problem, with_numba in problems:
+        for ours, theirs in zip(gradients_of(*problem), with_numba, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
