@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import convnet as cn
@@ -93,6 +93,9 @@ def test_direct_kernels_match_the_loops_and_central_differences(case, with_bias)
     arrays = (x, kernel, bias) if with_bias else (x, kernel)
     ours = lambda x, k, b=None: ops.conv2d(x, k, b, **options)  # noqa: E731
     oracle = oracle_for(amounts, options["padding_mode"], options["activation"])
+    if options["activation"] == "relu":  # central differences are wrong across the ReLU's kink
+        before_relu = oracle_for(amounts, options["padding_mode"], None)(*arrays)
+        assume(np.abs(before_relu).min() > 1e-4)
     with routed_to_direct() as calls:
         check_op(ours, oracle, *arrays)
     assert "direct_forward" in calls and "direct_grads" in calls
