@@ -10,6 +10,14 @@ both are right. ``torch_conv2d`` and ``torch_conv2d_transpose`` ask PyTorch (NHW
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import strategies as st
+
+
+def padding_specs():
+    """A padding in each form conv2d takes: a name, one int, or ((top, bottom), (left, right))."""
+    pair = st.tuples(st.integers(0, 2), st.integers(0, 2))
+    return st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2), st.tuples(pair, pair))
+
 
 NUMPY_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 TORCH_MODES = {

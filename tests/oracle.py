@@ -6,6 +6,8 @@ forward pass with an oracle and every input's gradient with float64 central diff
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -20,6 +22,19 @@ numpy_only = pytest.mark.skipif(
     cn.backend.backend_name() != "numpy",
     reason="checks a NumPy-only path (thread pool, compiled kernels); CuPy takes the others",
 )
+
+
+def without_numba(monkeypatch, kernels_module: str) -> None:
+    """Make Numba, and so ``convnet.ops.<kernels_module>``, unimportable for one test: the
+    compiled kernels' cache is emptied (restored afterwards) and the NumPy route takes over."""
+    from convnet import ops
+    from convnet.ops import compiled
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    monkeypatch.setitem(sys.modules, f"convnet.ops.{kernels_module}", None)
+    monkeypatch.delattr(ops, kernels_module, raising=False)
+    monkeypatch.setattr(compiled, "_loaded", {})
+    assert compiled.kernels(kernels_module) is None
 
 
 def host(array):

@@ -3,7 +3,6 @@ PyTorch and central differences; which layers take them; the NumPy fallback with
 
 import contextlib
 import importlib.util
-import sys
 
 import numpy as np
 import pytest
@@ -11,12 +10,12 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import convnet as cn
-from conv_oracle import naive_conv2d
+from conv_oracle import naive_conv2d, padding_specs
 from convnet import ops
 from convnet.ops import conv as conv_module
 from convnet.ops import direct
 from convnet.ops.padding import resolve_padding
-from oracle import check_op, torch_or_skip
+from oracle import check_op, torch_or_skip, without_numba
 from test_conv import fits
 
 MODES = ("zeros", "reflect", "replicate", "circular")
@@ -32,16 +31,7 @@ def direct_cases(draw):
     N, H, W = draw(st.integers(1, 20)), draw(st.integers(1, 8)), draw(st.integers(1, 8))
     C, C_out = draw(st.integers(1, 3)), draw(st.integers(1, 5))
     kernel = [draw(st.integers(1, 5)), draw(st.integers(1, 5))]
-    padding = draw(
-        st.one_of(
-            st.sampled_from(["valid", "same"]),
-            st.integers(0, 2),
-            st.tuples(
-                st.tuples(st.integers(0, 2), st.integers(0, 2)),
-                st.tuples(st.integers(0, 2), st.integers(0, 2)),
-            ),
-        )
-    )
+    padding = draw(padding_specs())
     mode = draw(st.sampled_from(MODES))
     for axis, n in enumerate((H, W)):
         amounts = resolve_padding(padding, (H, W), kernel, (1, 1), (1, 1))[axis]
@@ -224,10 +214,7 @@ def test_without_numba_the_numpy_paths_give_the_same_answers(monkeypatch):
         problem = (x, kernel, bias, upstream, options)
         problems.append((problem, gradients_of(*problem)))
     assert ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
-    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
-    monkeypatch.setitem(sys.modules, "convnet.ops.direct_kernels", None)
-    monkeypatch.delattr(ops, "direct_kernels", raising=False)
-    monkeypatch.setattr(direct, "_kernels", direct._UNSET)
+    without_numba(monkeypatch, "direct_kernels")
     assert direct.compiled() is None
     assert not ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
     for problem, with_numba in problems:

@@ -4,7 +4,6 @@ where numba cannot be imported, against the definition (test_pool.py's oracles).
 
 import importlib.util
 import itertools
-import sys
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ import pytest
 import convnet as cn
 from convnet import ops
 from convnet.ops import parallel, pool2x2
-from oracle import numpy_only
+from oracle import numpy_only, without_numba
 from test_pool import every_2x2_tie_pattern, first_winner_gradient, naive_pool
 
 pytestmark = [
@@ -29,10 +28,7 @@ def take(route, monkeypatch):
     """Send 2×2 pooling down ``route``: returns the list of kernel calls it records (kernels),
     or None after making numba unimportable (numpy)."""
     if route == "numpy":
-        monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
-        monkeypatch.setitem(sys.modules, "convnet.ops.pool2x2_kernels", None)
-        monkeypatch.delattr(ops, "pool2x2_kernels", raising=False)
-        monkeypatch.setattr(pool2x2, "_kernels", pool2x2._UNSET)
+        without_numba(monkeypatch, "pool2x2_kernels")
         assert pool2x2.compiled() is None
         return None
     kernels, calls = pool2x2.compiled(), []

@@ -1,7 +1,6 @@
 """Winograd F(2×2, 3×3) against the loop definition, PyTorch and central differences."""
 
 import importlib.util
-import sys
 
 import numpy as np
 import pytest
@@ -9,12 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convnet as cn
-from conv_oracle import naive_conv2d
+from conv_oracle import naive_conv2d, padding_specs
 from convnet import ops
 from convnet.ops import conv as conv_module
 from convnet.ops import winograd
 from convnet.ops.padding import resolve_padding
-from oracle import check_op, numpy_only, torch_or_skip
+from oracle import check_op, numpy_only, torch_or_skip, without_numba
 
 MODES = ("zeros", "reflect", "replicate", "circular")
 pytestmark = [
@@ -31,16 +30,7 @@ def winograd_cases(draw):
     padding form (a mode other than zeros only where it can pad that much)."""
     N, H, W = draw(st.integers(1, 3)), draw(st.integers(1, 9)), draw(st.integers(1, 9))
     C, C_out = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    padding = draw(
-        st.one_of(
-            st.sampled_from(["valid", "same"]),
-            st.integers(0, 2),
-            st.tuples(
-                st.tuples(st.integers(0, 2), st.integers(0, 2)),
-                st.tuples(st.integers(0, 2), st.integers(0, 2)),
-            ),
-        )
-    )
+    padding = draw(padding_specs())
     amounts = resolve_padding(padding, (H, W), (3, 3), (1, 1), (1, 1))
     if any(n + sum(pair) < 3 for n, pair in zip((H, W), amounts, strict=True)):
         padding, amounts = 1, ((1, 1), (1, 1))  # the kernel must fit the padded input
@@ -117,7 +107,7 @@ def test_conv2d_through_winograd_matches_the_loops_and_central_differences(case,
     )
     arrays = (x, kernel, bias) if with_bias else (x, kernel)
     with pytest.MonkeyPatch.context() as patch:  # route even one channel through Winograd
-        patch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 1)
+        patch.setattr(winograd, "WINOGRAD_MIN_CHANNELS", 1)
         check_op(ours, oracle, *arrays)
 
 
@@ -129,7 +119,7 @@ def test_float32_winograd_agrees_with_float64_at_test_conv_tolerances(case):
         (x_shape[0], *ops_output_hw(x_shape, amounts), kernel_shape[-1])
     )
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 1)
+        patch.setattr(winograd, "WINOGRAD_MIN_CHANNELS", 1)
         got = gradients_of(x, kernel, bias, upstream.astype(np.float32), options)
         expected = gradients_of(
             *(a.astype(np.float64) for a in (x, kernel, bias, upstream)), options
@@ -203,10 +193,7 @@ def test_without_numba_im2col_gives_the_same_answers(monkeypatch):
     x, kernel, bias = arrays_for((2, 6, 5, 16), (3, 3, 16, 16))
     upstream = np.random.default_rng(4).standard_normal((2, 6, 5, 16))
     with_numba = gradients_of(x, kernel, bias, upstream, dict(padding="same"))
-    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
-    monkeypatch.setitem(sys.modules, "convnet.ops.winograd_kernels", None)
-    monkeypatch.delattr(ops, "winograd_kernels", raising=False)
-    monkeypatch.setattr(winograd, "_kernels", winograd._UNSET)
+    without_numba(monkeypatch, "winograd_kernels")
     assert winograd.compiled() is None
     assert not conv_module.use_winograd((3, 3, 16, 16), (1, 1), (1, 1), 1)
     without = gradients_of(x, kernel, bias, upstream, dict(padding="same"))

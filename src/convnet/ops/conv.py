@@ -12,6 +12,7 @@ from __future__ import annotations
 from .. import backend
 from ..tensor import Function, Tensor, as_tensor, is_grad_enabled
 from .activation import relu_gradient
+from .conv_checks import check_bias, check_channels, check_groups, check_rank, output_hw
 from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_kernel_grad
 from .direct import direct_forward, direct_grads, use_direct
 from .im2col import (
@@ -25,8 +26,6 @@ from .im2col import (
 from .padding import (
     check_pad_sizes,
     check_padding_mode,
-    conv_output_size,
-    is_int,
     pad_array,
     resolve_padding,
     spatial_axes,
@@ -34,7 +33,7 @@ from .padding import (
     unpad_gradient,
 )
 from .shape import transpose
-from .winograd import compiled, winograd_forward, winograd_grads
+from .winograd import use_winograd, winograd_forward, winograd_grads
 
 TO_CHANNELS_LAST, TO_CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
 _LAYOUTS = {(1, 2): "(batch, height, width, channels)", (2, 3): "(batch, channels, height, width)"}
@@ -173,87 +172,6 @@ def _epilogue(bias, relu: bool):
             xp.maximum(y, 0, out=y)
 
     return finish
-
-
-WINOGRAD_MIN_CHANNELS = 16
-"""Winograd needs at least this many input and output channels to pay (see use_winograd)."""
-
-
-def use_winograd(kernel_shape, strides, dilation, groups, dtype=None) -> bool:
-    """Whether the convolution takes Winograd F(2×2, 3×3) (ops/winograd.py) instead of im2col:
-    3×3 kernels at stride 1, dilation 1, one group, with at least
-    :data:`WINOGRAD_MIN_CHANNELS` input and output channels (any padding: it works on the padded
-    input), float32 or float64, on NumPy with Numba importable (CuPy takes im2col and cuBLAS;
-    without Numba im2col does it all). Its 16 GEMMs per tile have only C (contraction) and
-    C_out (columns) to work with, and its transforms cost the same per channel however few
-    there are, so few channels lose.
-
-    Measured one thread pinned, batch 128, float32, "same" padding, median ms, im2col through
-    conv2d (pad included) -> Winograd kernels on the padded input (ops/winograd.py):
-    layer (H, W, C -> C_out)   forward        forward + dX + dW
-    32×32×3 -> 32              5.9 -> 11.1    17.9 -> 26.9 (so it stays im2col)
-    32×32×32 -> 32             35 -> 26       116 -> 78
-    16×16×32 -> 64             15.3 -> 9.9    48 -> 30
-    16×16×64 -> 64             29 -> 16       91 -> 48
-    The CIFAR CNN's training step (prof2.py colour_cnn 128, 2 threads): 270 ms with im2col
-    only, 254 with the NumPy transforms, 208 with these."""
-    KH, KW, C, C_out = kernel_shape
-    plain = (KH, KW, *strides, *dilation, groups) == (3, 3, 1, 1, 1, 1, 1)
-    floating = dtype is None or backend.xp.dtype(dtype).char in "fd"
-    return (
-        plain
-        and floating
-        and min(C, C_out) >= WINOGRAD_MIN_CHANNELS
-        and backend.xp is backend.numpy
-        and compiled() is not None
-    )
-
-
-# ----- validation: every message names the op, what it expected and what it received -----
-
-
-def check_rank(op: str, name: str, tensor: Tensor, ndim: int, layout: str) -> None:
-    if tensor.ndim != ndim:
-        raise ValueError(
-            f"{op}: expected a {ndim}-D {name} {layout}, received shape {tensor.shape}."
-        )
-    if 0 in tensor.shape:
-        raise ValueError(f"{op}: expected a non-empty {name}, received shape {tensor.shape}.")
-
-
-def check_groups(op: str, groups) -> int:
-    if not is_int(groups) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, received {groups!r}.")
-    return int(groups)
-
-
-def check_channels(op: str, x: Tensor, channels: int, axis: int, origin: str) -> None:
-    if x.shape[axis] != channels:
-        raise ValueError(
-            f"{op}: expected input with {channels} channels on axis {axis} ({origin}), received "
-            f"shape {x.shape}."
-        )
-
-
-def check_bias(op: str, bias, filters: int) -> None:
-    if bias is not None and tuple(bias.shape) != (filters,):
-        raise ValueError(
-            f"{op}: expected a bias of shape ({filters},) (one value per filter), received shape "
-            f"{tuple(bias.shape)}."
-        )
-
-
-def output_hw(op, spatial, kernel_hw, strides, amounts, dilation, x_shape, kernel_shape):
-    """The output's (OH, OW), or a ValueError naming ``op`` when the kernel does not fit."""
-    try:
-        return tuple(
-            conv_output_size(n, f, s, p, d)
-            for n, f, s, p, d in zip(spatial, kernel_hw, strides, amounts, dilation, strict=True)
-        )
-    except ValueError as error:
-        raise ValueError(
-            f"{op}: {error} Received input shape {x_shape} and kernel shape {kernel_shape}."
-        ) from None
 
 
 def named_conv2d(

@@ -8,7 +8,8 @@ input channel per group (Keras's (KH, KW, C, depth_multiplier) kernel viewed as
 from __future__ import annotations
 
 from ..tensor import Tensor, as_tensor
-from .conv import check_channels, check_groups, check_rank, named_conv2d
+from .conv import named_conv2d
+from .conv_checks import check_channels, check_groups, check_rank
 from .padding import is_int, spatial_axes, to_pair
 from .shape import reshape
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from .. import backend
 from . import parallel
+from .compiled import kernels as load_kernels
 from .padding import pad_array
 
 DIRECT_MAX_CHANNELS = 8
@@ -49,21 +50,10 @@ DIRECT_MIN_BATCH = 8
 them. Measured (one thread, forward + backward, ms, NumPy paths -> direct): LeNet-5's layers
 at batch 4 0.17 -> 0.19 and 0.27 -> 0.39, at batch 8 0.26 -> 0.21 and 0.41 -> 0.37."""
 
-_UNSET = object()
-_kernels = _UNSET
-
 
 def compiled():
-    """The Numba kernels module (ops/direct_kernels.py), or None when Numba cannot be
-    imported. Imported on first call, so ``import convnet`` does not pay for Numba."""
-    global _kernels
-    if _kernels is _UNSET:
-        try:
-            from . import direct_kernels
-        except ImportError:
-            direct_kernels = None
-        _kernels = direct_kernels
-    return _kernels
+    """ops/direct_kernels.py (Numba), or None when it cannot be imported (NumPy takes over)."""
+    return load_kernels("direct_kernels")
 
 
 def use_direct(kernel_shape, strides, dilation, groups, dtype=None, batch=None) -> bool:

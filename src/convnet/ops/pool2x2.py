@@ -30,6 +30,7 @@ import numpy
 
 from .. import backend
 from . import parallel
+from .compiled import kernels as load_kernels
 
 POOL_CHUNK_BYTES = 1 << 20
 """The NumPy passes pool this many bytes of input at a time (whole images), so their full-size
@@ -37,21 +38,10 @@ temporaries stay in cache. Measured at (128, 32, 32, 32): the general path 9.6 m
 15.8 ms in one piece, 3.6 ms in 1 MiB chunks (8 MiB chunks: 8 ms). The kernels keep no
 temporaries: each thread takes one block of window rows."""
 
-_UNSET = object()
-_kernels = _UNSET
-
 
 def compiled():
-    """The Numba kernels module (ops/pool2x2_kernels.py), or None when Numba cannot be imported.
-    Imported on first call, so ``import convnet`` does not pay for Numba."""
-    global _kernels
-    if _kernels is _UNSET:
-        try:
-            from . import pool2x2_kernels
-        except ImportError:
-            pool2x2_kernels = None
-        _kernels = pool2x2_kernels
-    return _kernels
+    """ops/pool2x2_kernels.py (Numba), or None when it cannot be imported (NumPy takes over)."""
+    return load_kernels("pool2x2_kernels")
 
 
 def _kernels_for(a):

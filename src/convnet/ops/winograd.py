@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from .. import backend
 from . import parallel
+from .compiled import kernels as load_kernels
 
 TILE_CHUNK_BYTES = 1 << 20
 """The 16 transformed tiles of an image chunk (V and M) take about this many bytes, so they stay
@@ -42,21 +43,11 @@ kernels, forward + dX + dW with 0.25, 0.5, 1, 2 MiB: 32×32×32 -> 32 53.0, 51.5
 16×16×64 -> 64 42.4, 42.6, 40.1, 47.0."""
 
 _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
-_UNSET = object()
-_kernels = _UNSET
 
 
 def compiled():
-    """The Numba kernels module (ops/winograd_kernels.py), or None when Numba cannot be
-    imported. Imported on first call, so ``import convnet`` does not pay for Numba."""
-    global _kernels
-    if _kernels is _UNSET:
-        try:
-            from . import winograd_kernels
-        except ImportError:
-            winograd_kernels = None
-        _kernels = winograd_kernels
-    return _kernels
+    """ops/winograd_kernels.py (Numba), or None when it cannot be imported (NumPy takes over)."""
+    return load_kernels("winograd_kernels")
 
 
 def tile_grid(out_hw):
@@ -180,3 +171,37 @@ class _Buffers:
 
 def _size(shape):
     return shape[0] * shape[1] * shape[2]
+
+
+WINOGRAD_MIN_CHANNELS = 16
+"""Winograd needs at least this many input and output channels to pay (see use_winograd)."""
+
+
+def use_winograd(kernel_shape, strides, dilation, groups, dtype=None) -> bool:
+    """Whether the convolution takes Winograd F(2×2, 3×3) instead of im2col:
+    3×3 kernels at stride 1, dilation 1, one group, with at least
+    :data:`WINOGRAD_MIN_CHANNELS` input and output channels (any padding: it works on the padded
+    input), float32 or float64, on NumPy with Numba importable (CuPy takes im2col and cuBLAS;
+    without Numba im2col does it all). Its 16 GEMMs per tile have only C (contraction) and
+    C_out (columns) to work with, and its transforms cost the same per channel however few
+    there are, so few channels lose.
+
+    Measured one thread pinned, batch 128, float32, "same" padding, median ms, im2col through
+    conv2d (pad included) -> Winograd kernels on the padded input (this module):
+    layer (H, W, C -> C_out)   forward        forward + dX + dW
+    32×32×3 -> 32              5.9 -> 11.1    17.9 -> 26.9 (so it stays im2col)
+    32×32×32 -> 32             35 -> 26       116 -> 78
+    16×16×32 -> 64             15.3 -> 9.9    48 -> 30
+    16×16×64 -> 64             29 -> 16       91 -> 48
+    The CIFAR CNN's training step (prof2.py colour_cnn 128, 2 threads): 270 ms with im2col
+    only, 254 with the NumPy transforms, 208 with these."""
+    KH, KW, C, C_out = kernel_shape
+    plain = (KH, KW, *strides, *dilation, groups) == (3, 3, 1, 1, 1, 1, 1)
+    floating = dtype is None or backend.xp.dtype(dtype).char in "fd"
+    return (
+        plain
+        and floating
+        and min(C, C_out) >= WINOGRAD_MIN_CHANNELS
+        and backend.xp is backend.numpy
+        and compiled() is not None
+    )
