@@ -25,7 +25,6 @@ slots' views, as does a subclass that writes only ``update_step``.
 from __future__ import annotations
 
 import numbers
-import re
 import warnings
 
 from .. import backend, registry
@@ -34,6 +33,7 @@ from . import schedules
 from .checks import check_float, check_positive
 from .clipping import clip_gradients
 from .slots import Slots
+from .weight_decay import WeightDecay
 
 # Keras 3 optimizer arguments that we read from Keras configs but do not implement: the first
 # group must hold its default values; the second means nothing without the first.
@@ -45,7 +45,7 @@ _KERAS_UNSUPPORTED = {
 _KERAS_IGNORED = ("ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer")
 
 
-class Optimizer(Slots):
+class Optimizer(Slots, WeightDecay):
     """Base class of the optimizers: the step, clipping, weight decay, slots, state and config.
 
     Subclasses create their slots in :meth:`build` with :meth:`add_slot` and write the rule in
@@ -136,27 +136,6 @@ class Optimizer(Slots):
                 "optimizer with a float learning_rate, or assign a new schedule."
             )
         self._learning_rate = self._check_learning_rate(value)
-
-    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
-        """Exempt variables from ``weight_decay``: the objects in ``var_list``, and every variable
-        whose name contains a match of one of the regular expressions ``var_names`` (``"bias"``).
-
-        Raises:
-            ValueError: once the optimizer is built (as Keras).
-        """
-        if self.built:
-            raise ValueError(
-                f"{self.name}: exclude_from_weight_decay() must be called before the "
-                "first step (before the optimizer is built)."
-            )
-        self._exclude_ids = {id(variable) for variable in var_list or ()}
-        self._exclude_pattern = re.compile("|".join(var_names)) if var_names else None
-
-    def _use_weight_decay(self, variable) -> bool:
-        if id(variable) in self._exclude_ids:
-            return False
-        name = getattr(variable, "name", None) or ""
-        return self._exclude_pattern is None or self._exclude_pattern.search(name) is None
 
     # ----- the step -----
     def apply_gradients(self, grads_and_vars) -> None:
@@ -300,15 +279,6 @@ class Optimizer(Slots):
         """Keras's ``_clip_gradients``, in place on the step's copies (flat ones, if ``groups``)."""
         blocks = grads if groups is None else [group.gradient for group in groups]
         clip_gradients(grads, blocks, self.clipnorm, self.clipvalue, self.global_clipnorm)
-
-    def _apply_weight_decay(self, variables, learning_rate: float) -> None:
-        for variable in variables:
-            if self._use_weight_decay(variable):
-                w = variable.data
-                dtype = w.dtype.type
-                decay = w * dtype(self.weight_decay)
-                decay *= dtype(learning_rate)
-                w -= decay  # w ← w − w·λ·η, decoupled from the gradient (Loshchilov & Hutter)
 
     # ----- config -----
     def get_config(self) -> dict:
