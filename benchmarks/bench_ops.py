@@ -1,9 +1,9 @@
-"""Conv2d and max-pool forward + backward: convnet against PyTorch CPU, in one run.
+"""Conv2d and max-pool forward + backward: convlens against PyTorch CPU, in one run.
 
 The shapes are the lecture's networks at batch 128: LeNet-5 (28×28×1 -> 6@5×5 same;
 14×14×6 -> 16@5×5) and the CIFAR CNN (32×32×3 -> 32@3×3 same; 16×16×32 -> 64@3×3 same), and
 2×2 max pooling after each. Each framework runs in its own process; rounds alternate; the
-table compares medians. ``speed`` is PyTorch's time over convnet's: above 1, convnet is faster.
+table compares medians. ``speed`` is PyTorch's time over convlens's: above 1, convlens is faster.
 
 Usage:
     python benchmarks/bench_ops.py [--rounds 3] [--repeats 10]
@@ -34,26 +34,26 @@ CASES = {
 }
 
 
-def convnet_step(kind, shape, size, filters, padding, input_grad):
+def convlens_step(kind, shape, size, filters, padding, input_grad):
     import numpy as np
 
-    import convnet as cn
+    import convlens as cl
 
     rng = np.random.default_rng(0)
-    x = cn.Tensor(rng.standard_normal((BATCH,) + shape, dtype=np.float32), requires_grad=input_grad)
+    x = cl.Tensor(rng.standard_normal((BATCH,) + shape, dtype=np.float32), requires_grad=input_grad)
     if kind == "pool":
-        out_shape = cn.ops.max_pool2d(x, 2).shape
+        out_shape = cl.ops.max_pool2d(x, 2).shape
         upstream = rng.standard_normal(out_shape, dtype=np.float32)
-        return lambda: cn.ops.max_pool2d(x, 2).backward(upstream)
-    kernel = cn.Tensor(
+        return lambda: cl.ops.max_pool2d(x, 2).backward(upstream)
+    kernel = cl.Tensor(
         rng.standard_normal((size, size, shape[2], filters), dtype=np.float32) * 0.1,
         requires_grad=True,
     )
-    bias = cn.Tensor(np.zeros(filters, np.float32), requires_grad=True)
+    bias = cl.Tensor(np.zeros(filters, np.float32), requires_grad=True)
     upstream = rng.standard_normal(
-        cn.ops.conv2d(x, kernel, bias, padding=padding).shape, dtype=np.float32
+        cl.ops.conv2d(x, kernel, bias, padding=padding).shape, dtype=np.float32
     )
-    return lambda: cn.ops.conv2d(x, kernel, bias, padding=padding).backward(upstream)
+    return lambda: cl.ops.conv2d(x, kernel, bias, padding=padding).backward(upstream)
 
 
 def torch_step(kind, shape, size, filters, padding, input_grad):
@@ -72,7 +72,7 @@ def torch_step(kind, shape, size, filters, padding, input_grad):
 
 
 def worker(framework: str, repeats: int) -> None:
-    step = {"convnet": convnet_step, "torch": torch_step}[framework]
+    step = {"convlens": convlens_step, "torch": torch_step}[framework]
     results = {}
     for name, case in CASES.items():
         results[name] = {"seconds": time_calls(step(*case), repeats)}
@@ -85,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--worker", choices=["convnet", "torch"])
+    parser.add_argument("--worker", choices=["convlens", "torch"])
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.repeats)
@@ -97,7 +97,7 @@ def main() -> None:
         str(args.repeats),
         "--worker",
     ]
-    frameworks = ["convnet"]
+    frameworks = ["convlens"]
     try:
         import importlib.util
 
@@ -106,12 +106,12 @@ def main() -> None:
     except ImportError:
         pass
     results = run_interleaved({f: command + [f] for f in frameworks}, args.rounds)
-    headers = ["case (batch 128, fwd+bwd, float32)", "convnet ms"]
+    headers = ["case (batch 128, fwd+bwd, float32)", "convlens ms"]
     if "torch" in results:
-        headers += ["torch ms", "speed (torch/convnet)"]
+        headers += ["torch ms", "speed (torch/convlens)"]
     rows = []
     for name in CASES:
-        ours = median_ms(results["convnet"][name])
+        ours = median_ms(results["convlens"][name])
         row = [name, f"{ours:.2f}"]
         if "torch" in results:
             theirs = median_ms(results["torch"][name])

@@ -1,15 +1,15 @@
-"""Train and run the lecture's networks: convnet against every installed peer, in one run.
+"""Train and run the lecture's networks: convlens against every installed peer, in one run.
 
 Rows (float32, images per second, higher is better): a training step (forward + backward + Adam
 update, sparse categorical cross-entropy) of LeNet-5 (28×28×1) at batch 128 and 32 and of the
-CIFAR CNN (32×32×3, ``convnet.applications.colour_cnn``) at batch 128, and inference of both at
+CIFAR CNN (32×32×3, ``convlens.applications.colour_cnn``) at batch 128, and inference of both at
 batch 256. The peers build the same architectures: PyTorch eager (NCHW) and PyTorch with
 ``channels_last`` memory format; Keras 3 on TensorFlow and on JAX only when importable (this
 script never installs anything). Each framework runs in its own process; rounds alternate; the
-table shows medians after warm-up, and ``convnet / best`` is convnet's rate over the best peer's
-(above 1, convnet is faster). ``--baseline SRC`` adds a column for the convnet package found
+table shows medians after warm-up, and ``convlens / best`` is convlens's rate over the best peer's
+(above 1, convlens is faster). ``--baseline SRC`` adds a column for the convlens package found
 in another source tree (e.g. a ``git worktree`` of the previous commit's ``src``) and the speed-up
-over it. ``--device gpu`` runs every row on the GPU: convnet on CuPy (``CONVNET_BACKEND=cupy``),
+over it. ``--device gpu`` runs every row on the GPU: convlens on CuPy (``CONVLENS_BACKEND=cupy``),
 PyTorch on CUDA, the data already on the device and every timing ended by a synchronisation.
 It is a benchmark, never a test.
 
@@ -56,16 +56,16 @@ def _data(network, batch):
     return x, y
 
 
-# ----- convnet -----
+# ----- convlens -----
 
 
-def convnet_step(network, batch, training, gpu=False):
-    import convnet as cn
+def convlens_step(network, batch, training, gpu=False):
+    import convlens as cl
 
-    model = cn.applications.MODELS[network](SHAPES[network], CLASSES)
+    model = cl.applications.MODELS[network](SHAPES[network], CLASSES)
     x, y = _data(network, batch)
     if gpu:  # the batch lives on the device, as a GPU input pipeline would leave it
-        x, y = cn.backend.xp.asarray(x), cn.backend.xp.asarray(y)
+        x, y = cl.backend.xp.asarray(x), cl.backend.xp.asarray(y)
     if not training:
         step = lambda: model.predict_on_batch(x)  # noqa: E731
     else:
@@ -73,7 +73,7 @@ def convnet_step(network, batch, training, gpu=False):
         step = lambda: model.train_on_batch(x, y)  # noqa: E731
     if not gpu:
         return step
-    synchronize = cn.backend.xp.cuda.Device().synchronize
+    synchronize = cl.backend.xp.cuda.Device().synchronize
 
     def on_gpu():
         step()
@@ -132,7 +132,7 @@ def keras_step(network, batch, training):
     return lambda: model.train_on_batch(x, y)
 
 
-BASELINE = "convnet baseline"
+BASELINE = "convlens baseline"
 
 
 def worker(framework: str, repeats: int, gpu: bool = False) -> None:
@@ -144,10 +144,10 @@ def worker(framework: str, repeats: int, gpu: bool = False) -> None:
 
         def step(*case):
             return torch_step(*case, channels_last=channels_last, gpu=gpu)
-    else:  # convnet, or the baseline's convnet (PYTHONPATH chose which is imported)
+    else:  # convlens, or the baseline's convlens (PYTHONPATH chose which is imported)
 
         def step(*case):
-            return convnet_step(*case, gpu=gpu)
+            return convlens_step(*case, gpu=gpu)
 
     results = {}
     for name, case in CASES.items():
@@ -160,18 +160,18 @@ def worker(framework: str, repeats: int, gpu: bool = False) -> None:
 def report(results: dict) -> str:
     frameworks = [f for f in results if f != BASELINE]
     peers = frameworks[1:]
-    headers = ["img/s (median)"] + list(results) + (["convnet / best peer"] if peers else [])
+    headers = ["img/s (median)"] + list(results) + (["convlens / best peer"] if peers else [])
     if BASELINE in results:
-        headers.append("convnet / baseline")
+        headers.append("convlens / baseline")
     rows = []
     for name, (_, batch, _) in CASES.items():
         rate = {f: batch / statistics.median(results[f][name]["seconds"]) for f in results}
         row = [name] + [f"{rate[f]:,.0f}" for f in results]
         if peers:
             best = max(peers, key=rate.get)
-            row.append(f"{rate['convnet'] / rate[best]:.2f} ({best})")
+            row.append(f"{rate['convlens'] / rate[best]:.2f} ({best})")
         if BASELINE in results:
-            row.append(f"{rate['convnet'] / rate[BASELINE]:.2f}")
+            row.append(f"{rate['convlens'] / rate[BASELINE]:.2f}")
         rows.append(row)
     peaks = ", ".join(
         f"{f} {max(e['peak_mb'] for e in results[f].values()):.0f} MiB" for f in results
@@ -183,7 +183,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--baseline", help="a source tree holding another convnet package")
+    parser.add_argument("--baseline", help="a source tree holding another convlens package")
     parser.add_argument(
         "--threads", type=int, help="BLAS/OpenMP threads for every framework (default: all cores)"
     )
@@ -195,7 +195,7 @@ def main() -> None:
         "--device",
         choices=["cpu", "gpu"],
         default="cpu",
-        help="gpu: convnet on CuPy and PyTorch on CUDA (Keras is left out)",
+        help="gpu: convlens on CuPy and PyTorch on CUDA (Keras is left out)",
     )
     parser.add_argument("--worker")
     args = parser.parse_args()
@@ -205,18 +205,18 @@ def main() -> None:
         return
     script = [os.path.abspath(__file__), "--repeats", str(args.repeats), "--device", args.device]
     script.append("--worker")
-    convnet_env = ["CONVNET_BACKEND=cupy"] if gpu else []
+    convlens_env = ["CONVLENS_BACKEND=cupy"] if gpu else []
 
     def command(framework, python=None, env=()):
         return worker_command([*script, framework], python, args.threads, env)
 
-    workers = {"convnet": command("convnet", env=convnet_env)}
+    workers = {"convlens": command("convlens", env=convlens_env)}
     for framework, python in available_peers(args.peer_python).items():
         if not (gpu and framework.startswith("keras")):
             workers[framework] = command(framework, python)
     if args.baseline:  # PYTHONPATH comes before the editable install on sys.path
         source = f"PYTHONPATH={os.path.abspath(args.baseline)}"
-        workers[BASELINE] = command(BASELINE, env=[source, *convnet_env])
+        workers[BASELINE] = command(BASELINE, env=[source, *convlens_env])
     sys.stdout.write(report(run_interleaved(workers, args.rounds)))
 
 

@@ -1,9 +1,9 @@
 """The lecture's networks written in the peer frameworks, layer for layer as
-``convnet.applications.lenet5`` and ``colour_cnn``, for the benchmarks.
+``convlens.applications.lenet5`` and ``colour_cnn``, for the benchmarks.
 
 PyTorch models end in logits (``CrossEntropyLoss`` applies the softmax, the same mathematics as
-convnet's softmax + sparse categorical cross-entropy); Keras models end in a softmax Dense as
-convnet's do. Each function imports its framework lazily: a benchmark process imports one
+convlens's softmax + sparse categorical cross-entropy); Keras models end in a softmax Dense as
+convlens's do. Each function imports its framework lazily: a benchmark process imports one
 framework only.
 """
 
@@ -89,7 +89,7 @@ def importable(modules: list[str], python: str | None = None) -> bool:
 def available_peers(peer_python: str | None = None) -> dict[str, str | None]:
     """``{framework: interpreter}`` for every installed peer: ``None`` is this interpreter,
     else ``peer_python`` (a separate environment, e.g. Keras on TensorFlow beside a NumPy that
-    convnet's environment does not share)."""
+    convlens's environment does not share)."""
     found = {}
     for framework, module in PEERS.items():
         modules = [module, "keras"] if framework.startswith("keras") else [module]

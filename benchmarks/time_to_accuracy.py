@@ -1,9 +1,9 @@
-"""End to end: how long LeNet-5 takes to reach 99.0% MNIST test accuracy, convnet against peers.
+"""End to end: how long LeNet-5 takes to reach 99.0% MNIST test accuracy, convlens against peers.
 
-One fixed recipe in every framework: LeNet-5 (``convnet.applications.lenet5``; the peers' copies
+One fixed recipe in every framework: LeNet-5 (``convlens.applications.lenet5``; the peers' copies
 in peers.py, Glorot-uniform kernels and zero biases as Keras), the bundled MNIST (60,000
 training images scaled to [0, 1]), batch 128, Adam whose learning rate follows a cosine from
-2e-3 down to 1% over 12 epochs (``convnet train``'s defaults), reshuffled every epoch. After each
+2e-3 down to 1% over 12 epochs (``convlens train``'s defaults), reshuffled every epoch. After each
 epoch the model is evaluated on the 10,000 test images; the clock (training only, evaluation
 excluded) stops at the first epoch at or above the target. Each framework runs in its own
 process, one after the other per seed. It is a benchmark, never a test.
@@ -48,12 +48,12 @@ def _result(seconds, accuracies):
     }
 
 
-def train_convnet(data, seed):
-    import convnet as cn
-    from convnet.jobs import make_optimizer
+def train_convlens(data, seed):
+    import convlens as cl
+    from convlens.jobs import make_optimizer
 
     (x, y), (x_test, y_test) = data
-    model = cn.applications.lenet5()
+    model = cl.applications.lenet5()
     model.reset_weights(seed)
     steps = -(-len(x) // BATCH)
     optimizer = make_optimizer("adam", LEARNING_RATE, steps, EPOCHS)
@@ -133,15 +133,15 @@ def worker(framework: str, data_path: str, seed: int) -> None:
         os.environ["KERAS_BACKEND"] = framework.split()[1]
         train = train_keras
     else:
-        train = {"convnet": train_convnet, "torch": train_torch}[framework]
+        train = {"convlens": train_convlens, "torch": train_torch}[framework]
     sys.stdout.write(json.dumps(train(_load(data_path), seed)) + "\n")
 
 
 def write_mnist(path: str) -> None:
-    """The bundled MNIST, prepared once by convnet's loader, as an ``.npz`` every worker reads."""
+    """The bundled MNIST, prepared once by convlens's loader, as an ``.npz`` every worker reads."""
     import numpy as np
 
-    from convnet.jobs import load_dataset
+    from convlens.jobs import load_dataset
 
     (x, y), (x_test, y_test) = load_dataset("mnist")
     np.savez(path, x_train=x, y_train=y.astype(np.int64), x_test=x_test, y_test=y_test)
@@ -163,7 +163,7 @@ def report(results: dict) -> str:
     )
     if fastest and rows[0][1] != "never":
         table += (
-            f"\nconvnet / fastest peer ({fastest[0]}): {float(fastest[1]) / float(rows[0][1]):.2f}"
+            f"\nconvlens / fastest peer ({fastest[0]}): {float(fastest[1]) / float(rows[0][1]):.2f}"
         )
     return table + "\n"
 
@@ -180,7 +180,7 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.data, args.seed)
         return
-    frameworks = {"convnet": None}
+    frameworks = {"convlens": None}
     for framework, python in available_peers(args.peer_python).items():
         if framework in ("torch", "keras tensorflow", "keras jax"):
             frameworks[framework] = python

@@ -9,11 +9,11 @@ kernel's raw response, before it is clipped or rescaled for display.
 import argparse
 import os
 
-from convnet import filters, images, viz
+from convlens import filters, images, viz
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--output-dir", default="out/01_kernels")
-parser.add_argument("--photo", help="an image file (default: the photo bundled with convnet)")
+parser.add_argument("--photo", help="an image file (default: the photo bundled with convlens)")
 parser.add_argument("--kernel", action="append", help="a kernel name (repeat); default: all")
 args = parser.parse_args()
 os.makedirs(args.output_dir, exist_ok=True)

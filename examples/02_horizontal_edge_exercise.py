@@ -4,7 +4,7 @@
 
 A horizontal edge is a change from one row to the next, so the kernel subtracts the row above
 from the row below: [[-1, -1, -1], [0, 0, 0], [1, 1, 1]] (Prewitt's, ``horizontal_edge`` in
-``convnet.filters``). On an image with a bright square, it answers on the top side (dark above
+``convlens.filters``). On an image with a bright square, it answers on the top side (dark above
 bright: positive) and the bottom side (negative) only, and is zero on the left and right sides
 and on flat regions. Writes ``horizontal_edges.txt``.
 """
@@ -14,7 +14,7 @@ import os
 
 import numpy
 
-from convnet import filters, ops
+from convlens import filters, ops
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--output-dir", default="out/02_horizontal_edge")
@@ -34,7 +34,7 @@ def grid(values):
 
 
 same = numpy.array_equal(kernel, filters.get_kernel("horizontal_edge"))
-lines = [f"our answer is convnet.filters' horizontal_edge kernel: {same}", "image:", *grid(image)]
+lines = [f"our answer is convlens.filters' horizontal_edge kernel: {same}", "image:", *grid(image)]
 lines += ["response to the horizontal edge detector:", *grid(response)]
 lines += [f"top edge {response[1, 3]:+.0f}, bottom edge {response[6, 3]:+.0f}, "
           f"left edge {response[3, 1]:+.0f}, right edge {response[3, 6]:+.0f}"]  # fmt: skip

@@ -10,7 +10,7 @@ by backpropagation and compares its filters with the hand-made ones. Writes ``x_
 import argparse
 import os
 
-from convnet.lecture import xo
+from convlens.lecture import xo
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--output-dir", default="out/03_x_or_o")

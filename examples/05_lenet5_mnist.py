@@ -2,7 +2,7 @@
 
     python examples/05_lenet5_mnist.py --output-dir out [--epochs 10] [--limit 6000]
 
-Trains LeNet-5 (``convnet.applications.lenet5``) on the bundled MNIST with the lecture's three
+Trains LeNet-5 (``convlens.applications.lenet5``) on the bundled MNIST with the lecture's three
 callbacks, written as on the slide, their files going to the output folder: checkpoints
 ``model.{epoch:02d}-{val_loss:.2f}.h5`` and TensorBoard logs in ``logs/``. Prints the test
 accuracy. ``--limit N`` makes a quick run.
@@ -11,8 +11,8 @@ accuracy. ``--limit N`` makes a quick run.
 import argparse
 import os
 
-from convnet import applications, callbacks
-from convnet.datasets import mnist
+from convlens import applications, callbacks
+from convlens.datasets import mnist
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--output-dir", default="out/05_lenet5_mnist")

@@ -2,17 +2,17 @@
 
     python examples/06_colour_cnn_cifar10.py --output-dir out [--epochs 10] [--limit 5000]
 
-Uses the full CIFAR-10 when it is in the cache (``convnet.datasets.cifar10``; ``--download``
-fetches it, 163 MB), else the 20 sample images bundled with convnet, trained and tested on the
+Uses the full CIFAR-10 when it is in the cache (``convlens.datasets.cifar10``; ``--download``
+fetches it, 163 MB), else the 20 sample images bundled with convlens, trained and tested on the
 same images: that only shows the network runs. Saves ``colour_cnn.keras``, prints the accuracy.
 """
 
 import argparse
 import os
 
-from convnet import applications
-from convnet.datasets import cifar10
-from convnet.datasets.download import cache_dir
+from convlens import applications
+from convlens.datasets import cifar10
+from convlens.datasets.download import cache_dir
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--output-dir", default="out/06_colour_cnn")

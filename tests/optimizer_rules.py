@@ -8,8 +8,8 @@ the package.
 
 import numpy as np
 
-import convnet as cn
-from convnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+import convlens as cl
+from convlens.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 
 RNG = np.random.default_rng(0)
 WEIGHTS = [RNG.uniform(-1, 1, (2, 3)), RNG.uniform(-1, 1, (3,))]  # a kernel and a bias
@@ -106,13 +106,13 @@ def reference(rule, steps, learning_rate=LR, weight_decay=None, **clipping):
 
 def run(optimizer, steps=GRADS, dtype=np.float64):
     variables = [
-        cn.Tensor(w.astype(dtype), requires_grad=True, name=f"dense/{name}")
+        cl.Tensor(w.astype(dtype), requires_grad=True, name=f"dense/{name}")
         for w, name in zip(WEIGHTS, ("kernel", "bias"), strict=True)
     ]
     history = []
     for grads in steps:
         optimizer.apply([g.astype(dtype) for g in grads], variables)
-        history.append([np.array(cn.backend.to_numpy(v.data)) for v in variables])
+        history.append([np.array(cl.backend.to_numpy(v.data)) for v in variables])
     return history, variables
 
 

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-import convnet as cn
+import convlens as cl
 
 
 def to_float64(*arrays):
@@ -19,19 +19,19 @@ def to_float64(*arrays):
 
 
 numpy_only = pytest.mark.skipif(
-    cn.backend.backend_name() != "numpy",
+    cl.backend.backend_name() != "numpy",
     reason="checks a NumPy-only path (thread pool, compiled kernels); CuPy takes the others",
 )
 
 
 def without_numba(monkeypatch, kernels_module: str) -> None:
-    """Make Numba, and so ``convnet.ops.<kernels_module>``, unimportable for one test: the
+    """Make Numba, and so ``convlens.ops.<kernels_module>``, unimportable for one test: the
     compiled kernels' cache is emptied (restored afterwards) and the NumPy route takes over."""
-    from convnet import ops
-    from convnet.ops import compiled
+    from convlens import ops
+    from convlens.ops import compiled
 
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
-    monkeypatch.setitem(sys.modules, f"convnet.ops.{kernels_module}", None)
+    monkeypatch.setitem(sys.modules, f"convlens.ops.{kernels_module}", None)
     monkeypatch.delattr(ops, kernels_module, raising=False)
     monkeypatch.setattr(compiled, "_loaded", {})
     assert compiled.kernels(kernels_module) is None
@@ -39,12 +39,12 @@ def without_numba(monkeypatch, kernels_module: str) -> None:
 
 def host(array):
     """A NumPy copy of a backend array (a CuPy array is copied from the GPU), for assertions."""
-    return cn.backend.to_numpy(array)
+    return cl.backend.to_numpy(array)
 
 
 def backprop(fn, arrays, upstream):
     """Gradients of ``sum(fn(*arrays) * upstream)`` with respect to every array, by our autograd."""
-    tensors = [cn.Tensor(a, requires_grad=True) for a in arrays]
+    tensors = [cl.Tensor(a, requires_grad=True) for a in arrays]
     out = fn(*tensors)
     out.backward(np.asarray(upstream, dtype=out.dtype))
     return [None if t.grad is None else host(t.grad) for t in tensors]
@@ -60,12 +60,12 @@ def assert_gradients(fn, *arrays, directions=3, eps=1e-6, rtol=1e-6, atol=1e-8, 
     rng = np.random.default_rng(seed)
     arrays = to_float64(*arrays)
     wrt = range(len(arrays)) if wrt is None else wrt
-    out = fn(*[cn.Tensor(a) for a in arrays]).numpy()
+    out = fn(*[cl.Tensor(a) for a in arrays]).numpy()
     upstream = rng.standard_normal(out.shape)
     grads = backprop(fn, arrays, upstream)
 
     def loss(values):
-        return float((fn(*[cn.Tensor(v) for v in values]).numpy() * upstream).sum())
+        return float((fn(*[cl.Tensor(v) for v in values]).numpy() * upstream).sum())
 
     for _ in range(directions):
         direction = [
@@ -92,7 +92,7 @@ def check_op(ours, oracle, *arrays, rtol=1e-6, atol=1e-9, grad=True, wrt=None, *
     central differences. Both run in float64, so tolerances are tight."""
     arrays = to_float64(*arrays)
     expected = np.asarray(oracle(*arrays))
-    got = ours(*[cn.Tensor(a) for a in arrays]).numpy()
+    got = ours(*[cl.Tensor(a) for a in arrays]).numpy()
     assert got.shape == expected.shape, f"shape {got.shape} != oracle's {expected.shape}"
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
     if grad:

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
-import convnet as cn
-from convnet import ops
+import convlens as cl
+from convlens import ops
 from oracle import check_op, host, torch_or_skip
 
 erf = np.vectorize(math.erf)
@@ -81,7 +81,7 @@ def test_softmax_is_max_shifted_and_never_overflows():
 
 
 def test_relu_gradient_is_zero_at_zero():
-    x = cn.Tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    x = cl.Tensor([-1.0, 0.0, 2.0], requires_grad=True)
     ops.relu(x).sum().backward()
     np.testing.assert_array_equal(host(x.grad), [0.0, 0.0, 1.0])
 
@@ -126,7 +126,7 @@ def test_activation_matches_pytorch(name, shape, dtype):
     }[name]
     x = away_from_kinks(shape).astype(dtype)
     upstream = np.random.default_rng(1).standard_normal(shape).astype(dtype)
-    ours = cn.Tensor(x, requires_grad=True)
+    ours = cl.Tensor(x, requires_grad=True)
     out = ACTIVATIONS[name][0](ours)
     out.backward(upstream)
     theirs = torch.tensor(x, requires_grad=True)

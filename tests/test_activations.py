@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import activations, ops
+import convlens as cl
+from convlens import activations, ops
 from oracle import check_op, host, torch_or_skip
 
 X = np.array([-7.0, -3.5, -1.2, -0.3, 0.4, 1.7, 3.2, 5.5, 8.0])  # away from the kinks 0, ±3, 6
@@ -78,7 +78,7 @@ def test_relu_options_match_keras(options):
 
 
 def test_relu6_gradient_is_zero_at_both_kinks():
-    x = cn.Tensor([0.0, 3.0, 6.0, 7.0], requires_grad=True)
+    x = cl.Tensor([0.0, 3.0, 6.0, 7.0], requires_grad=True)
     activations.relu6(x).sum().backward()
     np.testing.assert_array_equal(host(x.grad), [0.0, 1.0, 0.0, 0.0])
 
@@ -95,7 +95,7 @@ def test_relu6_gradient_is_zero_at_both_kinks():
 def test_composed_activation_matches_pytorch(name, reference):
     torch = torch_or_skip()
     upstream = np.random.default_rng(0).standard_normal(X.shape)
-    ours = cn.Tensor(X, requires_grad=True)
+    ours = cl.Tensor(X, requires_grad=True)
     activations.get(name)(ours).backward(upstream)
     theirs = torch.tensor(X, requires_grad=True)
     expected = getattr(torch.nn.functional, reference)(theirs)
@@ -110,7 +110,7 @@ def test_composed_activation_matches_pytorch(name, reference):
 def test_every_keras_name_resolves_and_serializes_back(name):
     fn = activations.get(name)
     out = fn(np.array([[-1.0, 0.5, 2.0]], np.float32))
-    assert isinstance(out, cn.Tensor) and out.shape == (1, 3) and out.dtype == np.float32
+    assert isinstance(out, cl.Tensor) and out.shape == (1, 3) and out.dtype == np.float32
     canonical = {"swish": "silu", "hard_swish": "hard_silu"}.get(name, name)
     assert activations.serialize(fn) == canonical
     assert activations.deserialize(json.loads(json.dumps(activations.serialize(fn)))) is fn

@@ -5,7 +5,7 @@ it is the reference: the same op, run once on each backend from the same float64
 agree to float64 rounding (different summation orders on the GPU, nothing more). Whole models
 train a few float32 steps from the same weights on both and must follow the same losses.
 These tests run only where CuPy finds a GPU; everywhere else they skip. The rest of the suite
-also runs on the GPU: ``CONVNET_BACKEND=cupy python -m pytest -q``.
+also runs on the GPU: ``CONVLENS_BACKEND=cupy python -m pytest -q``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import backend, ops
+import convlens as cl
+from convlens import backend, ops
 
 
 def _gpu_or_skip():
@@ -39,7 +39,7 @@ def on_backend():
 
 def _run(op, arrays, upstream_seed=1):
     """``op``'s output and every input's gradient for a random upstream gradient, on the host."""
-    tensors = [cn.Tensor(a, requires_grad=True) for a in arrays]
+    tensors = [cl.Tensor(a, requires_grad=True) for a in arrays]
     out = op(*tensors)
     upstream = np.random.default_rng(upstream_seed).standard_normal(out.shape)
     out.backward(upstream.astype(out.dtype))
@@ -117,7 +117,7 @@ def _losses_of_a_few_steps(network, shape, steps=3, batch=16):
     rng = np.random.default_rng(0)
     x = rng.random((batch * steps, *shape), dtype=np.float32)
     y = rng.integers(0, 10, batch * steps)
-    model = cn.applications.MODELS[network](shape, 10)
+    model = cl.applications.MODELS[network](shape, 10)
     weights = [np.random.default_rng(i).standard_normal(w.shape).astype(np.float32) * 0.1
                for i, w in enumerate(model.get_weights())]  # fmt: skip
     model.set_weights(weights)
@@ -145,7 +145,7 @@ def test_fit_takes_arrays_of_either_backend_and_predict_answers_on_the_host(on_b
     on_backend("cupy")
     rng = np.random.default_rng(0)
     x, y = rng.random((64, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 64)
-    model = cn.applications.lenet5()
+    model = cl.applications.lenet5()
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     host_history = model.fit(x, y, batch_size=32, epochs=1, verbose=0).history
     device_history = model.fit(cupy.asarray(x), cupy.asarray(y), epochs=1, verbose=0).history
@@ -158,13 +158,13 @@ def test_fit_takes_arrays_of_either_backend_and_predict_answers_on_the_host(on_b
 def test_a_model_saved_on_the_gpu_loads_and_predicts_the_same_on_the_cpu(on_backend, tmp_path):
     on_backend("cupy")
     x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
-    model = cn.applications.lenet5()
+    model = cl.applications.lenet5()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.train_on_batch(x, np.arange(4))
     path = tmp_path / "lenet.keras"
     model.save(path)
     on_gpu = model.predict_on_batch(x)
     on_backend("numpy")
-    restored = cn.models.load_model(path)
+    restored = cl.models.load_model(path)
     assert isinstance(restored.trainable_weights[0].data, np.ndarray)
     np.testing.assert_allclose(restored.predict_on_batch(x), on_gpu, rtol=1e-5, atol=1e-7)

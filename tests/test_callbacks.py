@@ -11,9 +11,9 @@ import io
 import numpy as np
 import pytest
 
-import convnet.callbacks as callbacks
-from convnet import initializers, layers, models, optimizers
-from convnet.callbacks import progress
+import convlens.callbacks as callbacks
+from convlens import initializers, layers, models, optimizers
+from convlens.callbacks import progress
 
 
 def make_data(count=32, seed=0):

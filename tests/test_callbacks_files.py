@@ -13,9 +13,9 @@ import sys
 import numpy as np
 import pytest
 
-import convnet.callbacks as callbacks
-from convnet import initializers, layers, models, saving
-from convnet.callbacks.tensorboard import filter_grid
+import convlens.callbacks as callbacks
+from convlens import initializers, layers, models, saving
+from convlens.callbacks.tensorboard import filter_grid
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 
@@ -270,7 +270,7 @@ def test_tensorboard_errors_name_the_fix(monkeypatch):
     with pytest.raises(ValueError, match="profiling is not available"):
         callbacks.TensorBoard(profile_batch=5)
     monkeypatch.setitem(sys.modules, "tensorboardX", None)
-    with pytest.raises(ImportError, match=r"pip install convnet\[tensorboard\]"):
+    with pytest.raises(ImportError, match=r"pip install convlens\[tensorboard\]"):
         callbacks.TensorBoard()
 
 
@@ -302,7 +302,7 @@ def test_backup_and_restore_resumes_exactly_after_an_exception(tmp_path):
     backup = tmp_path / "backup"
     with pytest.raises(RuntimeError, match="interrupted"):
         train(backup, Interrupt(at=3 * 3 + 2))  # killed inside epoch 3 (0-based)
-    assert os.listdir(backup) == ["latest.convnet"]
+    assert os.listdir(backup) == ["latest.convlens"]
     resumed, history = train(backup)
     assert history.epoch == [3, 4]
     assert_weights_equal(resumed.get_weights(), reference.get_weights())
@@ -328,12 +328,12 @@ def test_backup_kept_when_asked_and_checks_the_model(tmp_path):
     backup = tmp_path / "backup"
     model = make_model()
     fit(model, [callbacks.BackupAndRestore(backup, delete_checkpoint=False)], epochs=2)
-    assert os.listdir(backup) == ["latest.convnet"]
+    assert os.listdir(backup) == ["latest.convlens"]
     again = make_model()
     history = fit(again, [callbacks.BackupAndRestore(backup, delete_checkpoint=False)], epochs=2)
     assert history.epoch == []  # both epochs were done: nothing left to run
     assert_weights_equal(again.get_weights(), model.get_weights())
-    with pytest.raises(saving.ModelFileError, match="latest.convnet"):
+    with pytest.raises(saving.ModelFileError, match="latest.convlens"):
         fit(make_model(hidden=3), [callbacks.BackupAndRestore(backup)], epochs=2)
     unbuilt = models.Sequential([layers.Dense(2, activation="softmax")])
     unbuilt.compile(optimizer="adam", loss="sparse_categorical_crossentropy")

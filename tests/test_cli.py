@@ -1,4 +1,4 @@
-"""The ``convnet`` command through its real entry point: files written, numbers printed,
+"""The ``convlens`` command through its real entry point: files written, numbers printed,
 one-line errors with a non-zero exit code and never a traceback."""
 
 import json
@@ -11,9 +11,9 @@ import pytest
 PIL = pytest.importorskip("PIL.Image")
 
 
-def convnet(*args, cwd=None):
+def convlens(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "convnet.cli", *map(str, args)],
+        [sys.executable, "-m", "convlens.cli", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -23,9 +23,9 @@ def convnet(*args, cwd=None):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """One quick `convnet train` run shared by the commands that need a saved model."""
+    """One quick `convlens train` run shared by the commands that need a saved model."""
     folder = tmp_path_factory.mktemp("train")
-    result = convnet(
+    result = convlens(
         "train", "--limit", 1000, "--epochs", 1, "--output-dir", folder / "run", "--verbose", 0
     )
     assert result.returncode == 0, result.stderr
@@ -50,32 +50,32 @@ def test_train_writes_the_model_summary_log_curves_and_result(trained):
 def test_evaluate_and_summary_read_the_saved_model(trained):
     folder, _ = trained
     result = json.loads((folder / "result.json").read_text())
-    evaluate = convnet("evaluate", folder / "model.keras")
+    evaluate = convlens("evaluate", folder / "model.keras")
     assert evaluate.returncode == 0
     assert f"test accuracy {result['test_accuracy']:.4f}" in evaluate.stdout
-    summary = convnet("summary", folder / "model.keras")
+    summary = convlens("summary", folder / "model.keras")
     assert "conv2d" in summary.stdout and "61,706" in summary.stdout
 
 
 def test_predict_classifies_a_digit_image(trained, tmp_path):
-    from convnet import datasets
+    from convlens import datasets
 
     (_, _), (x_test, y_test) = datasets.mnist.load_data()
     path = tmp_path / "digit.png"
     PIL.fromarray(x_test[0]).save(path)
-    result = convnet("predict", path, "--model", trained[0] / "model.keras")
+    result = convlens("predict", path, "--model", trained[0] / "model.keras")
     assert result.returncode == 0
     assert result.stdout.startswith(f"{path}: class ") and "probability" in result.stdout
 
 
 def test_show_filters_and_features_write_pictures(trained, tmp_path):
     folder, _ = trained
-    from convnet import datasets
+    from convlens import datasets
 
     (_, _), (x_test, _) = datasets.mnist.load_data()
     PIL.fromarray(x_test[1]).save(tmp_path / "digit.png")
-    filters = convnet("show", "filters", folder / "model.keras", "-o", tmp_path / "filters.png")
-    features = convnet(
+    filters = convlens("show", "filters", folder / "model.keras", "-o", tmp_path / "filters.png")
+    features = convlens(
         "show",
         "features",
         folder / "model.keras",
@@ -93,7 +93,7 @@ def test_filter_applies_sobel_to_a_step_edge_by_value(tmp_path):
     step = np.zeros((16, 16), np.uint8)
     step[:, 8:] = 200  # a vertical edge between columns 7 and 8
     PIL.fromarray(step).save(tmp_path / "edge.png")
-    result = convnet(
+    result = convlens(
         "filter",
         tmp_path / "edge.png",
         "--kernel",
@@ -114,7 +114,7 @@ def test_filter_applies_sobel_to_a_step_edge_by_value(tmp_path):
 
 
 def test_filter_makes_a_grid_for_several_kernels_on_the_bundled_photo(tmp_path):
-    result = convnet(
+    result = convlens(
         "filter", "--kernel", "box_blur", "--kernel", "horizontal_edge", "-o", tmp_path / "grid.png"
     )
     assert result.returncode == 0, result.stderr
@@ -122,7 +122,7 @@ def test_filter_makes_a_grid_for_several_kernels_on_the_bundled_photo(tmp_path):
 
 
 def test_kernels_prints_the_bank():
-    result = convnet("kernels")
+    result = convlens("kernels")
     assert result.returncode == 0
     for name in (
         "identity",
@@ -135,7 +135,7 @@ def test_kernels_prints_the_bank():
 
 
 def test_explain_conv_prints_the_slides_steps():
-    result = convnet(
+    result = convlens(
         "explain",
         "conv",
         "--image",
@@ -151,14 +151,14 @@ def test_explain_conv_prints_the_slides_steps():
 
 
 def test_explain_pool_prints_the_max_of_each_window():
-    result = convnet("explain", "pool", "--image", "1 1 2 4; 5 6 7 8; 3 2 1 0; 1 2 3 4")
+    result = convlens("explain", "pool", "--image", "1 1 2 4; 5 6 7 8; 3 2 1 0; 1 2 3 4")
     assert result.returncode == 0
     out = result.stdout
     assert "6" in out and "8" in out and "output" in out
 
 
 def test_demo_xo_prints_the_slides_maps():
-    result = convnet("demo", "xo", "--no-training")
+    result = convlens("demo", "xo", "--no-training")
     assert result.returncode == 0
     # The slide's first feature map, first row, truncated to two decimals as the slide prints it.
     assert "0.77\t-0.11\t0.11\t0.33\t0.55\t-0.11\t0.33" in result.stdout
@@ -175,7 +175,7 @@ def test_demo_xo_prints_the_slides_maps():
     ],
 )
 def test_bad_input_ends_with_a_one_line_error(args, message, tmp_path):
-    result = convnet(*args, cwd=tmp_path)
+    result = convlens(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
@@ -183,7 +183,7 @@ def test_bad_input_ends_with_a_one_line_error(args, message, tmp_path):
 
 def test_unreadable_image_is_a_clean_error(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not a png")
-    result = convnet(
+    result = convlens(
         "filter", tmp_path / "bad.png", "--kernel", "sharpen", "-o", tmp_path / "o.png"
     )
     assert (
@@ -204,5 +204,5 @@ def test_every_subcommand_has_help():
         "show",
         "tune",
     ):
-        result = convnet(command, "--help")
-        assert result.returncode == 0 and "usage: convnet" in result.stdout
+        result = convlens(command, "--help")
+        assert result.returncode == 0 and "usage: convlens" in result.stdout

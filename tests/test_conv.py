@@ -6,11 +6,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.signal import correlate2d
 
-import convnet as cn
+import convlens as cl
 from conv_oracle import naive_conv2d
-from convnet import ops
-from convnet.ops import im2col as im2col_module
-from convnet.ops.padding import resolve_padding
+from convlens import ops
+from convlens.ops import im2col as im2col_module
+from convlens.ops.padding import resolve_padding
 from oracle import assert_gradients, check_op, torch_or_skip
 
 MODES = ("zeros", "reflect", "replicate", "circular")
@@ -139,7 +139,7 @@ def test_conv2d_matches_torch_forward_and_backward(case):
     expected = torch_conv2d_autograd(torch, *tensors, amounts, options)
     upstream = np.random.default_rng(0).standard_normal(tuple(expected.shape))
     expected.backward(torch.tensor(upstream))
-    ours = [cn.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+    ours = [cl.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
     y = ops.conv2d(*ours, **options)
     y.backward(upstream)
     np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
@@ -168,7 +168,7 @@ def torch_conv2d_autograd(torch, x, kernel, bias, amounts, options):
 def test_conv2d_float32_stays_float32_and_agrees_with_float64(case):
     x_shape, kernel_shape, options = case
     x, kernel, bias = arrays_for(x_shape, kernel_shape, np.float32)
-    tensors = [cn.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+    tensors = [cl.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
     y = ops.conv2d(*tensors, **options)
     y.backward(np.ones(y.shape, np.float32))
     assert y.dtype == np.float32 and all(t.grad.dtype == np.float32 for t in tensors)
@@ -236,12 +236,12 @@ def test_chunked_patches_give_the_same_answer(monkeypatch):
 def test_first_layer_skips_the_input_gradient(monkeypatch):
     rng = np.random.default_rng(5)
     x, kernel = rng.standard_normal((2, 5, 5, 1)), rng.standard_normal((3, 3, 1, 2))
-    w = cn.Tensor(kernel, requires_grad=True)
+    w = cl.Tensor(kernel, requires_grad=True)
 
     def forbidden(*args, **kwargs):
         raise AssertionError("dX computed for an input that needs no gradient")
 
-    monkeypatch.setattr("convnet.ops.conv.conv_input_grad", forbidden)
+    monkeypatch.setattr("convlens.ops.conv.conv_input_grad", forbidden)
     ops.conv2d(x, w, padding="same").sum().backward()
     expected = [
         [[correlate2d(np.pad(x[n, :, :, 0], 1), np.ones((5, 5)), "valid").sum()]] for n in range(2)
@@ -252,17 +252,17 @@ def test_first_layer_skips_the_input_gradient(monkeypatch):
 
 def test_inference_keeps_no_patches():
     x, kernel = np.ones((2, 5, 5, 3)), np.ones((3, 3, 3, 2))
-    with cn.no_grad():
+    with cl.no_grad():
         y = ops.conv2d(x, kernel)
     assert y._ctx is None
-    w = cn.Tensor(kernel, requires_grad=True)
+    w = cl.Tensor(kernel, requires_grad=True)
     assert ops.conv2d(x, w)._ctx.saved is not None
-    assert ops.conv2d(cn.Tensor(x, requires_grad=True), kernel)._ctx.saved is None
+    assert ops.conv2d(cl.Tensor(x, requires_grad=True), kernel)._ctx.saved is None
 
 
 def test_mixed_precision_follows_numpy_and_returns_each_gradient_in_its_own_dtype():
-    x = cn.Tensor(np.ones((1, 3, 3, 1), np.float32), requires_grad=True)
-    w = cn.Tensor(np.ones((2, 2, 1, 1)), requires_grad=True)  # float64
+    x = cl.Tensor(np.ones((1, 3, 3, 1), np.float32), requires_grad=True)
+    w = cl.Tensor(np.ones((2, 2, 1, 1)), requires_grad=True)  # float64
     y = ops.conv2d(x, w)
     y.sum().backward()
     assert y.dtype == np.float64 and x.grad.dtype == np.float32 and w.grad.dtype == np.float64

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import convnet as cn
+import convlens as cl
 from conv_oracle import naive_conv2d
-from convnet import ops
-from convnet.ops import banded, direct
-from convnet.ops import im2col as im2col_module
-from convnet.ops.padding import resolve_padding
+from convlens import ops
+from convlens.ops import banded, direct
+from convlens.ops import im2col as im2col_module
+from convlens.ops.padding import resolve_padding
 from oracle import check_op
 from test_conv import arrays_for, conv_cases, naive_with
 
@@ -67,7 +67,7 @@ def test_narrow_inputs_take_the_banded_input_gradient(
     upstream = np.random.default_rng(7).standard_normal(ops.conv2d(x, kernel, **options).shape)
     grads = {}
     for dtype in (np.float32, np.float64):
-        t = cn.Tensor(x.astype(dtype), requires_grad=True)
+        t = cl.Tensor(x.astype(dtype), requires_grad=True)
         ops.conv2d(t, kernel.astype(dtype), **options).backward(upstream.astype(dtype))
         grads[dtype] = t.grad
     assert grads[np.float32].dtype == np.float32
@@ -127,7 +127,7 @@ def test_grey_first_layer_takes_the_banded_forward_pass(monkeypatch, rebuild):
     upstream = np.random.default_rng(8).standard_normal((2, 28, 28, 6))
     grads = {}
     for dtype in (np.float32, np.float64):
-        w = cn.Tensor(kernel.astype(dtype), requires_grad=True)
+        w = cl.Tensor(kernel.astype(dtype), requires_grad=True)
         ops.conv2d(x.astype(dtype), w, padding="same").backward(upstream.astype(dtype))
         grads[dtype] = w.grad
     # each dW value sums 2·28·28 = 1568 O(1) products: float32 keeps about 4 digits of them

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-import convnet as cn
+import convlens as cl
 from conv_oracle import naive_conv2d, padding_specs
-from convnet import ops
-from convnet.ops import conv as conv_module
-from convnet.ops import direct
-from convnet.ops.padding import resolve_padding
+from convlens import ops
+from convlens.ops import conv as conv_module
+from convlens.ops import direct
+from convlens.ops.padding import resolve_padding
 from oracle import check_op, torch_or_skip, without_numba
 from test_conv import fits
 
@@ -111,7 +111,7 @@ def test_float32_direct_agrees_with_float64_at_test_conv_tolerances(case):
 
 def gradients_of(x, kernel, bias, upstream, options):
     """conv2d's output and the gradients of x, kernel and bias for ``upstream``."""
-    tensors = [cn.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+    tensors = [cl.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
     y = ops.conv2d(*tensors, **options)
     y.backward(upstream)
     return [y.numpy(), *(t.grad for t in tensors)]
@@ -124,7 +124,7 @@ def test_lenet_layers_take_the_direct_kernels_and_match_torch(monkeypatch, threa
     against PyTorch in float64, 37 images (three blocks, the last partial) on one or two
     threads; the first layer computes no input gradient."""
     torch = torch_or_skip()
-    monkeypatch.setenv("CONVNET_NUM_THREADS", threads)
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", threads)
     calls = []
     grads = direct.direct_grads
     monkeypatch.setattr(conv_module, "direct_grads", lambda *a: calls.append(a) or grads(*a))
@@ -134,7 +134,7 @@ def test_lenet_layers_take_the_direct_kernels_and_match_torch(monkeypatch, threa
     ):
         x, kernel, bias = arrays_for(x_shape, kernel_shape, dtype, seed=len(calls))
         tensors = [
-            cn.Tensor(a, requires_grad=not (first and i == 0))
+            cl.Tensor(a, requires_grad=not (first and i == 0))
             for i, a in enumerate((x, kernel, bias))
         ]
         y = ops.conv2d(*tensors, padding=padding, activation="relu")
@@ -172,14 +172,14 @@ def test_a_channels_first_input_gives_the_channels_last_answers():
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
     for ours, theirs in zip(first[2:], last[2:], strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
-    assert ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
+    assert ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
 
 
 def test_inference_keeps_no_blocks():
     x, kernel, _ = arrays_for((8, 12, 12, 1), (5, 5, 1, 6), np.float32)
-    with cn.no_grad():
-        assert ops.conv2d(x, cn.Tensor(kernel, requires_grad=True), padding="same")._ctx is None
-    y = ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, padding="same")
+    with cl.no_grad():
+        assert ops.conv2d(x, cl.Tensor(kernel, requires_grad=True), padding="same")._ctx is None
+    y = ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, padding="same")
     assert y._ctx.direct and y._ctx.saved is None  # dX needs only the kernel
 
 
@@ -213,10 +213,10 @@ def test_without_numba_the_numpy_paths_give_the_same_answers(monkeypatch):
         upstream = rng.standard_normal(ops.conv2d(x, kernel, **options).shape)
         problem = (x, kernel, bias, upstream, options)
         problems.append((problem, gradients_of(*problem)))
-    assert ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
+    assert ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
     without_numba(monkeypatch, "direct_kernels")
     assert direct.compiled() is None
-    assert not ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
+    assert not ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
     for problem, with_numba in problems:
         for ours, theirs in zip(gradients_of(*problem), with_numba, strict=True):
             np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from convnet import ops
+from convlens import ops
 
 X = np.ones((32, 28, 28, 1))
 

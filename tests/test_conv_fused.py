@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-import convnet as cn
+import convlens as cl
 from conv_oracle import naive_conv2d
-from convnet import ops
-from convnet.ops import conv as conv_module
-from convnet.ops.padding import resolve_padding
+from convlens import ops
+from convlens.ops import conv as conv_module
+from convlens.ops.padding import resolve_padding
 
 PATHS = {  # name: x shape, kernel shape, options (the kernel path each one takes)
     "im2col": ((3, 7, 7, 20), (3, 3, 20, 24), dict(strides=2, padding="same")),
@@ -33,7 +33,7 @@ def test_fused_relu_equals_relu_after_the_convolution(path, dtype):
     expected = np.maximum(
         naive_conv2d(x, kernel, bias, strides, amounts, groups=options.get("groups", 1)), 0
     )
-    tensors = [cn.Tensor(a.astype(dtype), requires_grad=True) for a in (x, kernel, bias)]
+    tensors = [cl.Tensor(a.astype(dtype), requires_grad=True) for a in (x, kernel, bias)]
     fused = ops.conv2d(*tensors, activation="relu", **options)
     tolerance = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(fused.numpy(), expected, **tolerance)
@@ -41,7 +41,7 @@ def test_fused_relu_equals_relu_after_the_convolution(path, dtype):
     upstream = rng.standard_normal(fused.shape).astype(dtype)
     fused.backward(upstream)
     fused_grads = [t.grad for t in tensors]
-    plain = [cn.Tensor(a.astype(dtype), requires_grad=True) for a in (x, kernel, bias)]
+    plain = [cl.Tensor(a.astype(dtype), requires_grad=True) for a in (x, kernel, bias)]
     ops.relu(ops.conv2d(*plain, **options)).backward(upstream)  # the separate ReLU op
     for ours, theirs in zip(fused_grads, (t.grad for t in plain), strict=True):
         np.testing.assert_allclose(ours, theirs, **tolerance)
@@ -54,8 +54,8 @@ def test_conv2d_layer_with_relu_takes_the_fused_op(monkeypatch):
         conv_module.Conv2D, "apply", lambda *a, **k: calls.append(k["relu"]) or apply(*a, **k)
     )
     x = np.random.default_rng(2).standard_normal((2, 6, 6, 3)).astype(np.float32)
-    fused = cn.layers.Conv2D(4, 3, activation="relu", padding="same")
-    plain = cn.layers.Conv2D(4, 3, padding="same")
+    fused = cl.layers.Conv2D(4, 3, activation="relu", padding="same")
+    plain = cl.layers.Conv2D(4, 3, padding="same")
     fused(x), plain(x)  # built on first call
     plain.set_weights(fused.get_weights())
     calls.clear()

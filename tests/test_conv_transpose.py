@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import convnet as cn
+import convlens as cl
 from conv_oracle import keras_jax_transpose_padding, naive_conv2d_transpose, torch_conv2d_transpose
-from convnet import ops
+from convlens import ops
 from oracle import check_op, host, torch_or_skip
 
 
@@ -47,7 +47,7 @@ def transpose_cases(draw):
 
 def output_is_empty(x_shape, kernel_shape, options):
     return any(
-        cn.ops.padding.conv_transpose_output_size(
+        cl.ops.padding.conv_transpose_output_size(
             x_shape[1 + a],
             kernel_shape[a],
             options["strides"][a],
@@ -148,8 +148,8 @@ def test_transpose_channels_first_and_float32():
         x.transpose(0, 3, 1, 2),
         kernel,
     )
-    x32 = cn.Tensor(x.astype(np.float32), requires_grad=True)
-    w32 = cn.Tensor(kernel.astype(np.float32), requires_grad=True)
+    x32 = cl.Tensor(x.astype(np.float32), requires_grad=True)
+    w32 = cl.Tensor(kernel.astype(np.float32), requires_grad=True)
     y = ops.conv2d_transpose(x32, w32, strides=2)
     y.sum().backward()
     assert y.dtype == x32.grad.dtype == w32.grad.dtype == np.float32
@@ -207,8 +207,8 @@ def test_transpose_kernel_gradient_without_an_input_gradient():
     upstream = rng.standard_normal((2, 7, 9, 5))
     grads = []
     for x_needs_grad in (True, False):
-        w = cn.Tensor(kernel, requires_grad=True)
-        ops.conv2d_transpose(cn.Tensor(x, requires_grad=x_needs_grad), w, strides=2).backward(
+        w = cl.Tensor(kernel, requires_grad=True)
+        ops.conv2d_transpose(cl.Tensor(x, requires_grad=x_needs_grad), w, strides=2).backward(
             upstream
         )
         grads.append(host(w.grad))

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import convnet as cn
+import convlens as cl
 from conv_oracle import naive_conv2d, torch_conv2d
-from convnet import ops
+from convlens import ops
 from oracle import assert_gradients, check_op, torch_or_skip
 
 
@@ -98,7 +98,7 @@ def test_conv1d_causal_matches_torch_left_padding():
 
 
 def test_causal_output_never_sees_the_future():
-    x = cn.Tensor(np.random.default_rng(1).standard_normal((1, 8, 2)), requires_grad=True)
+    x = cl.Tensor(np.random.default_rng(1).standard_normal((1, 8, 2)), requires_grad=True)
     y = ops.conv1d(x, np.ones((3, 2, 1)), padding="causal")
     y[:, 4].sum().backward()
     assert np.all(x.grad[0, 5:] == 0) and np.all(x.grad[0, 2:5] != 0)
@@ -165,7 +165,7 @@ def test_depthwise_matches_torch_groups_equal_channels(
     kernel = rng.standard_normal((3, 3, channels, multiplier))  # Keras's depthwise layout
     bias = rng.standard_normal(channels * multiplier)
     ours = ops.depthwise_conv2d(x, kernel, bias, strides, padding, padding_mode=mode).numpy()
-    amounts = cn.ops.padding.resolve_padding(padding, (size, size), (3, 3), (strides, strides))
+    amounts = cl.ops.padding.resolve_padding(padding, (size, size), (3, 3), (strides, strides))
     # channel c, multiplier m -> output c*M + m, which is torch's order for groups = C
     expected = torch_conv2d(
         torch,

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy
 import pytest
 
-from convnet import datasets
-from convnet.datasets import DatasetFileError, cifar, cifar10, fashion_mnist, mnist, read_idx
+from convlens import datasets
+from convlens.datasets import DatasetFileError, cifar, cifar10, fashion_mnist, mnist, read_idx
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -199,7 +199,7 @@ def test_fashion_mnist_from_a_folder():
 
 
 def test_load_sample_reads_labels_from_file_names():
-    pytest.importorskip("PIL", reason="Pillow is the optional extra convnet[images]")
+    pytest.importorskip("PIL", reason="Pillow is the optional extra convlens[images]")
     x, y = cifar10.load_sample()
     assert x.shape == (20, 32, 32, 3) and x.dtype == numpy.uint8
     assert y.shape == (20, 1) and y.dtype == numpy.uint8
@@ -212,7 +212,7 @@ def test_load_sample_reads_labels_from_file_names():
 
 
 def test_load_sample_broken_or_missing_files(tmp_path):
-    pytest.importorskip("PIL", reason="Pillow is the optional extra convnet[images]")
+    pytest.importorskip("PIL", reason="Pillow is the optional extra convlens[images]")
     with pytest.raises(FileNotFoundError, match="no CIFAR-10 sample images"):
         cifar10.load_sample(tmp_path)
     shutil.copy(os.path.join(cifar10.SAMPLE, "cifar10_00_3.png"), tmp_path / "cifar10_0_3.png")
@@ -223,7 +223,7 @@ def test_load_sample_broken_or_missing_files(tmp_path):
 
 def test_load_sample_without_pillow_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)  # makes `from PIL import Image` fail
-    with pytest.raises(ImportError, match=r"pip install 'convnet\[images\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'convlens\[images\]'"):
         cifar10.load_sample()
 
 

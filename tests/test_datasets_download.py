@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy
 import pytest
 
-from convnet.datasets import DatasetFileError, DownloadError, cifar10, fashion_mnist
+from convlens.datasets import DatasetFileError, DownloadError, cifar10, fashion_mnist
 from test_datasets import cifar_archive, idx_bytes, small_cifar
 
 
@@ -64,8 +64,8 @@ def server():
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONVNET_DATA", str(tmp_path / "cache"))
-    monkeypatch.delenv("CONVNET_DATA_URL", raising=False)
+    monkeypatch.setenv("CONVLENS_DATA", str(tmp_path / "cache"))
+    monkeypatch.delenv("CONVLENS_DATA_URL", raising=False)
     monkeypatch.setenv("no_proxy", "*")  # a proxy in the environment must not see 127.0.0.1
     return tmp_path / "cache"
 
@@ -123,7 +123,7 @@ def closed_port_url() -> str:
 
 def test_download_lands_in_cache_and_second_load_makes_no_request(case, server, cache, monkeypatch):
     server.serve(case.files)
-    monkeypatch.setenv("CONVNET_DATA_URL", server.url)
+    monkeypatch.setenv("CONVLENS_DATA_URL", server.url)
     assert_loaded(case.module.load_data(), case.expected)
     assert sorted(server.requests) == sorted("/" + name for name in case.files)
     assert files_in(cache) == sorted(case.files)  # no temporary file left
@@ -145,7 +145,7 @@ def test_corrupt_download_raises_and_leaves_cache_empty(case, server, cache, mon
     corrupt = bytearray(case.files[name])
     corrupt[len(corrupt) // 2] ^= 0xFF
     server.serve({**case.files, name: bytes(corrupt)})
-    monkeypatch.setenv("CONVNET_DATA_URL", server.url)
+    monkeypatch.setenv("CONVLENS_DATA_URL", server.url)
     message = (
         f"{re.escape(server.url + name)}: checksum mismatch for {name} "
         f"\\(md5 {md5(corrupt)}, expected the published {case.module.FILES[name]}\\)"
@@ -159,7 +159,7 @@ def test_truncated_download_raises_and_leaves_cache_empty(case, server, cache, m
     name = next(iter(case.files))
     server.serve(case.files)
     server.truncate.add("/" + name)
-    monkeypatch.setenv("CONVNET_DATA_URL", server.url)
+    monkeypatch.setenv("CONVLENS_DATA_URL", server.url)
     size = len(case.files[name])
     with pytest.raises(DownloadError, match=f"truncated download, received {size // 2} of {size}"):
         case.module.load_data()
@@ -168,7 +168,7 @@ def test_truncated_download_raises_and_leaves_cache_empty(case, server, cache, m
 
 @pytest.mark.parametrize("failure", ["404", "no network"])
 def test_failed_download_says_where_to_put_the_files(case, server, cache, monkeypatch, failure):
-    monkeypatch.setenv("CONVNET_DATA_URL", server.url if failure == "404" else closed_port_url())
+    monkeypatch.setenv("CONVLENS_DATA_URL", server.url if failure == "404" else closed_port_url())
     with pytest.raises(DownloadError) as caught:
         case.module.load_data()
     message = str(caught.value)
@@ -182,7 +182,7 @@ def test_files_already_in_the_cache_are_used_without_network(case, server, cache
     (cache / case.folder).mkdir(parents=True)
     for name, data in case.files.items():
         (cache / case.folder / name).write_bytes(data)
-    monkeypatch.setenv("CONVNET_DATA_URL", server.url)
+    monkeypatch.setenv("CONVLENS_DATA_URL", server.url)
     assert_loaded(case.module.load_data(), case.expected)
     assert server.requests == []
 
@@ -194,7 +194,7 @@ def test_only_missing_files_are_downloaded(server, cache, monkeypatch):
     for name in present:
         (cache / case.folder / name).write_bytes(case.files[name])
     server.serve(case.files)
-    monkeypatch.setenv("CONVNET_DATA_URL", server.url)
+    monkeypatch.setenv("CONVLENS_DATA_URL", server.url)
     assert_loaded(fashion_mnist.load_data(), case.expected)
     assert sorted(server.requests) == sorted("/" + name for name in list(case.files)[2:])
 
@@ -204,7 +204,7 @@ def test_a_given_folder_is_used_as_is_and_never_downloaded_into(
 ):
     folder = tmp_path / "mine"
     folder.mkdir()
-    monkeypatch.setenv("CONVNET_DATA_URL", server.url)
+    monkeypatch.setenv("CONVLENS_DATA_URL", server.url)
     server.serve(case.files)
     with pytest.raises(FileNotFoundError, match=re.escape(str(folder))):
         case.module.load_data(path=folder)

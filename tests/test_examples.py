@@ -15,7 +15,7 @@ def run_example(name, tmp_path, *args, timeout=120):
     """Run ``examples/name`` with ``--output-dir tmp_path/out``; return (stdout, output folder)."""
     out = tmp_path / "out"
     # An empty dataset cache: no example may reach for the network or a user's files.
-    env = {**os.environ, "CONVNET_DATA": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
+    env = {**os.environ, "CONVLENS_DATA": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
     result = subprocess.run(
         [sys.executable, os.path.join(EXAMPLES, name), "--output-dir", str(out), *args],
         capture_output=True,
@@ -40,7 +40,7 @@ def test_every_example_has_a_test_and_a_docstring():
 
 
 def test_01_kernels_on_a_photo(tmp_path):
-    filters = pytest.importorskip("convnet.filters")
+    filters = pytest.importorskip("convlens.filters")
     names = list(filters.KERNELS)[:2]
     stdout, out = run_example(
         "01_kernels_on_a_photo.py", tmp_path, *[arg for name in names for arg in ("--kernel", name)]
@@ -53,7 +53,7 @@ def test_01_kernels_on_a_photo(tmp_path):
 def test_02_horizontal_edge_exercise(tmp_path):
     stdout, out = run_example("02_horizontal_edge_exercise.py", tmp_path)
     assert "top edge +3, bottom edge -3, left edge +0, right edge +0" in stdout
-    assert "our answer is convnet.filters' horizontal_edge kernel: True" in stdout
+    assert "our answer is convlens.filters' horizontal_edge kernel: True" in stdout
     assert (out / "horizontal_edges.txt").read_text() == stdout
 
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convnet import explain, ops
+from convlens import explain, ops
 
 IMAGE = [[5, 2, 3, 4], [6, 7, 8, 5], [4, 5, 4, 5], [1, 0, 2, 3]]  # slide "The Convolution Operator"
 KERNEL = [[1, 0], [1, -1]]

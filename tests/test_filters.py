@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage, signal
 
-from convnet import filters, images
+from convlens import filters, images
 
 ODD_KERNELS = list(filters.KERNELS)  # all of the bank is 3x3 or 5x5
 
@@ -240,5 +240,5 @@ def test_save_refuses_float_pixels_unknown_extensions_and_bad_modes(tmp_path):
 
 def test_without_pillow_the_error_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)
-    with pytest.raises(ImportError, match=r"pip install convnet\[images\]"):
+    with pytest.raises(ImportError, match=r"pip install convlens\[images\]"):
         images.load_image(images.sample_photo_path())

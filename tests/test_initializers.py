@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from convnet import backend, initializers
-from convnet.initializers import compute_fans
+from convlens import backend, initializers
+from convlens.initializers import compute_fans
 from oracle import host
 
 DENSE, CONV = (300, 200), (3, 3, 64, 128)  # 60 000 and 73 728 samples

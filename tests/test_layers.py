@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import layers, models, ops
+import convlens as cl
+from convlens import layers, models, ops
 from oracle import torch_or_skip
 
 rng = np.random.default_rng(0)
@@ -22,7 +22,7 @@ def test_dense_is_inputs_times_kernel_plus_bias():
 def test_conv2d_layer_calls_the_op_with_its_weights():
     layer = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")
     x = rng.standard_normal((2, 9, 9, 3)).astype(np.float32)
-    kernel, bias = [cn.Tensor(w) for w in (layer(x) and layer.get_weights())]
+    kernel, bias = [cl.Tensor(w) for w in (layer(x) and layer.get_weights())]
     expected = ops.relu(ops.conv2d(x, kernel, bias, strides=2, padding="same")).numpy()
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-6)
     assert layer.kernel.shape == (3, 3, 3, 4)

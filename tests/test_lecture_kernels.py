@@ -6,7 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from convnet import filters
+from convlens import filters
 
 TABLE = {  # the slide's table: scale and integer matrix, as printed
     "identity": (1, [[0, 0, 0], [0, 1, 0], [0, 0, 0]]),

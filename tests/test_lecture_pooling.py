@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import ops
+import convlens as cl
+from convlens import ops
 from oracle import host
 
 # The slide's 7×7 feature map of the X (the filtered image), in ninths.
@@ -77,7 +77,7 @@ def test_classic_example_min_and_mean_pooling_by_hand():
 
 
 def test_classic_example_max_pooling_gradient_goes_to_the_winners():
-    x = cn.Tensor(as_batch(CLASSIC, "channels_last"), requires_grad=True)
+    x = cl.Tensor(as_batch(CLASSIC, "channels_last"), requires_grad=True)
     ops.max_pool2d(x).backward(np.ones((1, 2, 2, 1)))
     # 6, 8, 3 and 4 won their windows (the 3 at the left, not the 2s; the last 4, not the 3)
     assert host(x.grad)[0, :, :, 0].tolist() == [

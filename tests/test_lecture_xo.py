@@ -7,8 +7,8 @@ tests compare ``9 * map`` with integers, and the printed text separately, cell b
 import numpy
 import pytest
 
-from convnet.lecture import xo
-from convnet.lecture.xo_images import (
+from convlens.lecture import xo
+from convlens.lecture.xo_images import (
     CLASS_NAMES,
     DISTORTED_X,
     FEATURES,

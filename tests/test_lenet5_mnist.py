@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from convnet import datasets, layers, models, optimizers
+from convlens import datasets, layers, models, optimizers
 
 
 def test_lenet5_reaches_95_percent_on_held_out_digits_from_5000_training_images():

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import convnet as cn
-from convnet import ops
+import convlens as cl
+from convlens import ops
 from oracle import check_op, host, torch_or_skip
 
 EPS = 1e-7  # Keras's backend.epsilon()
@@ -70,7 +70,7 @@ def test_sparse_crossentropy_against_pytorch_including_a_class_axis():
     z = rng.standard_normal((6, 10)) * 4
     labels = rng.integers(0, 10, 6)
     upstream = rng.standard_normal(6)
-    ours = cn.Tensor(z, requires_grad=True)
+    ours = cl.Tensor(z, requires_grad=True)
     loss = ops.sparse_categorical_crossentropy(labels, ours, from_logits=True)
     loss.backward(upstream)
     theirs = torch.tensor(z, requires_grad=True)
@@ -91,7 +91,7 @@ def test_sparse_crossentropy_against_pytorch_including_a_class_axis():
 
 def test_sparse_crossentropy_from_huge_logits_stays_finite():
     z = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]], np.float32)
-    x = cn.Tensor(z, requires_grad=True)
+    x = cl.Tensor(z, requires_grad=True)
     loss = ops.sparse_categorical_crossentropy([0, 0], x, from_logits=True)
     assert loss.dtype == np.float32
     np.testing.assert_allclose(loss.numpy(), [0.0, 1000.0])
@@ -234,7 +234,7 @@ def test_binary_crossentropy_against_pytorch_and_huge_logits():
     np.testing.assert_allclose(
         ops.binary_crossentropy(y, z, from_logits=True).numpy(), expected.numpy(), rtol=1e-12
     )
-    huge = cn.Tensor(np.array([[1000.0, -1000.0]], np.float32), requires_grad=True)
+    huge = cl.Tensor(np.array([[1000.0, -1000.0]], np.float32), requires_grad=True)
     loss = ops.binary_crossentropy([[0.0, 1.0]], huge, from_logits=True)
     np.testing.assert_allclose(loss.numpy(), [1000.0])
     loss.backward(np.ones(1, np.float32))

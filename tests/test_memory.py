@@ -1,4 +1,4 @@
-"""convnet keeps freed array memory for reuse: a training step's arrays do not page-fault."""
+"""convlens keeps freed array memory for reuse: a training step's arrays do not page-fault."""
 
 import os
 import subprocess
@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from convnet import memory
+from convlens import memory
 
 ALLOCATE_AND_FREE = """
-import resource, numpy as np, convnet
+import resource, numpy as np, convlens
 np.ones(1 << 24, np.float32)  # 64 MiB: beyond glibc's largest automatic mmap threshold
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(4):
@@ -19,7 +19,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 
 
 def page_faults(tuning: str) -> int:
-    env = {**os.environ, "CONVNET_MALLOC_TUNING": tuning}
+    env = {**os.environ, "CONVLENS_MALLOC_TUNING": tuning}
     result = subprocess.run(
         [sys.executable, "-c", ALLOCATE_AND_FREE], env=env, capture_output=True, text=True
     )
@@ -36,5 +36,5 @@ def test_a_freed_large_array_is_reused_without_touching_new_pages():
 
 
 def test_tuning_can_be_turned_off(monkeypatch):
-    monkeypatch.setenv("CONVNET_MALLOC_TUNING", "0")
+    monkeypatch.setenv("CONVLENS_MALLOC_TUNING", "0")
     assert memory.keep_freed_memory() is False

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import metrics
+import convlens as cl
+from convlens import metrics
 
 # Keras's documented standalone examples: (metric, y_true, y_pred, result, sample_weight, result)
 KERAS_EXAMPLES = [
@@ -199,8 +199,8 @@ def test_per_pixel_outputs_average_to_one_value_per_sample():
 def test_accepts_tensors_column_weights_and_call():
     m = metrics.SparseCategoricalAccuracy()
     result = m(
-        cn.Tensor([2, 1]),
-        cn.Tensor([[0.1, 0.6, 0.3], [0.05, 0.95, 0.0]]),
+        cl.Tensor([2, 1]),
+        cl.Tensor([[0.1, 0.6, 0.3], [0.05, 0.95, 0.0]]),
         sample_weight=np.array([[0.7], [0.3]]),
     )
     assert result == pytest.approx(0.3)
@@ -234,7 +234,7 @@ def test_resolve_accuracy(loss, y_true, y_pred, expected):
 
 
 def test_resolve_accuracy_reads_loss_objects():
-    class BinaryCrossentropy:  # stands in for convnet.losses.BinaryCrossentropy(name="bce_1")
+    class BinaryCrossentropy:  # stands in for convlens.losses.BinaryCrossentropy(name="bce_1")
         name = "bce_1"
 
     assert (

@@ -5,8 +5,8 @@ import io
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import callbacks, layers, models
+import convlens as cl
+from convlens import callbacks, layers, models
 
 
 def lenet5():
@@ -125,7 +125,7 @@ def test_fit_learns_and_returns_a_history_of_every_epoch():
     x, y = blobs()
     model = small_model()
     model.compile(
-        optimizer=cn.optimizers.Adam(0.01),
+        optimizer=cl.optimizers.Adam(0.01),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -146,7 +146,7 @@ def test_the_same_seed_gives_the_same_weights():
         model.set_weights(
             [np.full(w.shape, 0.1, np.float32) * (i + 1) for i, w in enumerate(model.get_weights())]
         )
-        model.compile(optimizer=cn.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+        model.compile(optimizer=cl.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
         model.fit(x, y, epochs=2, batch_size=10, verbose=0, seed=42)
         results.append(model.get_weights())
     for a, b in zip(*results):

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import convnet as cn
-from convnet import ops
+import convlens as cl
+from convlens import ops
 from oracle import assert_gradients, check_op, host, torch_or_skip
 
 # ----- dropout -----
@@ -38,7 +38,7 @@ def test_dropout_draws_a_new_mask_per_call_from_one_generator_stream():
 
 
 def test_dropout_gradient_is_the_same_mask():
-    x = cn.Tensor(np.random.default_rng(0).uniform(1, 2, (5, 6)), requires_grad=True)
+    x = cl.Tensor(np.random.default_rng(0).uniform(1, 2, (5, 6)), requires_grad=True)
     y = ops.dropout(x, 0.5, seed=1)
     y.backward(np.ones(y.shape))
     np.testing.assert_allclose(host(x.grad), y.numpy() / x.numpy())
@@ -46,7 +46,7 @@ def test_dropout_gradient_is_the_same_mask():
 
 
 def test_dropout_is_the_identity_at_inference_and_at_rate_zero():
-    x = cn.Tensor(np.arange(6.0))
+    x = cl.Tensor(np.arange(6.0))
     assert ops.dropout(x, 0.5, seed=0, training=False) is x
     np.testing.assert_array_equal(ops.dropout(x.numpy(), 0.0).numpy(), x.numpy())
 
@@ -163,7 +163,7 @@ def test_batch_norm_train_matches_its_definition_and_central_differences(shape, 
     expected_mean, expected_variance = batch_stats(x, axis_choice)  # biased variance, as Keras
     np.testing.assert_allclose(host(mean), expected_mean, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(host(variance), expected_variance, rtol=1e-12, atol=1e-12)
-    assert not isinstance(mean, cn.Tensor) and not isinstance(variance, cn.Tensor)
+    assert not isinstance(mean, cl.Tensor) and not isinstance(variance, cl.Tensor)
 
 
 def test_batch_norm_train_against_pytorch_nchw():
@@ -172,7 +172,7 @@ def test_batch_norm_train_against_pytorch_nchw():
     x = rng.standard_normal((4, 3, 5, 6)) * 2 + 0.5
     gamma, beta = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
     upstream = rng.standard_normal(x.shape)
-    tensors = [cn.Tensor(a, requires_grad=True) for a in (x, gamma, beta)]
+    tensors = [cl.Tensor(a, requires_grad=True) for a in (x, gamma, beta)]
     y, mean, variance = ops.batch_norm_train(*tensors, epsilon=1e-3, axis=1)
     y.backward(upstream)
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
@@ -222,13 +222,13 @@ def test_batch_norm_train_float32_and_no_gamma_or_beta():
 
 
 def test_parameter_gradients_keep_the_parameters_dtype():
-    x = cn.Tensor(np.random.default_rng(3).standard_normal((4, 3)), requires_grad=True)  # float64
-    gamma = cn.Tensor(np.ones(3, np.float32), requires_grad=True)
-    beta = cn.Tensor(np.zeros(3, np.float32), requires_grad=True)
+    x = cl.Tensor(np.random.default_rng(3).standard_normal((4, 3)), requires_grad=True)  # float64
+    gamma = cl.Tensor(np.ones(3, np.float32), requires_grad=True)
+    beta = cl.Tensor(np.zeros(3, np.float32), requires_grad=True)
     y, _, _ = ops.batch_norm_train(x, gamma, beta)
     y.backward(np.ones((4, 3)))
     assert gamma.grad.dtype == beta.grad.dtype == np.float32 and x.grad.dtype == np.float64
-    mean = cn.Tensor(np.zeros(3, np.float32), requires_grad=True)
+    mean = cl.Tensor(np.zeros(3, np.float32), requires_grad=True)
     ops.batch_norm(x, mean, np.ones(3), gamma).backward(np.ones((4, 3)))
     assert mean.grad.dtype == np.float32
 

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, broadcastable_shapes
 
-import convnet as cn
-from convnet import ops
+import convlens as cl
+from convlens import ops
 from oracle import assert_gradients, check_op, host
 
 
@@ -70,7 +70,7 @@ def test_unary_ops_match_numpy(name, shape):
 def test_clip_passes_the_gradient_only_inside():
     x = np.array([-2.0, -0.5, 0.3, 1.7])
     check_op(lambda t: ops.clip(t, -1.0, 1.0), lambda a: np.clip(a, -1, 1), x)
-    t = cn.Tensor(x, requires_grad=True)
+    t = cl.Tensor(x, requires_grad=True)
     ops.clip(t, -1.0, 1.0).sum().backward()
     np.testing.assert_array_equal(host(t.grad), [0, 1, 1, 0])
 
@@ -91,7 +91,7 @@ def test_where_routes_each_gradient_to_its_branch():
 
 
 def test_maximum_splits_a_tie_in_half():
-    a, b = cn.Tensor([1.0, 2.0], requires_grad=True), cn.Tensor([1.0, 1.0], requires_grad=True)
+    a, b = cl.Tensor([1.0, 2.0], requires_grad=True), cl.Tensor([1.0, 1.0], requires_grad=True)
     ops.maximum(a, b).sum().backward()
     np.testing.assert_array_equal(host(a.grad), [0.5, 1.0])
     np.testing.assert_array_equal(host(b.grad), [0.5, 0.0])
@@ -136,7 +136,7 @@ def test_reductions_over_any_axes(name, shape, data):
 
 
 def test_max_shares_the_gradient_between_ties():
-    x = cn.Tensor([[3.0, 1.0, 3.0]], requires_grad=True)
+    x = cl.Tensor([[3.0, 1.0, 3.0]], requires_grad=True)
     ops.max(x).backward()
     np.testing.assert_array_equal(host(x.grad), [[0.5, 0.0, 0.5]])
 
@@ -225,7 +225,7 @@ def test_matmul_names_both_shapes_on_mismatch():
 
 
 def test_float32_stays_float32_through_every_op():
-    x = cn.Tensor(positive((2, 3)).astype(np.float32), requires_grad=True)
+    x = cl.Tensor(positive((2, 3)).astype(np.float32), requires_grad=True)
     y = ops.sqrt(ops.exp(x) * 2 + x**2 / 3).mean(axis=0) @ np.ones((3,), np.float32)
     y.backward()
     assert y.dtype == np.float32 and x.grad.dtype == np.float32

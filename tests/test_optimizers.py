@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from convnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, schedules
+from convlens.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, schedules
 from optimizer_rules import (
     ALGORITHM_OPTIONS,
     BASE_OPTIONS,

@@ -6,9 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import optimizers
-from convnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, schedules
+import convlens as cl
+from convlens import optimizers
+from convlens.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, schedules
 from optimizer_rules import (
     ALGORITHM_OPTIONS,
     GRADS,
@@ -43,7 +43,7 @@ def test_float32_variables_and_slots_stay_float32(cls, options):
 
 
 def test_variables_are_updated_in_place_and_gradients_left_alone():
-    w = cn.Tensor(WEIGHTS[0].copy(), requires_grad=True)
+    w = cl.Tensor(WEIGHTS[0].copy(), requires_grad=True)
     data, grad = w.data, GRADS[0][0].copy()
     Adam(LR, clipvalue=0.1).apply([grad], [w])
     assert w.data is data
@@ -53,7 +53,7 @@ def test_variables_are_updated_in_place_and_gradients_left_alone():
 def test_apply_gradients_and_tensor_gradients_equal_apply():
     a, b = run(RMSprop(LR, momentum=0.5))[1], run(RMSprop(LR, momentum=0.5))[1]
     optimizer_a, optimizer_b = RMSprop(LR), RMSprop(LR)
-    optimizer_a.apply([cn.Tensor(g) for g in GRADS[0]], a)
+    optimizer_a.apply([cl.Tensor(g) for g in GRADS[0]], a)
     optimizer_b.apply_gradients(zip(GRADS[0], b, strict=True))
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(host(x.data), host(y.data))
@@ -61,7 +61,7 @@ def test_apply_gradients_and_tensor_gradients_equal_apply():
 
 def test_none_gradient_skips_its_variable_and_its_decay():
     variables = [
-        cn.Tensor(w.copy(), requires_grad=True, name=n) for w, n in zip(WEIGHTS, "ab", strict=True)
+        cl.Tensor(w.copy(), requires_grad=True, name=n) for w, n in zip(WEIGHTS, "ab", strict=True)
     ]
     optimizer = Adam(LR, weight_decay=0.5)
     with pytest.warns(UserWarning, match=r"gradients do not exist for variables \['b'\]"):
@@ -84,7 +84,7 @@ def test_exclude_from_weight_decay_by_name_and_object():
     np.testing.assert_allclose(ours[-1][0], decayed[-1][0], rtol=1e-12)
     with pytest.raises(ValueError, match="before the first step"):
         optimizer.exclude_from_weight_decay(var_names=["kernel"])
-    w = cn.Tensor(WEIGHTS[0].copy(), requires_grad=True)
+    w = cl.Tensor(WEIGHTS[0].copy(), requires_grad=True)
     optimizer = SGD(LR, weight_decay=0.5)
     optimizer.exclude_from_weight_decay(var_list=[w])
     optimizer.apply([GRADS[0][0]], [w])
@@ -123,7 +123,7 @@ def test_state_round_trip_continues_like_an_uninterrupted_run(cls, options):
     state = original.get_state()
     assert state["iterations"] == 2 and all(isinstance(a, np.ndarray) for a in state.values())
     optimizer = cls.from_config(original.get_config())
-    resumed = [cn.Tensor(v.data.copy(), requires_grad=True) for v in variables]
+    resumed = [cl.Tensor(v.data.copy(), requires_grad=True) for v in variables]
     optimizer.build(resumed)
     optimizer.set_state(state)
     optimizer.apply(GRADS[2], resumed)
@@ -245,7 +245,7 @@ def test_bad_hyperparameters_raise(make, error, message):
 
 
 def test_bad_gradients_and_variables_raise():
-    w = cn.Tensor(WEIGHTS[0].copy(), requires_grad=True, name="dense/kernel")
+    w = cl.Tensor(WEIGHTS[0].copy(), requires_grad=True, name="dense/kernel")
     optimizer = SGD()
     with pytest.raises(
         ValueError,
@@ -256,7 +256,7 @@ def test_bad_gradients_and_variables_raise():
     with pytest.raises(ValueError, match="received 2 gradients for 1 variables"):
         optimizer.apply([GRADS[0][0], GRADS[0][0]], [w])
     with pytest.raises(ValueError, match="unknown variable 'other'"):
-        optimizer.apply([GRADS[0][0]], [cn.Tensor(WEIGHTS[0], requires_grad=True, name="other")])
+        optimizer.apply([GRADS[0][0]], [cl.Tensor(WEIGHTS[0], requires_grad=True, name="other")])
     with pytest.raises(ValueError, match="pass the variables on the first call"):
         SGD().apply([GRADS[0][0]])
     with pytest.raises(TypeError, match="can only optimize floating Tensors"):

@@ -8,8 +8,8 @@ against Keras's rules and PyTorch.
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet.optimizers import SGD, Adam, Optimizer, RMSprop
+import convlens as cl
+from convlens.optimizers import SGD, Adam, Optimizer, RMSprop
 from optimizer_rules import (
     ALGORITHM_OPTIONS,
     BASE_OPTIONS,
@@ -40,7 +40,7 @@ def per_variable(cls):
 
 
 def mixed_run(optimizer, steps=MIXED_GRADS):
-    variables = [cn.Tensor(w.astype(dtype), requires_grad=True) for w, dtype in MIXED_WEIGHTS]
+    variables = [cl.Tensor(w.astype(dtype), requires_grad=True) for w, dtype in MIXED_WEIGHTS]
     history = []
     for grads in steps:
         optimizer.apply(
@@ -168,7 +168,7 @@ def test_set_state_writes_into_the_flat_slots():
     original = Adam(LR, amsgrad=True)
     _, variables = mixed_run(original, steps=MIXED_GRADS[:2])
     optimizer = Adam(LR, amsgrad=True)
-    resumed = [cn.Tensor(v.data.copy(), requires_grad=True) for v in variables]
+    resumed = [cl.Tensor(v.data.copy(), requires_grad=True) for v in variables]
     optimizer.build(resumed)
     slots = [*optimizer.m, *optimizer.v_max]
     optimizer.set_state(original.get_state())

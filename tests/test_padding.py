@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import convnet as cn
-from convnet import ops
-from convnet.ops.padding import (
+import convlens as cl
+from convlens import ops
+from convlens.ops.padding import (
     conv_output_size,
     conv_transpose_output_size,
     resolve_padding,
@@ -87,7 +87,7 @@ def test_pad_matches_torch_forward_and_backward(case):
     expected = torch.nn.functional.pad(t, (left, right, top, bottom), mode=torch_mode)
     upstream = rng.standard_normal(tuple(expected.shape))
     expected.backward(torch.tensor(upstream))
-    ours = cn.Tensor(x, requires_grad=True)
+    ours = cl.Tensor(x, requires_grad=True)
     y = ops.pad(ours, ((top, bottom), (left, right)), mode)
     y.backward(upstream.transpose(0, 2, 3, 1))
     np.testing.assert_allclose(y.numpy(), expected.detach().numpy().transpose(0, 2, 3, 1))
@@ -102,21 +102,21 @@ def test_pad_accepts_int_pair_and_nested_pairs():
 
 
 def test_pad_keeps_float32():
-    x = cn.Tensor(np.ones((1, 3, 3, 2), np.float32), requires_grad=True)
+    x = cl.Tensor(np.ones((1, 3, 3, 2), np.float32), requires_grad=True)
     y = ops.pad(x, 1, "reflect")
     y.sum().backward()
     assert y.dtype == np.float32 and x.grad.dtype == np.float32
 
 
 def test_replicate_gradient_collects_the_whole_border_on_the_edge_pixel():
-    x = cn.Tensor(np.zeros((1, 1, 3, 1)), requires_grad=True)
+    x = cl.Tensor(np.zeros((1, 1, 3, 1)), requires_grad=True)
     ops.pad(x, ((0, 0), (3, 2)), "replicate").sum().backward()
     np.testing.assert_array_equal(host(x.grad)[0, 0, :, 0], [4, 1, 3])
 
 
 def test_reflect_gradient_by_hand():
     # x = [a, b, c] reflected by 2 on the left: [c, b, a, b, c]; b and c each appear twice
-    x = cn.Tensor(np.zeros((1, 1, 3, 1)), requires_grad=True)
+    x = cl.Tensor(np.zeros((1, 1, 3, 1)), requires_grad=True)
     ops.pad(x, ((0, 0), (2, 0)), "reflect").sum().backward()
     np.testing.assert_array_equal(host(x.grad)[0, 0, :, 0], [1, 2, 2])
 

@@ -5,14 +5,14 @@ import threading
 import numpy as np
 import pytest
 
-from convnet.ops import parallel
+from convlens.ops import parallel
 from oracle import numpy_only
 
 pytestmark = numpy_only
 
 
 def test_map_chunks_returns_results_in_order_from_several_threads(monkeypatch):
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "3")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "3")
     seen = set()
 
     def work(item):
@@ -20,17 +20,17 @@ def test_map_chunks_returns_results_in_order_from_several_threads(monkeypatch):
         return item * item
 
     assert parallel.map_chunks(work, range(40)) == [i * i for i in range(40)]
-    assert any(name.startswith("convnet") for name in seen)
+    assert any(name.startswith("convlens") for name in seen)
 
 
 def test_one_thread_runs_every_chunk_in_the_caller(monkeypatch):
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "1")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "1")
     names = parallel.map_chunks(lambda _: threading.current_thread().name, range(5))
     assert set(names) == {threading.current_thread().name}
 
 
 def test_a_kernel_inside_a_pool_thread_runs_in_sequence(monkeypatch):
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
 
     def outer(item):
         here = threading.current_thread().name
@@ -41,7 +41,7 @@ def test_a_kernel_inside_a_pool_thread_runs_in_sequence(monkeypatch):
 
 
 def test_chunks_write_disjoint_parts_of_one_output(monkeypatch):
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
     x = np.random.default_rng(0).standard_normal((64, 50))
     out = np.empty_like(x)
 
@@ -62,14 +62,14 @@ def test_split_covers_every_item_once_in_near_equal_ranges(n, parts):
 
 
 def test_a_bad_thread_count_says_what_it_received(monkeypatch):
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "many")
-    with pytest.raises(ValueError, match="CONVNET_NUM_THREADS must be a positive integer.*many"):
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "many")
+    with pytest.raises(ValueError, match="CONVLENS_NUM_THREADS must be a positive integer.*many"):
         parallel.num_threads()
 
 
 def test_blas_runs_on_one_thread_inside_the_pool_and_is_restored_after(monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
 
     def blas_threads(_=None):
         return {
@@ -83,10 +83,10 @@ def test_blas_runs_on_one_thread_inside_the_pool_and_is_restored_after(monkeypat
 
 
 def test_relu_on_an_array_large_enough_to_split_matches_the_definition(monkeypatch):
-    from convnet import ops
-    from convnet.tensor import Tensor
+    from convlens import ops
+    from convlens.tensor import Tensor
 
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
     rng = np.random.default_rng(3)
     x = rng.standard_normal((9, 64, 64, 64)).astype(np.float32)  # odd rows: uneven halves
     x[0, 0, 0, :4] = 0.0  # relu'(0) = 0, as every framework
@@ -111,12 +111,12 @@ def test_convolutions_split_over_threads_in_uneven_chunks_match_the_loop_oracle(
     monkeypatch, x_shape, kernel_shape, options
 ):
     from conv_oracle import naive_conv2d
-    from convnet import ops
-    from convnet.ops import im2col
-    from convnet.ops.padding import resolve_padding
+    from convlens import ops
+    from convlens.ops import im2col
+    from convlens.ops.padding import resolve_padding
     from oracle import check_op
 
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
     monkeypatch.setattr(im2col, "CHUNK_BYTES", 1)  # one image per chunk: threads get 3 and 2
     monkeypatch.setattr(im2col, "KEEP_COLS_BYTES", 0)  # dW rebuilds the patches, in chunks
     assert im2col.chunks(5, 100) == [(i, i + 1) for i in range(5)]
@@ -136,11 +136,11 @@ def test_convolutions_split_over_threads_in_uneven_chunks_match_the_loop_oracle(
 
 def test_inside_kernel_threads_blas_runs_on_one_thread_and_matmul_splits_rows(monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from convnet import ops
-    from convnet.ops import linalg
-    from convnet.tensor import Tensor
+    from convlens import ops
+    from convlens.ops import linalg
+    from convlens.tensor import Tensor
 
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
     monkeypatch.setattr(linalg, "PARALLEL_PRODUCT", 1)
     calls = []
     original = parallel.map_chunks
@@ -161,9 +161,9 @@ def test_inside_kernel_threads_blas_runs_on_one_thread_and_matmul_splits_rows(mo
 
 
 def test_zero_padding_split_over_threads_matches_numpy_pad(monkeypatch):
-    from convnet.ops.padding import pad_array
+    from convlens.ops.padding import pad_array
 
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
     x = np.random.default_rng(6).standard_normal((9, 64, 64, 16)).astype(np.float32)
     assert x.nbytes >= 2 * parallel.MIN_BYTES  # split into two blocks of images
     amounts = ((2, 0), (1, 3))
@@ -179,11 +179,11 @@ def test_zero_padding_split_over_threads_matches_numpy_pad(monkeypatch):
 def test_kernel_gradient_from_kept_patches_split_over_threads_matches_tap_sums(
     monkeypatch, x_shape, kernel_shape, padding
 ):
-    from convnet import ops
-    from convnet.ops import banded, direct, im2col
-    from convnet.tensor import Tensor
+    from convlens import ops
+    from convlens.ops import banded, direct, im2col
+    from convlens.tensor import Tensor
 
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "2")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
     monkeypatch.setattr(direct, "DIRECT_MAX_CHANNELS", 0)  # the NumPy paths keep patches
     rng = np.random.default_rng(7)
     x, kernel = rng.standard_normal(x_shape), rng.standard_normal(kernel_shape)

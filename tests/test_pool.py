@@ -9,10 +9,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-import convnet as cn
-from convnet import ops
-from convnet.ops import pool as pool_module
-from convnet.ops import pool2x2
+import convlens as cl
+from convlens import ops
+from convlens.ops import pool as pool_module
+from convlens.ops import pool2x2
 from oracle import assert_gradients, check_op, host, torch_or_skip
 
 POOLS = {"max": ops.max_pool2d, "min": ops.min_pool2d, "avg": ops.avg_pool2d}
@@ -98,14 +98,14 @@ def test_pooling_matches_the_lecture_definition(kind, shape, pool, strides, padd
 def test_float32_stays_float32_and_agrees_with_float64(kind, shape, pool, padding):
     assume(padding == "same" or (shape[1] >= pool[0] and shape[2] >= pool[1]))
     x64 = distinct(shape)
-    x32 = cn.Tensor(x64.astype(np.float32), requires_grad=True)
+    x32 = cl.Tensor(x64.astype(np.float32), requires_grad=True)
     y32 = POOLS[kind](x32, pool, padding=padding)
     assert y32.dtype == np.float32
     expected = naive_pool(x64, pool, pool, padding, kind)
     np.testing.assert_allclose(y32.numpy(), expected, rtol=1e-6, atol=1e-7)
     upstream = np.random.default_rng(1).standard_normal(y32.shape)
     y32.backward(upstream.astype(np.float32))
-    x = cn.Tensor(x64, requires_grad=True)
+    x = cl.Tensor(x64, requires_grad=True)
     POOLS[kind](x, pool, padding=padding).backward(upstream)
     assert x32.grad.dtype == np.float32
     np.testing.assert_allclose(host(x32.grad), host(x.grad), rtol=1e-6, atol=1e-6)
@@ -144,13 +144,13 @@ def test_pooling_cases(kind, shape, pool, strides, padding):
 
 def test_max_and_min_ties_send_the_gradient_to_the_first_cell_of_the_window():
     window = np.array([[0.0, 5.0], [5.0, 0.0]]).reshape(1, 2, 2, 1)
-    x = cn.Tensor(window, requires_grad=True)
+    x = cl.Tensor(window, requires_grad=True)
     ops.max_pool2d(x, 2).backward(np.ones((1, 1, 1, 1)))
     assert host(x.grad)[0, :, :, 0].tolist() == [[0.0, 1.0], [0.0, 0.0]]  # row by row: (0, 1) first
-    x = cn.Tensor(-window, requires_grad=True)
+    x = cl.Tensor(-window, requires_grad=True)
     ops.min_pool2d(x, 2).backward(np.ones((1, 1, 1, 1)))
     assert host(x.grad)[0, :, :, 0].tolist() == [[0.0, 1.0], [0.0, 0.0]]
-    x = cn.Tensor(np.ones((1, 4, 4, 1)), requires_grad=True)
+    x = cl.Tensor(np.ones((1, 4, 4, 1)), requires_grad=True)
     ops.max_pool2d(x, 2).backward(np.full((1, 2, 2, 1), 3.0))
     assert host(x.grad)[0, :, :, 0].tolist() == [
         [3, 0, 3, 0],
@@ -193,7 +193,7 @@ def test_2x2_windows_with_every_tie_pattern(monkeypatch, kind, data_format, dtyp
     x = every_2x2_tie_pattern(channels=3)
     upstream = np.random.default_rng(2).standard_normal((1, 9, 9, 3))
     to_layout = (lambda a: a.transpose(0, 3, 1, 2)) if data_format == "channels_first" else None
-    ours = cn.Tensor((to_layout or np.asarray)(x).astype(dtype), requires_grad=True)
+    ours = cl.Tensor((to_layout or np.asarray)(x).astype(dtype), requires_grad=True)
     y = POOLS[kind](ours, 2, data_format=data_format)
     y.backward((to_layout or np.asarray)(upstream).astype(dtype))
     expected = naive_pool(x, (2, 2), (2, 2), "valid", kind)
@@ -223,7 +223,7 @@ def test_2x2_path_routing_with_ties_matches_the_definition(
     monkeypatch.setattr(pool_module, "extreme_2x2", spy)
     x = np.random.default_rng(3).integers(0, 3, shape).astype(np.float64)  # many ties
     for kind in ("max", "min"):
-        ours = cn.Tensor(x, requires_grad=True)
+        ours = cl.Tensor(x, requires_grad=True)
         y = POOLS[kind](ours, pool, strides, padding)
         strides_ = (pool, pool) if strides is None else (strides, strides)
         np.testing.assert_array_equal(
@@ -247,7 +247,7 @@ def test_max_pool_with_ties_matches_pytorch(pool, strides):
     x = np.random.default_rng(0).integers(0, 3, (2, 3, 7, 8)).astype(np.float64)  # many ties
     upstream_shape = ops.max_pool2d(x, pool, strides, data_format="channels_first").shape
     upstream = np.random.default_rng(1).standard_normal(upstream_shape)
-    ours = cn.Tensor(x, requires_grad=True)
+    ours = cl.Tensor(x, requires_grad=True)
     y = ops.max_pool2d(ours, pool, strides, data_format="channels_first")
     y.backward(upstream)
     theirs = torch.tensor(x, requires_grad=True)
@@ -272,7 +272,7 @@ def test_against_pytorch(kind, pool, strides, padding, torch_padding):
         oracle = lambda t: F.max_pool2d(t, pool, strides, torch_padding)  # noqa: E731
     else:
         oracle = lambda t: F.avg_pool2d(t, pool, strides, torch_padding, count_include_pad=False)  # noqa: E731
-    ours = cn.Tensor(x, requires_grad=True)
+    ours = cl.Tensor(x, requires_grad=True)
     y = POOLS[kind](ours, pool, strides, padding, "channels_first")
     theirs = torch.tensor(x, requires_grad=True)
     expected = oracle(theirs)
@@ -304,7 +304,7 @@ def test_global_pooling(data_format, keepdims):
 def test_arrays_in_tensors_out_and_integers_become_float32():
     image = np.arange(16).reshape(1, 4, 4, 1)  # an integer image
     y = ops.max_pool2d(image)
-    assert isinstance(y, cn.Tensor) and y.dtype == np.float32
+    assert isinstance(y, cl.Tensor) and y.dtype == np.float32
     assert y.numpy()[0, :, :, 0].tolist() == [[5.0, 7.0], [13.0, 15.0]]
 
 
@@ -369,7 +369,7 @@ def test_gradient_of_overlapping_windows_adds_the_shares():
             r"global_avg_pool2d: expected a 4-D input",
         ),
         (
-            lambda: ops.max_pool2d(cn.Tensor(np.zeros((1, 2, 2, 1)), dtype=np.int32)),
+            lambda: ops.max_pool2d(cl.Tensor(np.zeros((1, 2, 2, 1)), dtype=np.int32)),
             TypeError,
             r"max_pool2d: expected a floating input, received dtype int32",
         ),
@@ -390,7 +390,7 @@ def test_2x2_pooling_without_a_gradient_skips_the_index(monkeypatch, kind, data_
     monkeypatch.setattr(pool_module, "extreme_2x2", spy)
     x = np.random.default_rng(9).integers(0, 3, (3, 8, 10, 5)).astype(np.float32)  # ties
     to_layout = (lambda a: a.transpose(0, 3, 1, 2)) if data_format == "channels_first" else None
-    with cn.no_grad():
+    with cl.no_grad():
         y = POOLS[kind]((to_layout or np.asarray)(x), 2, data_format=data_format)
     expected = naive_pool(x, (2, 2), (2, 2), "valid", kind)
     np.testing.assert_array_equal(y.numpy(), (to_layout or np.asarray)(expected))

@@ -8,9 +8,9 @@ import itertools
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import ops
-from convnet.ops import parallel, pool2x2
+import convlens as cl
+from convlens import ops
+from convlens.ops import parallel, pool2x2
 from oracle import numpy_only, without_numba
 from test_pool import every_2x2_tie_pattern, first_winner_gradient, naive_pool
 
@@ -46,10 +46,10 @@ def to_layout(a, data_format):
 def pool_both_ways(x, kind, data_format, upstream):
     """(values, dX for ``upstream``, values without a gradient) of 2×2 pooling of NHWC ``x`` in
     ``data_format``, all returned NHWC."""
-    ours = cn.Tensor(np.ascontiguousarray(to_layout(x, data_format)), requires_grad=True)
+    ours = cl.Tensor(np.ascontiguousarray(to_layout(x, data_format)), requires_grad=True)
     y = POOLS[kind](ours, 2, data_format=data_format)
     y.backward(np.ascontiguousarray(to_layout(upstream, data_format)))
-    with cn.no_grad():
+    with cl.no_grad():
         inference = POOLS[kind](ours.numpy(), 2, data_format=data_format).numpy()
     back = (lambda a: a.transpose(0, 2, 3, 1)) if data_format == "channels_first" else np.asarray
     return back(y.numpy()), back(ours.grad), back(inference)
@@ -89,7 +89,7 @@ def test_channel_counts_and_padding_match_the_definition(monkeypatch, route, sha
     calls = take(route, monkeypatch)
     x = np.random.default_rng(3).integers(0, 3, shape).astype(np.float64)  # many ties
     for kind in ("max", "min"):
-        ours = cn.Tensor(x, requires_grad=True)
+        ours = cl.Tensor(x, requires_grad=True)
         y = POOLS[kind](ours, 2, padding=padding)
         upstream = np.random.default_rng(4).standard_normal(y.shape)
         y.backward(upstream)
@@ -125,7 +125,7 @@ def test_nan_and_infinities_give_what_the_numpy_passes_give(monkeypatch):
 def test_image_blocks_on_several_threads_give_the_same_answer(monkeypatch):
     """Blocks of window rows on three threads, the last one short."""
     calls = take("kernels", monkeypatch)
-    monkeypatch.setenv("CONVNET_NUM_THREADS", "3")
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "3")
     monkeypatch.setattr(parallel, "MIN_BYTES", 1)  # split even this small input
     x = np.random.default_rng(5).integers(0, 3, (5, 6, 4, 6)).astype(np.float32)
     upstream = np.random.default_rng(6).standard_normal((5, 3, 2, 6)).astype(np.float32)
@@ -141,7 +141,7 @@ def test_image_blocks_on_several_threads_give_the_same_answer(monkeypatch):
 def test_other_backends_and_dtypes_take_the_numpy_passes(monkeypatch):
     assert pool2x2._kernels_for(np.zeros(4, np.float32)) is pool2x2.compiled()
     assert pool2x2._kernels_for(np.zeros(4, np.float16)) is None
-    x = cn.Tensor(np.random.default_rng(7).standard_normal((1, 4, 4, 2)).astype(np.float16))
+    x = cl.Tensor(np.random.default_rng(7).standard_normal((1, 4, 4, 2)).astype(np.float16))
     np.testing.assert_array_equal(
         ops.max_pool2d(x).numpy(), naive_pool(x.numpy(), (2, 2), (2, 2), "valid", "max")
     )

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import constraints, regularizers
+import convlens as cl
+from convlens import constraints, regularizers
 from oracle import assert_gradients, host
 
 W = np.random.default_rng(0).standard_normal((5, 4))  # no exact zeros: sign(w) is defined
@@ -26,7 +26,7 @@ KERNEL = np.random.default_rng(1).standard_normal((3, 3, 2, 4)).astype(np.float3
     ],
 )
 def test_penalty_value_and_gradient_match_the_formula(regularizer, l1, l2):
-    w = cn.Tensor(W, requires_grad=True)
+    w = cl.Tensor(W, requires_grad=True)
     penalty = regularizer(w)
     assert penalty.shape == ()
     assert penalty.item() == pytest.approx(l1 * np.abs(W).sum() + l2 * (W**2).sum(), rel=1e-12)
@@ -90,7 +90,7 @@ def test_regularizer_bad_arguments_raise():
 # ----- constraints -----
 def apply(constraint, w):
     """``constraint(w)`` on the active backend's copy of ``w``, read back to the host."""
-    return host(constraint(cn.backend.xp.asarray(w)))
+    return host(constraint(cl.backend.xp.asarray(w)))
 
 
 def norms(w, axis):
@@ -207,6 +207,6 @@ def test_config_and_json_round_trips(obj):
     assert type(module.get(module.serialize(obj))) is type(obj)
     w = W if module is regularizers else KERNEL
     if module is regularizers:
-        np.testing.assert_array_equal(cn.Tensor(loaded(w)).numpy(), cn.Tensor(obj(w)).numpy())
+        np.testing.assert_array_equal(cl.Tensor(loaded(w)).numpy(), cl.Tensor(obj(w)).numpy())
     else:
         np.testing.assert_array_equal(apply(loaded, w), apply(obj, w))

@@ -7,8 +7,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from convnet import layers, models
-from convnet.saving import ModelFileError
+from convlens import layers, models
+from convlens.saving import ModelFileError
 
 
 def trained_model(dropout=0.2):
@@ -72,11 +72,11 @@ def test_weights_only_round_trip(tmp_path):
 
 def test_the_file_holds_json_and_npz_and_no_pickle(tmp_path):
     model, _, _ = trained_model()
-    model.save(tmp_path / "m.h5")  # the lecture's extension: still convnet's format
+    model.save(tmp_path / "m.h5")  # the lecture's extension: still convlens's format
     with zipfile.ZipFile(tmp_path / "m.h5") as archive:
         assert sorted(archive.namelist()) == ["config.json", "optimizer.npz", "weights.npz"]
         config = json.loads(archive.read("config.json"))
-        assert config["format"] == "convnet-model"
+        assert config["format"] == "convlens-model"
         for member in ("weights.npz", "optimizer.npz"):
             assert b"pickle" not in archive.read(member)
 
@@ -87,7 +87,7 @@ def test_a_truncated_file_raises_an_error_naming_it(tmp_path):
     model.save(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelFileError, match=f"{path}: not a convnet model file"):
+    with pytest.raises(ModelFileError, match=f"{path}: not a convlens model file"):
         models.load_model(path)
 
 
@@ -107,7 +107,7 @@ def test_a_corrupted_member_raises_an_error_naming_file_and_member(tmp_path):
 def test_an_unknown_layer_class_is_refused_without_importing_anything(tmp_path):
     path = tmp_path / "evil.keras"
     config = {
-        "format": "convnet-model",
+        "format": "convlens-model",
         "version": 1,
         "compile": None,
         "model": {
@@ -134,7 +134,7 @@ def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("convnet.saving._npz_bytes", fail)
+    monkeypatch.setattr("convlens.saving._npz_bytes", fail)
     with pytest.raises(OSError, match="disk full"):
         model.save(path)
     assert path.read_bytes() == before

@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-import convnet as cn
-from convnet import optimizers
-from convnet.optimizers import schedules
-from convnet.optimizers.schedules import (
+import convlens as cl
+from convlens import optimizers
+from convlens.optimizers import schedules
+from convlens.optimizers.schedules import (
     CosineDecay,
     CosineDecayRestarts,
     ExponentialDecay,
@@ -143,7 +143,7 @@ def test_preview_is_consistent_with_the_schedule_and_the_optimizer():
     assert preview.per_epoch == [schedule(0), schedule(4), schedule(8)] == [0.1, 0.05, 0.025]
     assert "epoch" in str(preview) and "first step" in str(preview)
     # The optimizer uses per_step[k] for its k-th update.
-    optimizer, w, used = optimizers.SGD(schedule), cn.Tensor([1.0], requires_grad=True), []
+    optimizer, w, used = optimizers.SGD(schedule), cl.Tensor([1.0], requires_grad=True), []
     for _ in range(12):
         used.append(optimizer.learning_rate)
         optimizer.apply([[0.0]], [w])

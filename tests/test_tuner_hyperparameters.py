@@ -9,8 +9,8 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from convnet import tuner  # noqa: E402
-from convnet.tuner import samplers  # noqa: E402
+from convlens import tuner  # noqa: E402
+from convlens.tuner import samplers  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

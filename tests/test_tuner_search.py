@@ -11,7 +11,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from convnet import layers, models, tuner  # noqa: E402
+from convlens import layers, models, tuner  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -345,7 +345,7 @@ def test_a_small_search_saves_models_that_reload(tmp_path):
 def test_importing_the_package_needs_no_optuna():
     code = (
         "import sys; sys.modules['optuna'] = None\n"
-        "import convnet.tuner as t\n"
+        "import convlens.tuner as t\n"
         "assert t.HyperParameters().Int('n', 1, 3) == 1\n"
         "try:\n"
         "    t.RandomSearch(lambda hp: None, directory='.', project_name='x')\n"
@@ -356,7 +356,7 @@ def test_importing_the_package_needs_no_optuna():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert "pip install convnet[tune]" in result.stdout
+    assert "pip install convlens[tune]" in result.stdout
 
 
 def test_a_trial_asked_for_past_the_budget_is_left_out():
@@ -381,7 +381,7 @@ def test_a_trial_asked_for_past_the_budget_is_left_out():
 
 
 def test_cli_tune_runs_a_search_and_prints_a_summary(tmp_path, monkeypatch):
-    from convnet import cli, jobs
+    from convlens import cli, jobs
 
     rng = numpy.random.default_rng(0)
     images = rng.random((300, 28, 28, 1), dtype=numpy.float32)

@@ -13,7 +13,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from convnet import tuner  # noqa: E402
+from convlens import tuner  # noqa: E402
 
 WORKER = textwrap.dedent('''
     """One tuning worker: python worker.py STORAGE MAX_TRIALS FOLDER [--hang-at K]."""
@@ -21,7 +21,7 @@ WORKER = textwrap.dedent('''
 
     import optuna
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    from convnet import tuner
+    from convlens import tuner
 
     storage, max_trials, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     hang_at = int(sys.argv[5]) if len(sys.argv) > 5 else None

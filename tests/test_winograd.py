@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import convnet as cn
+import convlens as cl
 from conv_oracle import naive_conv2d, padding_specs
-from convnet import ops
-from convnet.ops import conv as conv_module
-from convnet.ops import winograd
-from convnet.ops.padding import resolve_padding
+from convlens import ops
+from convlens.ops import conv as conv_module
+from convlens.ops import winograd
+from convlens.ops.padding import resolve_padding
 from oracle import check_op, numpy_only, torch_or_skip, without_numba
 
 MODES = ("zeros", "reflect", "replicate", "circular")
@@ -135,7 +135,7 @@ def ops_output_hw(x_shape, amounts):
 
 def gradients_of(x, kernel, bias, upstream, options):
     """conv2d's output and the gradients of x, kernel and bias for ``upstream``."""
-    tensors = [cn.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+    tensors = [cl.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
     y = ops.conv2d(*tensors, **options)
     y.backward(upstream)
     return [y.numpy(), *(t.grad for t in tensors)]
@@ -156,7 +156,7 @@ def test_a_cifar_layer_takes_the_winograd_path(monkeypatch):
     for name in ("winograd_forward", "winograd_grads", "conv_forward", "conv_input_grad"):
         spy(name, getattr(conv_module, name))
     x, kernel, bias = arrays_for((2, 16, 16, 32), (3, 3, 32, 64), np.float32)
-    tensors = [cn.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+    tensors = [cl.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
     ops.conv2d(*tensors, padding="same").sum().backward()
     assert calls == ["winograd_forward", "winograd_grads"]
     calls.clear()
@@ -207,7 +207,7 @@ def test_without_numba_im2col_gives_the_same_answers(monkeypatch):
 
 def test_inference_through_winograd_keeps_nothing():
     x, kernel, _ = arrays_for((1, 8, 8, 16), (3, 3, 16, 16), np.float32)
-    with cn.no_grad():
-        assert ops.conv2d(x, cn.Tensor(kernel, requires_grad=True), padding="same")._ctx is None
-    y = ops.conv2d(cn.Tensor(x, requires_grad=True), kernel, padding="same")
+    with cl.no_grad():
+        assert ops.conv2d(x, cl.Tensor(kernel, requires_grad=True), padding="same")._ctx is None
+    y = ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, padding="same")
     assert y._ctx.winograd and y._ctx.saved is None  # dX needs only the kernel

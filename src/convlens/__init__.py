@@ -1,0 +1,66 @@
+"""convlens: the convolutional networks of the lecture, runnable, on a NumPy engine of our own.
+
+The layers of the package, imports pointing down only::
+
+    memory          keeps freed arrays' memory in the process (no page faults per step)
+    backend         the array module (NumPy, or CuPy on a GPU)
+    tensor          Tensor, Function and reverse-mode autograd
+    ops/            pure differentiable functions: elementwise, reduce, shape, linalg,
+                    activation, padding, conv, pool, nn (dropout, batch norm), losses; the
+                    array kernels behind conv and pool (im2col, banded, winograd, pool2x2)
+                    and parallel (image chunks on every core, BLAS on one thread)
+    activations, initializers, regularizers, constraints, losses, metrics   string -> object
+    layers/         Keras's layers; they hold weights and call ops
+    optimizers/     SGD ... AdamW and learning-rate schedules
+    callbacks/      the training loop's listeners: progress, History, EarlyStopping, ...
+    models/         Sequential and functional Model: compile/fit/evaluate/predict, summary
+    saving          model files: JSON + .npz in one zip, no pickle
+    datasets/       MNIST (bundled), Fashion-MNIST, CIFAR-10
+    filters, images, explain, viz, lecture/, applications, jobs, cli   the lecture's bench
+"""
+
+from . import memory
+
+memory.keep_freed_memory()  # before any large array: steps reuse their memory (memory.py)
+
+from . import (  # noqa: E402, I001  (the front builds on the engine above)
+    activations,
+    applications,  # noqa: E402
+    backend,
+    callbacks,
+    constraints,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    regularizers,
+)
+from .backend import set_backend  # noqa: E402
+from .tensor import Function, Tensor, no_grad  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "Tensor",
+    "activations",
+    "applications",
+    "backend",
+    "callbacks",
+    "constraints",
+    "datasets",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "no_grad",
+    "ops",
+    "optimizers",
+    "regularizers",
+    "set_backend",
+]

@@ -1,0 +1,69 @@
+"""The array module behind every op: NumPy by default, CuPy on a GPU.
+
+This is the only file that imports cupy. Ops read ``backend.xp`` at call time (never
+``from convlens.backend import xp``), so :func:`set_backend` takes effect everywhere at once.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+
+import numpy
+
+xp: types.ModuleType = numpy
+"""The active array module; NumPy unless ``CONVLENS_BACKEND=cupy`` or :func:`set_backend`."""
+
+_BACKENDS = ("numpy", "cupy")
+
+
+def set_backend(name: str) -> types.ModuleType:
+    """Switch the array module used by every op.
+
+    Args:
+        name: ``"numpy"`` or ``"cupy"``.
+
+    Returns:
+        The module now in use.
+
+    Raises:
+        ValueError: for an unknown name.
+        ImportError: when ``"cupy"`` is asked for and CuPy is not installed.
+    """
+    global xp
+    if name not in _BACKENDS:
+        raise ValueError(f"Unknown backend {name!r}; expected one of {', '.join(_BACKENDS)}.")
+    if name == "cupy":
+        try:
+            import cupy
+        except ImportError as error:  # pragma: no cover - needs a GPU machine
+            raise ImportError(
+                "The cupy backend needs CuPy: pip install cupy-cuda12x (or your CUDA's build)."
+            ) from error
+        xp = cupy
+    else:
+        xp = numpy
+    return xp
+
+
+def backend_name() -> str:
+    """The name of the active backend, ``"numpy"`` or ``"cupy"``."""
+    return "cupy" if xp is not numpy else "numpy"
+
+
+def to_numpy(array) -> numpy.ndarray:
+    """A host (NumPy) copy of an array of any backend; NumPy arrays come back as they are."""
+    if isinstance(array, numpy.ndarray):
+        return array
+    if hasattr(array, "get"):  # a cupy.ndarray
+        return array.get()
+    return numpy.asarray(array)
+
+
+def is_array(value) -> bool:
+    """Whether ``value`` is an array of the active backend (or a NumPy array)."""
+    return isinstance(value, (numpy.ndarray, xp.ndarray))
+
+
+if os.environ.get("CONVLENS_BACKEND"):
+    set_backend(os.environ["CONVLENS_BACKEND"].strip().lower())

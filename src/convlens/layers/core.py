@@ -1,0 +1,215 @@
+"""Dense, Activation, Dropout and Rescaling: the classifier end of the lecture's networks."""
+
+from __future__ import annotations
+
+import numpy
+
+from .. import activations, ops
+from .layer import InputSpec, Layer
+
+
+def serialize(obj):
+    """A JSON-able form of an initializer, regularizer or constraint (None stays None)."""
+    from ..registry import serialize as serialize_object
+
+    return None if obj is None else serialize_object(obj)
+
+
+def weight_options(layer, *prefixes) -> dict:
+    """The serialized ``<prefix>_initializer``, ``_regularizer`` and ``_constraint`` arguments
+    of ``layer`` for each weight prefix (``"kernel"``, ``"bias"``, ``"depthwise"``...)."""
+    config = {}
+    for prefix in prefixes:
+        config[f"{prefix}_initializer"] = serialize(
+            _get_initializer(getattr(layer, f"{prefix}_initializer"))
+        )
+        config[f"{prefix}_regularizer"] = serialize(
+            _get_regularizer(getattr(layer, f"{prefix}_regularizer"))
+        )
+        config[f"{prefix}_constraint"] = serialize(
+            _get_constraint(getattr(layer, f"{prefix}_constraint"))
+        )
+    return config
+
+
+class Dense(Layer):
+    """A fully connected layer: ``activation(inputs @ kernel + bias)`` ("every value gets a vote").
+
+    Args:
+        units: the number of outputs, a positive int.
+        activation: a name (``"relu"``, ``"softmax"``...), a function, or None for linear.
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer: names or initializer objects.
+        kernel_regularizer, bias_regularizer, activity_regularizer: penalties added to the loss.
+        kernel_constraint, bias_constraint: projections applied after each update.
+
+    Input shape:
+        ``(batch, ..., input_dim)``.
+
+    Output shape:
+        ``(batch, ..., units)``.
+
+    Example:
+        >>> from convlens import layers
+        >>> import numpy as np
+        >>> layers.Dense(3)(np.ones((2, 4))).shape
+        (2, 3)
+    """
+
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+            raise ValueError(
+                f'Dense "{self.name}": units must be a positive int, received {units!r}.'
+            )
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.activity_regularizer = _get_regularizer(activity_regularizer)
+        self.input_spec = InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise self.shape_error("a known size on the last axis", input_shape)
+        self.kernel = self.add_weight(
+            "kernel",
+            (input_dim, self.units),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                "bias",
+                (self.units,),
+                self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    def call(self, inputs, training=False):
+        outputs = ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "activity_regularizer": serialize(self.activity_regularizer),
+            **weight_options(self, "kernel", "bias"),
+        }
+
+
+def _get_initializer(identifier):
+    from .. import initializers
+
+    return initializers.get(identifier)
+
+
+def _get_regularizer(identifier):
+    from .. import regularizers
+
+    return None if identifier is None else regularizers.get(identifier)
+
+
+def _get_constraint(identifier):
+    from .. import constraints
+
+    return None if identifier is None else constraints.get(identifier)
+
+
+class Activation(Layer):
+    """Apply an activation function by name or as a function.
+
+    Example:
+        >>> from convlens import layers
+        >>> import numpy as np
+        >>> layers.Activation("relu")(np.array([[-1.0, 2.0]])).numpy().tolist()
+        [[0.0, 2.0]]
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs, training=False):
+        return self.activation(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """Randomly zero a fraction ``rate`` of the inputs during training, scaling the rest by
+    1/(1 - rate) so the expected value is unchanged; the identity at inference.
+
+    Args:
+        rate: the fraction to drop, in [0, 1).
+        noise_shape: a shape to broadcast the mask over (e.g. ``(None, 1, 1, C)``).
+        seed: an int for a reproducible mask sequence.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f'Dropout "{self.name}": rate must be in [0, 1), received {rate!r}.')
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+        self._rng = numpy.random.default_rng(seed)
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        noise_shape = None
+        if self.noise_shape is not None:
+            noise_shape = tuple(
+                n if d is None else d for d, n in zip(self.noise_shape, inputs.shape)
+            )
+        return ops.dropout(inputs, self.rate, rng=self._rng, training=True, noise_shape=noise_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "noise_shape": self.noise_shape,
+            "seed": self.seed,
+        }
+
+
+class Rescaling(Layer):
+    """``inputs * scale + offset``, e.g. ``Rescaling(1/255)`` for 8-bit images."""
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.offset = float(scale), float(offset)
+
+    def call(self, inputs, training=False):
+        return inputs * self.scale + self.offset
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}

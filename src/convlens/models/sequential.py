@@ -1,0 +1,143 @@
+"""Sequential: a plain stack of layers, each feeding the next, as the lecture builds LeNet-5."""
+
+from __future__ import annotations
+
+from ..layers.layer import Layer, unique_name
+from ..layers.symbolic import Input, InputLayer, KerasTensor
+from .model import Model
+
+
+class Sequential(Model):
+    """A model that is a chain of layers.
+
+    Layers come as a list or one by one with :meth:`add`. The first may be ``layers.Input(shape)``
+    (or carry ``input_shape=``), in which case the model is built at once and ``summary()``
+    works before training; otherwise it is built by the first batch it sees.
+
+    Example:
+        >>> from convlens import layers, models
+        >>> model = models.Sequential([layers.Input((4,)), layers.Dense(2)])
+        >>> model.output_shape
+        (None, 2)
+        >>> model.count_params()
+        10
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        Layer.__init__(self, name=name or unique_name("sequential"), trainable=trainable)
+        self._layers: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        self._single_input = self._single_output = True
+        self._nodes = []
+        self.inputs = self.outputs = None
+        self.built = False
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._build_graph()
+
+    def add(self, layer, rebuild: bool = True) -> None:
+        """Append a layer (or ``layers.Input(shape)`` first).
+
+        Raises:
+            TypeError: for anything that is not a layer.
+            ValueError: for a second input, or a layer name used twice.
+        """
+        if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, InputLayer):
+            layer = layer.node.layer
+        if isinstance(layer, InputLayer):
+            if self._input_layer is not None or self._layers:
+                raise ValueError(f'Sequential "{self.name}": an Input may only come first.')
+            self._input_layer = layer
+        elif not isinstance(layer, Layer):
+            raise TypeError(
+                f'Sequential "{self.name}": expected a layer, received {type(layer).__name__}.'
+            )
+        else:
+            if any(existing.name == layer.name for existing in self._layers):
+                raise ValueError(
+                    f'Sequential "{self.name}": two layers are named "{layer.name}"; '
+                    "layer names must be unique."
+                )
+            if not self._layers and self._input_layer is None and layer._declared_input_shape:
+                self._input_layer = Input(layer._declared_input_shape).node.layer
+            self._layers.append(layer)
+        if rebuild:
+            self._build_graph()
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._layers:
+            raise ValueError(f'Sequential "{self.name}": there is no layer to pop.')
+        layer = self._layers.pop()
+        self._build_graph()
+        return layer
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, without the input (as Keras 3 lists a Sequential's layers)."""
+        return list(self._layers)
+
+    def _flat_layers(self):
+        result = []
+        for layer in self._layers:
+            result.extend(layer._flat_layers() if isinstance(layer, Model) else [layer])
+        return result
+
+    def _build_graph(self) -> None:
+        """With a known input shape, run the layers symbolically: shapes, weights, checks."""
+        if self._input_layer is None or not self._layers:
+            self.built = False
+            return
+        x = self._input_layer.output
+        self.inputs = [x]
+        for layer in self._layers:
+            x = layer(x)
+        self.outputs = [x]
+        self._nodes = [self._input_layer.output.node]
+        node, chain = x.node, []
+        while node.layer is not self._input_layer:
+            chain.append(node)
+            node = node.inputs[0].node
+        self._nodes += list(reversed(chain))
+        self.built = True
+        self.input_shape = self.inputs[0].shape
+        self.output_shape = x.shape
+
+    def build(self, input_shape=None) -> None:
+        """Build for samples of ``input_shape`` (batch axis included)."""
+        if self._input_layer is None:
+            self._input_layer = Input(tuple(input_shape)[1:]).node.layer
+        self._build_graph()
+
+    def call(self, inputs, training=False):
+        x = inputs
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    def __call__(self, inputs, training=None):
+        from ..layers.symbolic import symbolic_call
+        from .training import _tensor
+
+        if isinstance(inputs, KerasTensor):
+            if not self.built:
+                self.build(inputs.shape)
+            return symbolic_call(self, inputs)
+        inputs = _tensor(inputs)
+        if not self.built:
+            self.build((None,) + tuple(inputs.shape[1:]))
+        self._check_inputs(inputs)
+        return self.call(inputs, training=bool(training))
+
+    def summary(self, line_length=None, print_fn=None, show_trainable=False):
+        if not self.built:
+            raise ValueError(
+                f'Sequential "{self.name}" is not built yet: give the first layer an input shape '
+                "(layers.Input(shape) first), or call the model on data first."
+            )
+        super().summary(line_length, print_fn, show_trainable)
+
+    def get_config(self):
+        from .serialization import sequential_config
+
+        return sequential_config(self)

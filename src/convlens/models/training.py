@@ -1,0 +1,339 @@
+"""compile, fit, evaluate, predict: Keras's training interface, as a mixin of Model.
+
+The loop is quiet: it emits callback events and never prints. One training step is the
+lecture's: forward a mini-batch, compute the loss, backpropagate, let the optimizer update.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from .. import backend, losses, optimizers
+from .. import metrics as metrics_module
+from ..callbacks.callback import CallbackList
+from ..callbacks.history import History
+from ..ops.parallel import kernel_threads
+from ..tensor import Tensor, no_grad
+from . import data as data_module
+
+
+class Trainer:
+    """The training half of :class:`~convlens.models.Model`."""
+
+    optimizer = None
+    loss = None
+    compiled = False
+    stop_training = False
+
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        loss_weights=None,
+        weighted_metrics=None,
+        run_eagerly=None,
+        jit_compile=None,
+        **kwargs,
+    ):
+        """Choose the optimizer, the loss and the metrics, by name or as objects.
+
+        Args:
+            optimizer: ``"adam"``, ``"sgd"``, ... or an optimizer object.
+            loss: ``"sparse_categorical_crossentropy"``, ``"mse"``, ... a Loss, or a function.
+            metrics: a list of names (``"accuracy"``...) or Metric objects.
+
+        Raises:
+            ValueError: for unknown names (listing the accepted ones).
+        """
+        if kwargs:
+            raise TypeError(f"compile(): unexpected argument(s) {sorted(kwargs)}.")
+        if loss is None:
+            raise ValueError('compile() needs a loss, e.g. loss="sparse_categorical_crossentropy".')
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss)
+        self._metric_identifiers = list(metrics or [])
+        self.compiled_metrics = None  # resolved on first data: "accuracy" depends on the shapes
+        self.compiled = True
+        self._compile_config = {
+            "optimizer": optimizers.serialize(self.optimizer),
+            "loss": None
+            if isinstance(self.loss, losses.FunctionLoss)
+            else losses.serialize(self.loss),
+            "metrics": [m for m in self._metric_identifiers if isinstance(m, str)],
+        }
+
+    # ----- metrics -----
+    def _build_metrics(self, y_true, y_pred_shape):
+        if self.compiled_metrics is not None:
+            return
+        built = []
+        for identifier in self._metric_identifiers:
+            if identifier in ("accuracy", "acc"):
+                built.append(
+                    metrics_module.resolve_accuracy(
+                        self.loss.name, numpy.shape(y_true), y_pred_shape, name=identifier
+                    )
+                )
+            else:
+                built.append(metrics_module.get(identifier))
+        self.compiled_metrics = built
+        self._loss_tracker = metrics_module.Mean(name="loss")
+
+    @property
+    def metrics(self):
+        """The loss tracker and compiled metrics, as Keras's ``model.metrics``."""
+        if self.compiled_metrics is None:
+            return []
+        return [self._loss_tracker] + list(self.compiled_metrics)
+
+    def _reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _logs(self) -> dict:
+        return {metric.name: float(metric.result()) for metric in self.metrics}
+
+    # ----- steps -----
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(f"{what}: the model must be compiled first; call model.compile().")
+
+    def _total_loss(self, y, y_pred, sample_weight):
+        loss = self.loss(y, y_pred, sample_weight)
+        penalties = [p for layer in self._flat_layers() for p in layer.regularization_losses()]
+        penalties += [p for layer in self._flat_layers() for p in layer.losses]
+        for penalty in penalties:
+            loss = loss + penalty
+        return loss
+
+    def _update_metrics(self, loss_value, y, y_pred, sample_weight, count):
+        self._loss_tracker.update_state(loss_value, sample_weight=count)
+        for metric in self.compiled_metrics:
+            metric.update_state(y, y_pred, sample_weight=sample_weight)
+
+    def train_step(self, x, y, sample_weight=None) -> dict:
+        """One step of mini-batch gradient descent on one batch; returns the running logs."""
+        y_pred = self(x, training=True)
+        self._build_metrics(y, y_pred.shape)
+        loss = self._total_loss(y, y_pred, sample_weight)
+        variables = self.trainable_weights
+        for variable in variables:
+            variable.grad = None
+        loss.backward()
+        self.optimizer.apply([v.grad for v in variables], variables)
+        for layer in self._flat_layers():
+            layer.apply_constraints()
+        self._update_metrics(loss.item(), y, y_pred.data, sample_weight, len(y_pred))
+        return self._logs()
+
+    def test_step(self, x, y, sample_weight=None) -> dict:
+        with no_grad():
+            y_pred = self(x, training=False)
+            self._build_metrics(y, y_pred.shape)
+            loss = self._total_loss(y, y_pred, sample_weight)
+        self._update_metrics(loss.item(), y, y_pred.data, sample_weight, len(y_pred))
+        return self._logs()
+
+    # ----- loops -----
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+        seed=None,
+    ):
+        """Train for ``epochs`` epochs of mini-batch gradient descent; returns a History.
+
+        ``x`` may be arrays (with ``y``) or an iterable of ``(x, y)`` / ``(x, y, sample_weight)``
+        batches. Each epoch reshuffles the samples (seeded by ``seed``, an extension of Keras's
+        signature: runs reproduce exactly). ``validation_split`` takes the last fraction of the
+        samples, before shuffling, as Keras does.
+        """
+        self._require_compiled("fit")
+        if validation_split and validation_data is None:
+            if not data_module._is_array_like(x):
+                raise ValueError(
+                    "validation_split needs array inputs; pass validation_data for a dataset."
+                )
+            (x, y, sample_weight), validation_data = data_module.split_validation(
+                x, y, sample_weight, validation_split
+            )
+        if class_weight is not None:
+            sample_weight = _class_weights(y, class_weight, sample_weight)
+        train = data_module.batches(x, y, sample_weight, batch_size, shuffle, seed, steps_per_epoch)
+        validation = None
+        if validation_data is not None:
+            validation = _validation_batches(
+                validation_data, validation_batch_size or batch_size, validation_steps
+            )
+        history = History()
+        callback_list = self._callbacks(callbacks, verbose, epochs, len(train), history)
+        self.stop_training = False
+        self._initial_epoch = None  # a callback may set it to resume (BackupAndRestore, as Keras 3)
+        callback_list.on_train_begin()
+        if self._initial_epoch is not None:
+            initial_epoch = self._initial_epoch
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            logs = {}
+            for step, (bx, by, bw) in enumerate(train.epoch(epoch)):
+                callback_list.on_train_batch_begin(step)
+                with kernel_threads():
+                    logs = self.train_step(_tensor(bx), by, bw)
+                callback_list.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            logs = dict(logs)
+            if validation is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._run_evaluation(validation, CallbackList())
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs if epochs > initial_epoch else {})
+        return history
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
+        """The loss and metrics on data, without training. A scalar loss when no metrics were
+        compiled, else ``[loss, metric...]`` (or a dict with ``return_dict=True``)."""
+        self._require_compiled("evaluate")
+        data = data_module.batches(x, y, sample_weight, batch_size, False, None, steps)
+        callback_list = CallbackList(callbacks, model=self, verbose=verbose, steps=len(data))
+        logs = self._run_evaluation(data, callback_list)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def _run_evaluation(self, data, callback_list) -> dict:
+        self._reset_metrics()
+        callback_list.on_test_begin()
+        logs = {}
+        for step, (bx, by, bw) in enumerate(data.epoch()):
+            callback_list.on_test_batch_begin(step)
+            with kernel_threads():
+                logs = self.test_step(_tensor(bx), by, bw)
+            callback_list.on_test_batch_end(step, logs)
+        callback_list.on_test_end(logs)
+        return logs
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x``, batch by batch, as a NumPy array; no graph is recorded."""
+        if data_module._is_array_like(x):
+            data = data_module.ArrayBatches(x, batch_size=batch_size or 32, shuffle=False)
+        else:
+            data = data_module.IterableBatches(x, steps)
+        callback_list = CallbackList(callbacks, model=self)
+        callback_list.on_predict_begin()
+        outputs = []
+        with no_grad():
+            for step, (bx, _, _) in enumerate(data.epoch()):
+                callback_list.on_predict_batch_begin(step)
+                with kernel_threads():
+                    output = self(_tensor(bx), training=False).data
+                outputs.append(backend.to_numpy(output))
+                callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        callback_list.on_predict_end()
+        if not outputs:
+            raise ValueError("predict() received no data.")
+        return numpy.concatenate(outputs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns the loss (and metrics) of that batch."""
+        self._require_compiled("train_on_batch")
+        if class_weight is not None:
+            sample_weight = _class_weights(y, class_weight, sample_weight)
+        self._reset_metrics()
+        with kernel_threads():
+            logs = self.train_step(_tensor(x), _labels(y), sample_weight)
+        return logs if return_dict else _scalar_or_list(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch")
+        self._reset_metrics()
+        with kernel_threads():
+            logs = self.test_step(_tensor(x), _labels(y), sample_weight)
+        return logs if return_dict else _scalar_or_list(logs)
+
+    def predict_on_batch(self, x):
+        with no_grad(), kernel_threads():
+            return backend.to_numpy(self(_tensor(x), training=False).data)
+
+    def _callbacks(self, callbacks, verbose, epochs, steps, history):
+        from ..callbacks import progress
+
+        callback_list = CallbackList(callbacks)
+        verbose = progress.resolve_verbose(verbose)
+        if verbose:
+            callback_list.append(progress.ProgressBar(verbose=verbose))
+        callback_list.append(history)
+        callback_list.set_model(self)
+        callback_list.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
+        self.history = history
+        return callback_list
+
+
+def _tensor(x):
+    if isinstance(x, list):
+        return [_tensor(a) for a in x]
+    if isinstance(x, Tensor):
+        return x
+    # A batch already on the device (CuPy) stays there; anything else is read on the host.
+    array = x if isinstance(x, backend.xp.ndarray) else numpy.asarray(x)
+    if array.dtype.kind != "f":
+        array = array.astype("float32")  # integer images enter as float32, as in Keras
+    return Tensor(backend.xp.asarray(array))
+
+
+def _labels(y):
+    """Targets on the host, where the metrics read them (a CuPy batch is copied back)."""
+    return None if y is None else backend.to_numpy(y)
+
+
+def _scalar_or_list(logs):
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _validation_batches(validation_data, batch_size, steps):
+    if isinstance(validation_data, tuple) and 2 <= len(validation_data) <= 3:
+        vx, vy, vw = (validation_data + (None,))[:3]
+        return data_module.batches(vx, vy, vw, batch_size or 32, False, None, steps)
+    return data_module.batches(validation_data, None, None, batch_size, False, None, steps)
+
+
+def _class_weights(y, class_weight, sample_weight):
+    """Per-sample weights from ``{class: weight}``, multiplied into any given sample weights."""
+    labels = backend.to_numpy(y)
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(axis=-1)
+    labels = labels.reshape(len(labels), -1)[:, 0].astype(int)
+    weights = numpy.array([class_weight.get(int(c), 1.0) for c in labels], dtype="float32")
+    if sample_weight is None:
+        return weights
+    return weights * backend.to_numpy(sample_weight).astype("float32")

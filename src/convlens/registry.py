@@ -1,0 +1,147 @@
+"""String -> object registries: one lookup, one error message, one JSON form for every kind.
+
+Activations, initializers, regularizers, constraints, metrics, losses, optimizers and layers are
+all found the same way: a name (``"glorot_uniform"``), a config dict
+(``{"class_name": "GlorotUniform", "config": {"seed": 1}}``), an object, or a callable. An unknown
+name raises a ``ValueError`` that lists the accepted names, as Keras's guidelines ask (say what
+was expected and how to fix it). Serialized objects are plain JSON: no pickle, and loading a
+config never imports or executes anything that is not in the registry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+
+_IGNORED_KEYS = ("module", "registered_name", "build_config", "compile_config")  # Keras 3 extras
+
+
+def snake_case(name: str) -> str:
+    """Keras's ``to_snake_case``: ``"GlorotUniform"`` -> ``"glorot_uniform"``.
+
+    Example:
+        >>> snake_case("SparseTopKCategoricalAccuracy")
+        'sparse_top_k_categorical_accuracy'
+    """
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def lookup(kind: str, name, table: dict, hidden: dict | None = None):
+    """The entry of ``table`` (or of ``hidden``, accepted but not listed) called ``name``.
+
+    Args:
+        kind: what is looked up, for the message (``"activation"``, ``"initializer"``...).
+        name: the name a user typed.
+        table: the accepted names, listed in the error.
+        hidden: more names that are accepted silently (Keras's class names, old aliases).
+
+    Raises:
+        ValueError: ``Unknown activation 'rellu'. Accepted names: elu, gelu, ...``, with a
+            close match suggested when there is one.
+
+    Example:
+        >>> lookup("colour", "red", {"red": 1, "blue": 2})
+        1
+    """
+    if isinstance(name, str):
+        if name in table:
+            return table[name]
+        if hidden and name in hidden:
+            return hidden[name]
+    accepted = ", ".join(sorted(table))
+    message = f"Unknown {kind} {name!r}. Accepted names: {accepted}."
+    if isinstance(name, str):
+        close = difflib.get_close_matches(name, list(table), n=1)
+        if close:
+            message += f" Did you mean {close[0]!r}?"
+    raise ValueError(message)
+
+
+def serialize(obj) -> dict:
+    """``{"class_name": ..., "config": ...}``, a JSON-able description of ``obj``.
+
+    Raises:
+        ValueError: when ``obj`` has no ``get_config`` (a plain function, say) or its config
+            holds something JSON cannot store.
+
+    Example:
+        >>> from convlens import initializers
+        >>> serialize(initializers.RandomNormal(stddev=0.1, seed=3))
+        {'class_name': 'RandomNormal', 'config': {'mean': 0.0, 'stddev': 0.1, 'seed': 3}}
+    """
+    get_config = getattr(obj, "get_config", None)
+    if get_config is None:
+        raise ValueError(
+            f"Cannot serialize {obj!r}: it has no get_config(). Use a built-in name or an object "
+            "whose class defines get_config() and from_config()."
+        )
+    result = {"class_name": type(obj).__name__, "config": get_config()}
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"Cannot serialize {type(obj).__name__}: its config {result['config']!r} is not "
+            f"JSON-able ({error})."
+        ) from error
+    return result
+
+
+def deserialize(kind: str, config, classes: dict, hidden: dict | None = None):
+    """Rebuild an object from :func:`serialize`'s dict, by class name, with ``from_config``.
+
+    Only the classes in ``classes`` (and ``hidden``) can be built; nothing else is imported.
+
+    Raises:
+        ValueError: for a malformed dict, an unknown class name, or a config the class rejects.
+    """
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(
+            f"A serialized {kind} must be a dict with a 'class_name' string and a 'config' dict, "
+            f"received {config!r}."
+        )
+    unexpected = set(config) - {"class_name", "config", *_IGNORED_KEYS}
+    if unexpected:
+        raise ValueError(
+            f"Serialized {kind} {config['class_name']!r}: unexpected keys "
+            f"{sorted(unexpected)}; expected 'class_name' and 'config'."
+        )
+    cls = lookup(kind, config["class_name"], classes, hidden)
+    options = config.get("config") or {}
+    if not isinstance(options, dict):
+        raise ValueError(
+            f"Serialized {kind} {config['class_name']!r}: 'config' must be a dict, "
+            f"received {options!r}."
+        )
+    try:
+        return cls.from_config(options) if hasattr(cls, "from_config") else cls(**options)
+    except TypeError as error:
+        raise ValueError(
+            f"Cannot build {kind} {config['class_name']!r} from config {options!r}: {error}"
+        ) from error
+
+
+def get(kind: str, identifier, names: dict, classes: dict, base: type):
+    """The common ``get``: None, a name, a config dict, an instance of ``base``, or a callable.
+
+    Names map to classes built with their defaults; class names (``"GlorotUniform"``) are
+    accepted too, as in Keras, but only the snake_case names are listed in errors.
+
+    Raises:
+        ValueError: for an unknown name, a malformed dict, or anything else it cannot use.
+    """
+    if identifier is None or isinstance(identifier, base):
+        return identifier
+    if isinstance(identifier, str):
+        return lookup(kind, identifier, names, classes)()
+    if isinstance(identifier, dict):
+        return deserialize(kind, identifier, classes, names)
+    if isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(
+        f"Could not interpret {kind} identifier {identifier!r}: expected a name (one of "
+        f"{', '.join(sorted(names))}), a config dict, a {base.__name__} or a callable."
+    )

@@ -1,0 +1,196 @@
+"""Model files: one zip holding JSON configuration, weights and optimizer state.
+
+``config.json`` describes the architecture and the compile configuration; ``weights.npz`` and
+``optimizer.npz`` hold arrays, read with ``allow_pickle=False``. Nothing in a file is ever
+executed or unpickled: layer classes are looked up by name in convlens's own table. Every write
+goes to a temporary file in the same folder that is then renamed into place, so an interrupted
+save never leaves a half-written model where a good one was.
+
+Any file name works (``model.keras``, ``model.h5``, as in the lecture's ModelCheckpoint); the
+content is always this format, not Keras's HDF5.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy
+
+FORMAT = "convlens-model"
+VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """A model or weights file that cannot be read: the message names the file and the problem."""
+
+
+def _write_atomically(filepath, write, overwrite=True) -> None:
+    filepath = os.fspath(filepath)
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False.")
+    folder = os.path.dirname(os.path.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".convlens")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, filepath)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def _npz_bytes(arrays: dict) -> bytes:
+    buffer = io.BytesIO()
+    numpy.savez(buffer, **{name: numpy.asarray(value) for name, value in arrays.items()})
+    return buffer.getvalue()
+
+
+def _read_npz(archive, member, filepath) -> dict:
+    try:
+        with numpy.load(io.BytesIO(archive.read(member)), allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+    except KeyError:
+        raise ModelFileError(
+            f"{filepath}: the file has no {member!r}; it is not a complete convlens model file."
+        ) from None
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        raise ModelFileError(f"{filepath}: {member!r} is corrupt ({error}).") from None
+
+
+def weight_arrays(model) -> dict:
+    """The model's weights by unique key, in ``get_weights`` order."""
+    return {
+        f"{index:04d}:{weight.name}": value
+        for index, (weight, value) in enumerate(zip(model_weights(model), model.get_weights()))
+    }
+
+
+def model_weights(model):
+    return [w for layer in model._flat_layers() for w in layer._weights]
+
+
+def save_model(model, filepath, overwrite=True) -> None:
+    """Write architecture, compile configuration, weights and optimizer state to ``filepath``."""
+    from .models.serialization import layer_config
+
+    config = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": layer_config(model),
+        "compile": getattr(model, "_compile_config", None) if model.compiled else None,
+    }
+    optimizer = model.optimizer if model.compiled else None
+    optimizer_state = optimizer.get_state() if optimizer is not None and optimizer.built else {}
+
+    def write(stream):
+        with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr("config.json", json.dumps(config, indent=1))
+            archive.writestr("weights.npz", _npz_bytes(weight_arrays(model)))
+            archive.writestr("optimizer.npz", _npz_bytes(optimizer_state))
+
+    _write_atomically(filepath, write, overwrite)
+
+
+def _open(filepath):
+    filepath = os.fspath(filepath)
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"{filepath}: no such file.")
+    try:
+        return zipfile.ZipFile(filepath)
+    except zipfile.BadZipFile:
+        raise ModelFileError(
+            f"{filepath}: not a convlens model file (not a zip archive, or truncated)."
+        ) from None
+
+
+def _read_config(archive, filepath) -> dict:
+    try:
+        config = json.loads(archive.read("config.json"))
+    except KeyError:
+        raise ModelFileError(f"{filepath}: the file has no 'config.json'.") from None
+    except (ValueError, zipfile.BadZipFile) as error:
+        raise ModelFileError(f"{filepath}: 'config.json' is corrupt ({error}).") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelFileError(
+            f"{filepath}: not a convlens model file (format "
+            f"{config.get('format') if isinstance(config, dict) else None!r})."
+        )
+    if config.get("version", 0) > VERSION:
+        raise ModelFileError(
+            f"{filepath}: written by a newer convlens (format version "
+            f"{config['version']}, this one reads {VERSION})."
+        )
+    return config
+
+
+def _assign_weights(model, arrays: dict, filepath) -> None:
+    values = [arrays[key] for key in sorted(arrays)]
+    try:
+        model.set_weights(values)
+    except ValueError as error:
+        raise ModelFileError(f"{filepath}: the weights do not fit the model: {error}") from None
+
+
+def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
+    """A model from a file written by :func:`save_model`."""
+    from . import optimizers
+    from .models.serialization import model_from_config
+
+    with _open(filepath) as archive:
+        config = _read_config(archive, filepath)
+        try:
+            model = model_from_config(config["model"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(
+                f"{filepath}: the architecture cannot be rebuilt ({error})."
+            ) from None
+        _assign_weights(model, _read_npz(archive, "weights.npz", filepath), filepath)
+        compile_config = config.get("compile")
+        if compile and compile_config and compile_config.get("loss") is not None:
+            model.compile(
+                optimizer=optimizers.deserialize(compile_config["optimizer"]),
+                loss=compile_config["loss"],
+                metrics=compile_config.get("metrics"),
+            )
+            state = _read_npz(archive, "optimizer.npz", filepath)
+            if state:
+                model.optimizer.build(model.trainable_weights)
+                try:
+                    model.optimizer.set_state(state)
+                except ValueError as error:
+                    raise ModelFileError(
+                        f"{filepath}: the optimizer state does not fit: {error}"
+                    ) from None
+    return model
+
+
+def save_weights(model, filepath, overwrite=True) -> None:
+    """Write only the weights (an ``.npz`` archive, no pickle)."""
+    _write_atomically(
+        filepath, lambda stream: stream.write(_npz_bytes(weight_arrays(model))), overwrite
+    )
+
+
+def load_weights(model, filepath) -> None:
+    """Set the model's weights from :func:`save_weights` output (or a full model file)."""
+    filepath = os.fspath(filepath)
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"{filepath}: no such file.")
+    with _open(filepath) as archive:
+        if "weights.npz" in archive.namelist():
+            arrays = _read_npz(archive, "weights.npz", filepath)
+        else:
+            try:
+                with numpy.load(filepath, allow_pickle=False) as npz:
+                    arrays = {name: npz[name] for name in npz.files}
+            except (ValueError, OSError, zipfile.BadZipFile) as error:
+                raise ModelFileError(f"{filepath}: corrupt weights file ({error}).") from None
+    _assign_weights(model, arrays, filepath)
