@@ -3,7 +3,7 @@
     python examples/04_stride_and_padding.py --output-dir out
 
 For each setting, the output size from the lecture's formula (N + 2P - F)/S + 1
-(``convlens.ops.padding.conv_output_size``) and the convolution itself, whose shape agrees.
+(``convlens.ops.conv_output_size``) and the convolution itself, whose shape agrees.
 Writes ``stride_and_padding.txt``.
 """
 
@@ -13,7 +13,7 @@ import os
 import numpy
 
 from convlens import ops
-from convlens.ops.padding import conv_output_size
+from convlens.ops import conv_output_size
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--output-dir", default="out/04_stride_and_padding")

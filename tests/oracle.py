@@ -25,16 +25,15 @@ numpy_only = pytest.mark.skipif(
 
 
 def without_numba(monkeypatch, kernels_module: str) -> None:
-    """Make Numba, and so ``convlens.ops.<kernels_module>``, unimportable for one test: the
-    compiled kernels' cache is emptied (restored afterwards) and the NumPy route takes over."""
-    from convlens import ops
-    from convlens.ops import compiled
+    """Make Numba, and so ``convlens.kernels.compiled.<kernels_module>``, unimportable for one test:
+    the compiled loops' cache is emptied (restored afterwards) and the NumPy route takes over."""
+    from convlens.kernels import compiled
 
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
-    monkeypatch.setitem(sys.modules, f"convlens.ops.{kernels_module}", None)
-    monkeypatch.delattr(ops, kernels_module, raising=False)
+    monkeypatch.setitem(sys.modules, f"convlens.kernels.compiled.{kernels_module}", None)
+    monkeypatch.delattr(compiled, kernels_module, raising=False)
     monkeypatch.setattr(compiled, "_loaded", {})
-    assert compiled.kernels(kernels_module) is None
+    assert compiled.compiled(kernels_module) is None
 
 
 def host(array):

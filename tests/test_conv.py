@@ -9,8 +9,8 @@ from scipy.signal import correlate2d
 import convlens as cl
 from conv_oracle import naive_conv2d
 from convlens import ops
-from convlens.ops import im2col as im2col_module
-from convlens.ops.padding import resolve_padding
+from convlens.kernels import im2col as im2col_module
+from convlens.kernels.geometry import resolve_padding
 from oracle import assert_gradients, check_op, torch_or_skip
 
 MODES = ("zeros", "reflect", "replicate", "circular")

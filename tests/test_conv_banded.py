@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 import convlens as cl
 from conv_oracle import naive_conv2d
 from convlens import ops
-from convlens.ops import banded, direct
-from convlens.ops import im2col as im2col_module
-from convlens.ops.padding import resolve_padding
+from convlens.kernels import banded, direct
+from convlens.kernels import im2col as im2col_module
+from convlens.kernels.geometry import resolve_padding
 from oracle import check_op
 from test_conv import arrays_for, conv_cases, naive_with
 

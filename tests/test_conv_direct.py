@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 import convlens as cl
 from conv_oracle import naive_conv2d, padding_specs
 from convlens import ops
+from convlens.kernels import direct
+from convlens.kernels.geometry import resolve_padding
 from convlens.ops import conv as conv_module
-from convlens.ops import direct
-from convlens.ops.padding import resolve_padding
 from oracle import check_op, torch_or_skip, without_numba
 from test_conv import fits
 
@@ -214,7 +214,7 @@ def test_without_numba_the_numpy_paths_give_the_same_answers(monkeypatch):
         problem = (x, kernel, bias, upstream, options)
         problems.append((problem, gradients_of(*problem)))
     assert ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
-    without_numba(monkeypatch, "direct_kernels")
+    without_numba(monkeypatch, "direct")
     assert direct.compiled() is None
     assert not ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
     for problem, with_numba in problems:

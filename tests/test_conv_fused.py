@@ -6,8 +6,8 @@ import pytest
 import convlens as cl
 from conv_oracle import naive_conv2d
 from convlens import ops
+from convlens.kernels.geometry import resolve_padding
 from convlens.ops import conv as conv_module
-from convlens.ops.padding import resolve_padding
 
 PATHS = {  # name: x shape, kernel shape, options (the kernel path each one takes)
     "im2col": ((3, 7, 7, 20), (3, 3, 20, 24), dict(strides=2, padding="same")),

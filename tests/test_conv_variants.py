@@ -165,7 +165,7 @@ def test_depthwise_matches_torch_groups_equal_channels(
     kernel = rng.standard_normal((3, 3, channels, multiplier))  # Keras's depthwise layout
     bias = rng.standard_normal(channels * multiplier)
     ours = ops.depthwise_conv2d(x, kernel, bias, strides, padding, padding_mode=mode).numpy()
-    amounts = cl.ops.padding.resolve_padding(padding, (size, size), (3, 3), (strides, strides))
+    amounts = cl.kernels.geometry.resolve_padding(padding, (size, size), (3, 3), (strides, strides))
     # channel c, multiplier m -> output c*M + m, which is torch's order for groups = C
     expected = torch_conv2d(
         torch,

@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 
 from convlens import ops
-from convlens.ops.padding import conv_output_size
+from convlens.ops import conv_output_size
 
 IMAGE = np.array([[5, 2, 3, 4], [6, 7, 8, 5], [4, 5, 4, 5], [1, 0, 2, 3]], dtype=float)
 KERNEL = np.array([[1, 0], [1, -1]], dtype=float)

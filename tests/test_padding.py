@@ -7,13 +7,13 @@ from hypothesis import strategies as st
 
 import convlens as cl
 from convlens import ops
-from convlens.ops.padding import (
+from convlens.kernels.geometry import (
     conv_output_size,
     conv_transpose_output_size,
     resolve_padding,
     same_padding,
-    to_pair,
 )
+from convlens.ops.padding import to_pair
 from oracle import assert_gradients, check_op, host, torch_or_skip
 
 MODES = ("zeros", "reflect", "replicate", "circular")

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from convlens.ops import parallel
+from convlens.kernels import parallel
 from oracle import numpy_only
 
 pytestmark = numpy_only
@@ -112,8 +112,8 @@ def test_convolutions_split_over_threads_in_uneven_chunks_match_the_loop_oracle(
 ):
     from conv_oracle import naive_conv2d
     from convlens import ops
-    from convlens.ops import im2col
-    from convlens.ops.padding import resolve_padding
+    from convlens.kernels import im2col
+    from convlens.kernels.geometry import resolve_padding
     from oracle import check_op
 
     monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
@@ -161,7 +161,7 @@ def test_inside_kernel_threads_blas_runs_on_one_thread_and_matmul_splits_rows(mo
 
 
 def test_zero_padding_split_over_threads_matches_numpy_pad(monkeypatch):
-    from convlens.ops.padding import pad_array
+    from convlens.kernels.padding import pad_array
 
     monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
     x = np.random.default_rng(6).standard_normal((9, 64, 64, 16)).astype(np.float32)
@@ -180,7 +180,7 @@ def test_kernel_gradient_from_kept_patches_split_over_threads_matches_tap_sums(
     monkeypatch, x_shape, kernel_shape, padding
 ):
     from convlens import ops
-    from convlens.ops import banded, direct, im2col
+    from convlens.kernels import banded, direct, im2col
     from convlens.tensor import Tensor
 
     monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")

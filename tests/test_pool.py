@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import convlens as cl
 from convlens import ops
+from convlens.kernels import pool2x2
 from convlens.ops import pool as pool_module
-from convlens.ops import pool2x2
 from oracle import assert_gradients, check_op, host, torch_or_skip
 
 POOLS = {"max": ops.max_pool2d, "min": ops.min_pool2d, "avg": ops.avg_pool2d}

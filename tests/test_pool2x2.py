@@ -10,7 +10,7 @@ import pytest
 
 import convlens as cl
 from convlens import ops
-from convlens.ops import parallel, pool2x2
+from convlens.kernels import parallel, pool2x2
 from oracle import numpy_only, without_numba
 from test_pool import every_2x2_tie_pattern, first_winner_gradient, naive_pool
 
@@ -28,7 +28,7 @@ def take(route, monkeypatch):
     """Send 2×2 pooling down ``route``: returns the list of kernel calls it records (kernels),
     or None after making numba unimportable (numpy)."""
     if route == "numpy":
-        without_numba(monkeypatch, "pool2x2_kernels")
+        without_numba(monkeypatch, "pool2x2")
         assert pool2x2.compiled() is None
         return None
     kernels, calls = pool2x2.compiled(), []

@@ -1,7 +1,7 @@
 """The traces: convolution and pooling worked cell by cell, as plain dataclasses.
 
 Built with plain loops, for reading; the tests check that their outputs equal ``ops.conv2d``
-and the pooling ops. Sizes come from :func:`~convlens.ops.padding.conv_output_size`, never from a
+and the pooling ops. Sizes come from :func:`~convlens.ops.conv_output_size`, never from a
 second implementation of the formula.
 """
 
@@ -13,7 +13,8 @@ from itertools import product
 import numpy
 
 from .. import filters
-from ..ops.padding import conv_output_size, resolve_padding, to_pair
+from ..kernels.geometry import conv_output_size, resolve_padding
+from ..ops.padding import to_pair
 
 POOL_MODES = ("max", "min", "mean")
 
@@ -22,7 +23,7 @@ POOL_MODES = ("max", "min", "mean")
 class OutputSize:
     """The lecture's output-size formula along one axis, with its numbers.
 
-    ``value`` comes from :func:`~convlens.ops.padding.conv_output_size`; ``formula`` only writes
+    ``value`` comes from :func:`~convlens.ops.conv_output_size`; ``formula`` only writes
     it out, e.g. ``(N + 2P - D(F-1) - 1)/S + 1 = (4 + 0 - 1 - 1)/1 + 1 = 3``.
     """
 

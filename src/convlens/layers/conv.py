@@ -5,7 +5,7 @@ Conv2DTranspose. Each holds its kernels and calls the matching op in ``convlens.
 from __future__ import annotations
 
 from .. import activations, ops
-from ..ops.padding import conv_output_size, resolve_padding, same_padding
+from ..kernels.geometry import conv_output_size, resolve_padding, same_padding
 from .core import _get_regularizer, serialize, weight_options
 from .layer import InputSpec, Layer
 from .reshaping import check_data_format

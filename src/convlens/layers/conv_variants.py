@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import ops
-from ..ops.padding import conv_transpose_output_size
+from ..kernels.geometry import conv_transpose_output_size
 from .conv import _Conv
 from .core import weight_options
 from .layer import InputSpec
@@ -204,7 +204,7 @@ class Conv2DTranspose(_Conv):
     """The transpose of a convolution (the gradient of Conv2D with respect to its input): it
     upsamples, e.g. by 2 with ``strides=2``. Kernel layout ``(KH, KW, filters, C_in)`` as Keras.
 
-    Output size per axis as Keras (computed by ``ops.padding.conv_transpose_output_size``):
+    Output size per axis as Keras (computed by ``ops.conv_transpose_output_size``):
     ``(N - 1) S + max(F_d, S)`` for ``"valid"``, ``N S`` for ``"same"``, or
     ``(N - 1) S + F_d - 2P + output_padding`` when ``output_padding`` is given, where
     ``F_d = D (F - 1) + 1`` and P is ``F_d // 2`` for "same", 0 for "valid".

@@ -4,7 +4,7 @@ global poolings. No trainable parameters, as the lecture stresses."""
 from __future__ import annotations
 
 from .. import ops
-from ..ops.padding import conv_output_size, same_padding
+from ..kernels.geometry import conv_output_size, same_padding
 from .layer import InputSpec, Layer
 from .reshaping import check_data_format
 

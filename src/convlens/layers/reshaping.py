@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import ops
-from ..ops.padding import resolve_padding
+from ..kernels.geometry import resolve_padding
 from .layer import InputSpec, Layer
 
 

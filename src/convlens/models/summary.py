@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sys
 
+from ..kernels.geometry import resolve_padding
 from ..layers.layer import format_shape
 from ..layers.symbolic import InputLayer
-from ..ops.padding import resolve_padding
 
 
 def geometry(layer):

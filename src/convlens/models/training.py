@@ -12,7 +12,7 @@ from .. import backend, losses, optimizers
 from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
-from ..ops.parallel import kernel_threads
+from ..kernels.parallel import kernel_threads
 from ..tensor import Tensor, no_grad
 from . import data as data_module
 

@@ -1,8 +1,12 @@
 """Pure functions on tensors and arrays, each primitive with its gradient beside it.
 
-Every op accepts Tensors or arrays and returns a Tensor; no op holds state or prints.
+Every op accepts Tensors or arrays and returns a Tensor; no op holds state or prints. The
+lecture's size formula ``(N + 2P - F)/S + 1`` is :func:`conv_output_size` (and
+:func:`conv_transpose_output_size` for the transposed convolution): plain numbers, from
+kernels/geometry.py.
 """
 
+from ..kernels.geometry import conv_output_size, conv_transpose_output_size
 from .activation import (
     elu,
     gelu,

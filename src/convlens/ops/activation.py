@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 from .. import backend
+from ..kernels import parallel
 from ..tensor import Function, Tensor, as_tensor
-from . import parallel
 from .elementwise import abs as abs_
 from .elementwise import add, divide, exp, log, maximum, minimum, multiply, subtract, where
 

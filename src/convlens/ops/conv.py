@@ -10,12 +10,10 @@ depthwise and separable convolutions (ops/conv_variants.py) and the transposed c
 from __future__ import annotations
 
 from .. import backend
-from ..tensor import Function, Tensor, as_tensor, is_grad_enabled
-from .activation import relu_gradient
-from .conv_checks import check_bias, check_channels, check_groups, check_rank, output_hw
-from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_kernel_grad
-from .direct import direct_forward, direct_grads, use_direct
-from .im2col import (
+from ..kernels.depthwise import depthwise_forward, depthwise_input_grad, depthwise_kernel_grad
+from ..kernels.direct import direct_forward, direct_grads, use_direct
+from ..kernels.geometry import resolve_padding
+from ..kernels.im2col import (
     bias_grad,
     conv_forward,
     conv_input_grad,
@@ -23,17 +21,13 @@ from .im2col import (
     conv_kernel_grad_from_input,
     worth_keeping,
 )
-from .padding import (
-    check_pad_sizes,
-    check_padding_mode,
-    pad_array,
-    resolve_padding,
-    spatial_axes,
-    to_pair,
-    unpad_gradient,
-)
+from ..kernels.padding import pad_array, unpad_gradient
+from ..kernels.winograd import use_winograd, winograd_forward, winograd_grads
+from ..tensor import Function, Tensor, as_tensor, is_grad_enabled
+from .activation import relu_gradient
+from .conv_checks import check_bias, check_channels, check_groups, check_rank, output_hw
+from .padding import check_pad_sizes, check_padding_mode, spatial_axes, to_pair
 from .shape import transpose
-from .winograd import use_winograd, winograd_forward, winograd_grads
 
 TO_CHANNELS_LAST, TO_CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
 _LAYOUTS = {(1, 2): "(batch, height, width, channels)", (2, 3): "(batch, channels, height, width)"}
@@ -124,7 +118,7 @@ class Conv2D(Function):
         return self._cast(grads)
 
     def _winograd_backward(self, grad):
-        """dX, dW and db in one pass of image chunks (ops/winograd.py), the fused ReLU's mask
+        """dX, dW and db in one pass of image chunks (kernels/winograd.py), the fused ReLU's mask
         applied there."""
         amounts, mode = self.options[2:4]
         has_bias = len(self.inputs) == 3 and self.needs_grad[2]
@@ -136,7 +130,7 @@ class Conv2D(Function):
         return self._cast([dx, dw, db][: len(self.inputs)])
 
     def _direct_backward(self, grad):
-        """dX, dW and db from the direct kernels (ops/direct.py), the fused ReLU's mask applied
+        """dX, dW and db from the direct kernels (kernels/direct.py), the fused ReLU's mask applied
         as they read dY."""
         amounts, mode = self.options[2:4]
         dx, dw, db = direct_grads(

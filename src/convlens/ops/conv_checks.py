@@ -3,8 +3,8 @@ it received (conv2d, conv1d, depthwise, separable and transposed convolutions sh
 
 from __future__ import annotations
 
+from ..kernels.geometry import conv_output_size, is_int
 from ..tensor import Tensor
-from .padding import conv_output_size, is_int
 
 
 def check_rank(op: str, name: str, tensor: Tensor, ndim: int, layout: str) -> None:

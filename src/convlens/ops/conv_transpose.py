@@ -8,19 +8,13 @@ Kernel layout (KH, KW, C_out, C_in), as Keras's Conv2DTranspose stores (kh, kw, 
 
 from __future__ import annotations
 
+from ..kernels.geometry import conv_transpose_output_size, conv_transpose_padding, is_int
+from ..kernels.im2col import bias_grad, conv_forward, conv_input_grad, conv_kernel_grad, im2col
+from ..kernels.padding import pad_array, unpad_gradient
 from ..tensor import Function, Tensor, as_tensor
 from .conv import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, common_dtype
 from .conv_checks import check_bias, check_channels, check_rank
-from .im2col import bias_grad, conv_forward, conv_input_grad, conv_kernel_grad, im2col
-from .padding import (
-    conv_transpose_output_size,
-    conv_transpose_padding,
-    is_int,
-    pad_array,
-    spatial_axes,
-    to_pair,
-    unpad_gradient,
-)
+from .padding import spatial_axes, to_pair
 from .shape import transpose
 
 

@@ -7,10 +7,11 @@ input channel per group (Keras's (KH, KW, C, depth_multiplier) kernel viewed as
 
 from __future__ import annotations
 
+from ..kernels.geometry import is_int
 from ..tensor import Tensor, as_tensor
 from .conv import named_conv2d
 from .conv_checks import check_channels, check_groups, check_rank
-from .padding import is_int, spatial_axes, to_pair
+from .padding import spatial_axes, to_pair
 from .shape import reshape
 
 _LAYOUTS_1D = {1: "(batch, steps, channels)", 2: "(batch, channels, steps)"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
+from ..kernels import parallel
 from ..tensor import Function, Tensor, as_tensors
-from . import parallel
 from .elementwise import unbroadcast
 
 PARALLEL_PRODUCT = 1 << 21

@@ -19,11 +19,12 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
+from ..kernels import parallel
+from ..kernels.geometry import conv_output_size, resolve_padding
+from ..kernels.pool2x2 import extreme_2x2, route_2x2
+from ..kernels.pool2x2 import pixels as _pixels
 from ..tensor import Function, Tensor, as_tensor
-from . import parallel
-from .padding import conv_output_size, resolve_padding, spatial_axes, to_pair
-from .pool2x2 import extreme_2x2, route_2x2
-from .pool2x2 import pixels as _pixels
+from .padding import spatial_axes, to_pair
 from .reduce import max as reduce_max
 from .reduce import mean as reduce_mean
 

@@ -11,8 +11,8 @@ The ⊙ is over the 16 tile positions and sums over channels, so it is 16 matrix
 (tiles × C) · (C × C_out): one BLAS ``matmul`` on a (16, T, C) @ (16, C, C_out) layout, 16
 multiplies per tile and channel pair where the direct convolution spends 4·9 = 36. The four
 tile transforms around it (V, Y and their adjoints) are single-pass Numba kernels
-(ops/winograd_kernels.py), run on image chunks small enough that V and M stay in L2 between
-the kernel and the GEMM, the chunks spread over ops/parallel.py's threads.
+(kernels/compiled/winograd.py), run on image chunks small enough that V and M stay in L2 between
+the kernel and the GEMM, the chunks spread over kernels/parallel.py's threads.
 
 Numba is an optional dependency (the ``fast`` extra), imported when a Winograd layer first
 runs: without it :func:`compiled` is None and ops/conv.py takes im2col. Measured on 2 cores
@@ -23,7 +23,7 @@ layer (H, W, C -> C_out)   forward             forward + dX + dW
 16×16×32 -> 64             13 -> 10 -> 8       38 -> 30 -> 23
 16×16×64 -> 64             23 -> 16 -> 14      69 -> 49 -> 41
 Of the 18 ms, the GEMMs take 10 (~55 GFLOP/s: K = C is small), the input transform 3.5 and
-the output transform 2.5 (ops/winograd_kernels.py has each kernel's figures). Compiling the
+the output transform 2.5 (kernels/compiled/winograd.py has each kernel's figures). Compiling the
 kernels for a dtype takes ~5 s once (then cached in ``__pycache__``: ~0.5 s to load);
 float32 results are within 1e-6 of float64 (relative to the largest value) on these layers.
 """
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from .. import backend
 from . import parallel
-from .compiled import kernels as load_kernels
+from .compiled import compiled as load_kernels
 
 TILE_CHUNK_BYTES = 1 << 20
 """The 16 transformed tiles of an image chunk (V and M) take about this many bytes, so they stay
@@ -46,8 +46,9 @@ _G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 
 
 def compiled():
-    """ops/winograd_kernels.py (Numba), or None when it cannot be imported (NumPy takes over)."""
-    return load_kernels("winograd_kernels")
+    """kernels/compiled/winograd.py (Numba), or None when it cannot be imported (NumPy takes
+    over)."""
+    return load_kernels("winograd")
 
 
 def tile_grid(out_hw):

@@ -11,7 +11,7 @@ one patch row, the KH × ``span`` input pixels they read, and the kernel becomes
     input     dX        = scatter(dY_blocks · band)    rows of span*C values, one `+=` each
 
 The band's zeros cost span / KW times the multiplications of im2col (span = (b - 1)·SW +
-DW·(KW - 1) + 1), paid back where im2col's shapes are poor: few channels. ops/im2col.py
+DW·(KW - 1) + 1), paid back where im2col's shapes are poor: few channels. kernels/im2col.py
 chooses the path (its BANDED_* constants hold the measurements); groups are not supported.
 """
 

@@ -1,13 +1,13 @@
 """Direct convolution for few input channels: the three products as Numba loops (NHWC).
 
 An image with one to a few channels gives im2col's GEMMs C_out columns and KH·KW·C rows of
-contraction, shapes OpenBLAS runs at a third of its speed, and ops/banded.py's wider products
+contraction, shapes OpenBLAS runs at a third of its speed, and kernels/banded.py's wider products
 pay for that with the band's zeros (1.6 to 1.8x the multiplications for LeNet-5) and a patch
-matrix in memory. Here the kernels of ops/direct_kernels.py multiply the input itself,
+matrix in memory. Here the kernels of kernels/compiled/direct.py multiply the input itself,
 blocks of NB images side by side in the vector lanes, and fuse the passes around the products:
 the zero padding, the bias and ReLU (forward), the ReLU's mask and the bias's gradient
 (backward). Measured on 2 cores (AVX-512), one thread, float32, median ms, conv2d with bias and
-ReLU fused, banded and im2col paths (ops/im2col.py) -> direct:
+ReLU fused, banded and im2col paths (kernels/im2col.py) -> direct:
 
     layer (5×5)               batch   forward        backward            inference
     28×28×1 -> 6 "same"       128     1.50 -> 0.56   1.08 -> 0.93 (dW)   1.53 -> 0.56
@@ -18,7 +18,7 @@ ReLU fused, banded and im2col paths (ops/im2col.py) -> direct:
 LeNet-5's training step at batch 128 (one thread): 10.5 -> 6.8 ms.
 
 Numba is optional (the ``fast`` extra), imported when a layer first needs it: without it,
-or on CuPy, :func:`use_direct` says no and ops/im2col.py takes these layers. Compiling the
+or on CuPy, :func:`use_direct` says no and kernels/im2col.py takes these layers. Compiling the
 kernels for a dtype and kernel width takes ~6 s once (LeNet-5's first training step), then
 they load from ``__pycache__`` (~0.4 s).
 """
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from .. import backend
 from . import parallel
-from .compiled import kernels as load_kernels
+from .compiled import compiled as load_kernels
 from .padding import pad_array
 
 DIRECT_MAX_CHANNELS = 8
@@ -52,8 +52,8 @@ at batch 4 0.17 -> 0.19 and 0.27 -> 0.39, at batch 8 0.26 -> 0.21 and 0.41 -> 0.
 
 
 def compiled():
-    """ops/direct_kernels.py (Numba), or None when it cannot be imported (NumPy takes over)."""
-    return load_kernels("direct_kernels")
+    """kernels/compiled/direct.py (Numba), or None when it cannot be imported (NumPy takes over)."""
+    return load_kernels("direct")
 
 
 def use_direct(kernel_shape, strides, dilation, groups, dtype=None, batch=None) -> bool:

@@ -2,7 +2,7 @@
 contiguous NumPy passes.
 
 With Numba (the ``fast`` extra) and NumPy arrays of float32 or float64, single-pass kernels
-(ops/pool2x2_kernels.py) pool each window and keep its winner in one read of the input, and
+(kernels/compiled/pool2x2.py) pool each window and keep its winner in one read of the input, and
 route dY back writing each cell of dX once. Measured per call of ExtremePool2D (one thread,
 float32, batch 128, channels last, median µs; NumPy passes -> kernels):
 
@@ -30,7 +30,7 @@ import numpy
 
 from .. import backend
 from . import parallel
-from .compiled import kernels as load_kernels
+from .compiled import compiled as load_kernels
 
 POOL_CHUNK_BYTES = 1 << 20
 """The NumPy passes pool this many bytes of input at a time (whole images), so their full-size
@@ -40,8 +40,9 @@ temporaries: each thread takes one block of window rows."""
 
 
 def compiled():
-    """ops/pool2x2_kernels.py (Numba), or None when it cannot be imported (NumPy takes over)."""
-    return load_kernels("pool2x2_kernels")
+    """kernels/compiled/pool2x2.py (Numba), or None when it cannot be imported (NumPy takes
+    over)."""
+    return load_kernels("pool2x2")
 
 
 def _kernels_for(a):

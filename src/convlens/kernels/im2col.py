@@ -13,11 +13,11 @@ product. The gradients are the same three pieces read backwards:
                                                      stride 1 when C_out <= C, the full
                                                      correlation of dY with the rotated kernel
 
-With few channels these GEMMs are poorly shaped (C_out or C columns); ops/banded.py then puts a
+With few channels these GEMMs are poorly shaped (C_out or C columns); kernels/banded.py then puts a
 block of output pixels in each matrix row and the kernel in a banded matrix (the BANDED_*
 constants below say when). With groups G, channels split into G blocks and the products are
 batched over G. A depthwise kernel (one input channel per group) skips the patch matrix
-(ops/depthwise.py). These functions take and return plain arrays of ``backend.xp``;
+(kernels/depthwise.py). These functions take and return plain arrays of ``backend.xp``;
 ops/conv.py wraps them.
 """
 
@@ -142,7 +142,7 @@ def conv_forward(
 BANDED_MAX_FILTERS = 16
 """Below this many filters, with short window rows (KW·C < :data:`TAP_MAJOR_MAX_RUN`) and
 blocks of at least :data:`BANDED_MIN_BLOCK` pixels, the forward pass and dW take the banded
-product (ops/banded.py): cols · W has only C_out columns there. Measured at one thread, batch
+product (kernels/banded.py): cols · W has only C_out columns there. Measured at one thread, batch
 128, 28×28×1 -> 6 5×5 "same" (blocks of 4): forward 2.2 -> 1.0 ms, dW 1.35 -> 0.75 ms; 28×28×2
 -> 8: 5.8 -> 2.6 ms and 3.5 -> 2.7 ms; but 32×32×3 -> 32 3×3 lost (5.7 -> 6.6 ms), as did
 blocks of 2 (28×28×1 -> 8 3×3: 0.7 -> 1.2 ms)."""
@@ -264,7 +264,7 @@ def conv_input_grad(dy, kernel, padded_shape, strides, dilation, groups: int = 1
 
 BANDED_MAX_CHANNELS = 16
 """Below this many input channels (groups 1), dX is one well-shaped GEMM with a banded matrix
-(ops/banded.py) instead of KH·KW GEMMs whose output rows are C values wide (OpenBLAS runs an
+(kernels/banded.py) instead of KH·KW GEMMs whose output rows are C values wide (OpenBLAS runs an
 (M, 16)·(16, 6) product at a third of its speed). Measured at one thread, 14×14×6 -> 16 5×5
 valid: 3.1 -> 1.7 ms at batch 128; 33×33×3 -> 32 3×3 stride 2: 5.6 -> 2.6 ms; but 32 channels:
 21 -> 24 ms."""

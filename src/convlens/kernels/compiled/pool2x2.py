@@ -1,6 +1,6 @@
 """Max and min pooling by 2×2 windows at stride 2 as single-pass Numba kernels (NumPy arrays).
 
-ops/pool2x2.py calls these on blocks of window rows. The forward kernels read the input once
+kernels/pool2x2.py calls these on blocks of window rows. The forward kernels read the input once
 and write the values (and the winning cell) once, where the NumPy passes they replace made 7
 passes over the input with the index and 2 without; the backward kernels write each cell of dX
 once (the windows tile the input) where NumPy zero-filled dX and made four strided passes.
@@ -30,7 +30,8 @@ values and index, NaN and infinities included: the better cell of each window ro
 strict, so the first of equal values wins), then the better of the two rows (``i``); a NaN in a
 window makes its value NaN (np.maximum's rule) and wins only where a strict comparison says so.
 
-``nogil``: ops/parallel.py runs blocks of rows on its thread pool, so these stay single-threaded.
+``nogil``: kernels/parallel.py runs blocks of rows on its thread pool, so these stay
+single-threaded.
 ``cache``: compiled once per dtype (~4.5 s for the three kernels) and kept in ``__pycache__``
 (then ~0.5 s to load).
 """

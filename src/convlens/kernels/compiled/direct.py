@@ -1,10 +1,10 @@
 """Direct convolution for few input channels: Numba kernels with NB images in the vector lanes.
 
-ops/direct.py calls these (NHWC in, NHWC out). A *block* holds NB images side by side in its last
-axis: the padded input as X (C, Hp, Wp·NB) with ``X[c, h, w·NB + b] = x[b, h, w, c]``, an
+kernels/direct.py calls these (NHWC in, NHWC out). A *block* holds NB images side by side in its
+last axis: the padded input as X (C, Hp, Wp·NB) with ``X[c, h, w·NB + b] = x[b, h, w, c]``, an
 output as Y (F, OH, OW·NB). Every kernel tap (i, j, c) then reads one contiguous run of X for a
 whole output row, ``X[c, oh + i, j·NB :][: OW·NB]``, so the three products are long loops of
-one multiply-add per element, with no patch matrix and no band of zeros (ops/banded.py):
+one multiply-add per element, with no patch matrix and no band of zeros (kernels/banded.py):
 
     forward   Y[f, oh]  = b_f + Σ_{i, c, j} w[f, i, j, c] · X[c, oh + i, j·NB :]     correlate
     input     dX        = correlate(dY padded by KH-1, KW-1 all round, w rotated 180°, C <-> F)
@@ -30,7 +30,7 @@ What makes LLVM vectorise them (one thread, batch 128, LeNet-5's layers 28×28×
   anything else gets Numba's negative-index wraparound, which LLVM cannot vectorise.
 
 Lanes past the last image of the batch repeat it (finite values); their outputs are dropped and
-their gradient lanes are zero, so no sum sees them. ``nogil``: ops/parallel.py runs blocks of
+their gradient lanes are zero, so no sum sees them. ``nogil``: kernels/parallel.py runs blocks of
 images on its threads. ``cache``: compiled once per dtype, width and layout, kept in
 ``__pycache__``.
 """

@@ -1,9 +1,9 @@
 """The four tile transforms of Winograd F(2×2, 3×3) as single-pass Numba kernels (NHWC, NumPy).
 
-ops/winograd.py runs the 16 GEMMs with BLAS and calls these for everything around them. Each
+kernels/winograd.py runs the 16 GEMMs with BLAS and calls these for everything around them. Each
 kernel reads its input once and writes its output once: the NumPy version of the same
 transforms made 7 to 12 passes over strided views and took two thirds of the forward pass
-(measured in ops/winograd.py's docstring). Lavin & Gray (2015), section 4.1, as printed there:
+(measured in kernels/winograd.py's docstring). Lavin & Gray (2015), section 4.1, as printed there:
 
     Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]     V = Bᵀ d B  (4×4)
     Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]]                                   Y = Aᵀ M A  (2×2)
@@ -24,7 +24,7 @@ limit are the same within noise). The per-tile version before (16 planes and 4 i
 one channel loop: ~370 pairs per tile) vectorised only with the process-wide LLVM option
 ``-runtime-memory-check-threshold=1000``, which this module no longer sets, and spent ~400
 cycles per tile on the checks. Measured (one thread, float32, batch 128, whole batch in
-ops/winograd.py's chunks, median ms) per tile -> per tile row:
+kernels/winograd.py's chunks, median ms) per tile -> per tile row:
 
     layer (Hp, Wp, C -> C_out)   input    output   output adjoint   input adjoint
     34×34×32 -> 32               8.0→3.6  6.4→2.6  5.9→2.8          17.0→3.5
@@ -38,8 +38,10 @@ columns alike) rather than 4 overlapping ``+=``: dx is written once. Its sums ru
 order than a per-tile ``+=``, so it differs from that by float rounding; the other three give
 the same bits as the per-tile kernels.
 
-``nogil``: ops/parallel.py runs image chunks on its thread pool, so these stay single-threaded.
-``cache``: compiled once per dtype and kept in ``__pycache__`` (see ops/winograd.py for timings).
+``nogil``: kernels/parallel.py runs image chunks on its thread pool, so these stay
+single-threaded.
+``cache``: compiled once per dtype and kept in ``__pycache__`` (see kernels/winograd.py for
+timings).
 """
 
 from __future__ import annotations
