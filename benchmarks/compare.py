@@ -8,8 +8,8 @@ batch 256. The peers build the same architectures: PyTorch eager (NCHW) and PyTo
 script never installs anything). Each framework runs in its own process; rounds alternate; the
 table shows medians after warm-up, and ``convlens / best`` is convlens's rate over the best peer's
 (above 1, convlens is faster). ``--baseline SRC`` adds a column for the convlens package found
-in another source tree (e.g. a ``git worktree`` of the previous commit's ``src``) and the speed-up
-over it. ``--device gpu`` runs every row on the GPU: convlens on CuPy (``CONVLENS_BACKEND=cupy``),
+in another source tree (e.g. a ``git worktree`` of the previous commit's ``src``; a tree from
+before the rename holds it as ``convnet``) and the speed-up over it. ``--device gpu`` runs every row on the GPU: convlens on CuPy (``CONVLENS_BACKEND=cupy``),
 PyTorch on CUDA, the data already on the device and every timing ended by a synchronisation.
 It is a benchmark, never a test.
 
@@ -59,8 +59,10 @@ def _data(network, batch):
 # ----- convlens -----
 
 
-def convlens_step(network, batch, training, gpu=False):
-    import convlens as cl
+def convlens_step(network, batch, training, gpu=False, package="convlens"):
+    import importlib
+
+    cl = importlib.import_module(package)
 
     model = cl.applications.MODELS[network](SHAPES[network], CLASSES)
     x, y = _data(network, batch)
@@ -145,9 +147,10 @@ def worker(framework: str, repeats: int, gpu: bool = False) -> None:
         def step(*case):
             return torch_step(*case, channels_last=channels_last, gpu=gpu)
     else:  # convlens, or the baseline's convlens (PYTHONPATH chose which is imported)
+        package = os.environ.get("BENCH_PACKAGE", "convlens")
 
         def step(*case):
-            return convlens_step(*case, gpu=gpu)
+            return convlens_step(*case, gpu=gpu, package=package)
 
     results = {}
     for name, case in CASES.items():
@@ -215,8 +218,12 @@ def main() -> None:
         if not (gpu and framework.startswith("keras")):
             workers[framework] = command(framework, python)
     if args.baseline:  # PYTHONPATH comes before the editable install on sys.path
-        source = f"PYTHONPATH={os.path.abspath(args.baseline)}"
-        workers[BASELINE] = command(BASELINE, env=[source, *convlens_env])
+        source = os.path.abspath(args.baseline)
+        package = "convlens" if os.path.isdir(os.path.join(source, "convlens")) else "convnet"
+        env = [f"PYTHONPATH={source}", f"BENCH_PACKAGE={package}"]
+        if gpu:
+            env.append(f"{package.upper()}_BACKEND=cupy")
+        workers[BASELINE] = command(BASELINE, env=env)
     sys.stdout.write(report(run_interleaved(workers, args.rounds)))
 
 

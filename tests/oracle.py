@@ -6,6 +6,7 @@ forward pass with an oracle and every input's gradient with float64 central diff
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import numpy as np
@@ -34,6 +35,19 @@ def without_numba(monkeypatch, kernels_module: str) -> None:
     monkeypatch.delattr(compiled, kernels_module, raising=False)
     monkeypatch.setattr(compiled, "_loaded", {})
     assert compiled.compiled(kernels_module) is None
+
+
+@contextlib.contextmanager
+def spies(module, *names):
+    """Within the block, calls of ``module.<name>`` for each of ``names`` are recorded (by name,
+    in order) in the list it yields, and still run: proof that a route was reached."""
+    calls = []
+    with pytest.MonkeyPatch.context() as patch:
+        for name in names:
+            function = getattr(module, name)
+            spy = lambda *a, _f=function, _name=name, **k: calls.append(_name) or _f(*a, **k)  # noqa: E731
+            patch.setattr(module, name, spy)
+        yield calls
 
 
 def host(array):

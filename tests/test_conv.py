@@ -8,8 +8,8 @@ from scipy.signal import correlate2d
 
 import convlens as cl
 from conv_oracle import naive_conv2d
-from convlens import ops
-from convlens.kernels import im2col as im2col_module
+from convlens import kernels, ops
+from convlens.kernels import conv_routes, parallel
 from convlens.kernels.geometry import resolve_padding
 from oracle import assert_gradients, check_op, torch_or_skip
 
@@ -221,8 +221,8 @@ def test_a_batch_of_one_and_a_one_by_one_kernel():
 def test_chunked_patches_give_the_same_answer(monkeypatch):
     rng = np.random.default_rng(4)
     x, kernel = rng.standard_normal((5, 6, 6, 4)), rng.standard_normal((3, 3, 2, 4))
-    monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1000)  # about one image per chunk
-    assert len(im2col_module.chunks(5, 6 * 6 * 9 * 4 * 8)) == 5
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 1000)  # about one image per chunk
+    assert len(parallel.chunks(5, 6 * 6 * 9 * 4 * 8)) == 5
     options = dict(strides=2, padding="same", groups=2)
     amounts = resolve_padding("same", (6, 6), (3, 3), (2, 2))
     check_op(
@@ -241,7 +241,7 @@ def test_first_layer_skips_the_input_gradient(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("dX computed for an input that needs no gradient")
 
-    monkeypatch.setattr("convlens.ops.conv.conv_input_grad", forbidden)
+    monkeypatch.setattr(conv_routes, "input_grad", forbidden)
     ops.conv2d(x, w, padding="same").sum().backward()
     expected = [
         [[correlate2d(np.pad(x[n, :, :, 0], 1), np.ones((5, 5)), "valid").sum()]] for n in range(2)
@@ -295,14 +295,10 @@ def test_gradient_of_a_strided_dilated_grouped_conv_with_every_mode():
 
 @given(case=conv_cases())
 def test_patches_rebuilt_in_backward_give_the_same_gradients(case):
-    """Large patch matrices are not kept for backward but rebuilt from the input
-    (``im2col.KEEP_COLS_BYTES``); forcing that path must change nothing."""
+    """Large patch matrices are not kept for backward but rebuilt from the input (the plan's
+    ``keep_patches_bytes``); forcing that path must change nothing."""
     x_shape, kernel_shape, options = case
     x, kernel, bias = arrays_for(x_shape, kernel_shape)
     oracle = naive_with(options, x_shape, kernel_shape)
-    original = im2col_module.KEEP_COLS_BYTES
-    im2col_module.KEEP_COLS_BYTES = 0  # every patch matrix counts as large
-    try:
+    with kernels.force(keep_patches=False):  # every patch matrix counts as large
         check_op(lambda x, k, b: ops.conv2d(x, k, b, **options), oracle, x, kernel, bias)
-    finally:
-        im2col_module.KEEP_COLS_BYTES = original

@@ -1,7 +1,7 @@
-"""Which array kernel each convolution takes (ops/im2col.py, ops/banded.py), each path
-against the loop definition: the banded products for few channels, and col2im forced where
-they would be taken. With Numba, LeNet-5's layers take the direct kernels (ops/direct.py,
-tests/test_conv_direct.py); these are their fallback, so each test here turns them off."""
+"""The banded route (kernels/banded.py) against the loop definition: taken by the plan for few
+channels, forced (``kernels.force``) everywhere it can run, and col2im forced where it would be
+taken. With Numba, LeNet-5's layers take the direct route at batch 8 or more
+(tests/test_conv_direct.py); these batches are smaller, so the banded route is the table's."""
 
 import numpy as np
 import pytest
@@ -10,33 +10,23 @@ from hypothesis import strategies as st
 
 import convlens as cl
 from conv_oracle import naive_conv2d
-from convlens import ops
-from convlens.kernels import banded, direct
-from convlens.kernels import im2col as im2col_module
+from convlens import kernels, ops
+from convlens.kernels import banded
 from convlens.kernels.geometry import resolve_padding
-from oracle import check_op
+from oracle import check_op, spies
 from test_conv import arrays_for, conv_cases, naive_with
-
-
-@pytest.fixture(autouse=True)
-def numpy_paths(monkeypatch):
-    """The banded and im2col paths, as without Numba: no layer takes the direct kernels."""
-    monkeypatch.setattr(direct, "DIRECT_MAX_CHANNELS", 0)
 
 
 @given(case=conv_cases())
 def test_col2im_gives_the_same_gradients_as_the_banded_product(case):
-    """Inputs with few channels take dX as one banded GEMM (``im2col.BANDED_MAX_CHANNELS``);
-    forcing the per-tap GEMMs and col2im instead must change nothing."""
+    """Inputs with few channels take dX as one banded GEMM (the plan's
+    ``banded_max_input_channels``); forcing the per-tap GEMMs and col2im instead must change
+    nothing."""
     x_shape, kernel_shape, options = case
     x, kernel, bias = arrays_for(x_shape, kernel_shape)
     oracle = naive_with(options, x_shape, kernel_shape)
-    original = im2col_module.BANDED_MAX_CHANNELS
-    im2col_module.BANDED_MAX_CHANNELS = 0  # every input counts as wide
-    try:
+    with kernels.force(input_grad="im2col"):
         check_op(lambda x, k, b: ops.conv2d(x, k, b, **options), oracle, x, kernel, bias)
-    finally:
-        im2col_module.BANDED_MAX_CHANNELS = original
 
 
 @pytest.mark.parametrize(
@@ -55,6 +45,7 @@ def test_narrow_inputs_take_the_banded_input_gradient(
     monkeypatch.setattr(banded, "input_grad", lambda *a: calls.append(a) or input_grad(*a))
     x, kernel, bias = arrays_for(x_shape, kernel_shape)
     options = dict(strides=strides, dilation_rate=dilation)
+    assert ops.conv2d_plan(x_shape, kernel_shape, **options).input_grad == "banded"
     pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
     check_op(
         lambda x, k: ops.conv2d(x, k, **options),
@@ -80,7 +71,7 @@ def test_banded_forward_and_kernel_gradient_match_the_loop_definition(
 ):
     """Every groups-1 convolution forced through the banded forward pass and dW (kept patches,
     or rebuilt in backward with ``rebuild``; a strided input with ``channels_first``): they
-    must change nothing."""
+    must change nothing. Other groups: the banded route refuses them (it has no groups)."""
     x_shape, kernel_shape, options = case
     x, kernel, bias = arrays_for(x_shape, kernel_shape)
     oracle = naive_with(options, x_shape, kernel_shape)
@@ -88,17 +79,15 @@ def test_banded_forward_and_kernel_gradient_match_the_loop_definition(
         options = dict(options, data_format="channels_first")
         x, loops = x.transpose(0, 3, 1, 2), oracle
         oracle = lambda x, k, b: loops(x.transpose(0, 2, 3, 1), k, b).transpose(0, 3, 1, 2)  # noqa: E731
-    forced = dict(BANDED_MIN_BLOCK=1, BANDED_MAX_FILTERS=10**9, TAP_MAJOR_MAX_RUN=10**9)
-    if rebuild:
-        forced["KEEP_COLS_BYTES"] = 0
-    original = {name: getattr(im2col_module, name) for name in forced}
-    try:
-        for name, value in forced.items():
-            setattr(im2col_module, name, value)
-        check_op(lambda x, k, b: ops.conv2d(x, k, b, **options), oracle, x, kernel, bias)
-    finally:
-        for name, value in original.items():
-            setattr(im2col_module, name, value)
+    ours = lambda x, k, b: ops.conv2d(x, k, b, **options)  # noqa: E731
+    if options["groups"] > 1:
+        with kernels.force(forward="banded"), pytest.raises(ValueError, match="banded.*groups"):
+            ours(x, kernel, bias)
+        return
+    with spies(banded, "forward", "kernel_grad") as calls:
+        with kernels.force(forward="banded", keep_patches=not rebuild):
+            check_op(ours, oracle, x, kernel, bias)
+    assert {"forward", "kernel_grad"} <= set(calls)
 
 
 @pytest.mark.parametrize("rebuild", [False, True])
@@ -106,23 +95,25 @@ def test_grey_first_layer_takes_the_banded_forward_pass(monkeypatch, rebuild):
     """LeNet-5's first layer (28×28×1 -> 6 5×5 "same": blocks of 4 pixels) takes the banded
     forward pass and dW; against the loops in float64, and float32 against float64."""
     calls = []
-    for name in ("forward", "kernel_grad", "kernel_grad_from_input"):
+    for name in ("forward", "kernel_grad_from_patches", "kernel_grad_from_input"):
         function = getattr(banded, name)
         spy = lambda *a, f=function, name=name: calls.append(name) or f(*a)  # noqa: E731
         monkeypatch.setattr(banded, name, spy)
-    if rebuild:
-        monkeypatch.setattr(im2col_module, "KEEP_COLS_BYTES", 0)
     x, kernel, bias = arrays_for((2, 28, 28, 1), (5, 5, 1, 6))
-    amounts = resolve_padding("same", (28, 28), (5, 5), (1, 1))
-    check_op(
-        lambda x, k, b: ops.conv2d(x, k, b, padding="same"),
-        lambda x, k, b: naive_conv2d(x, k, b, (1, 1), amounts),
-        x,
-        kernel,
-        bias,
-        wrt=(1, 2),
+    assert (
+        ops.conv2d_plan(x.shape, kernel.shape, padding="same").short() == "banded / banded / banded"
     )
-    dw_path = "kernel_grad_from_input" if rebuild else "kernel_grad"
+    amounts = resolve_padding("same", (28, 28), (5, 5), (1, 1))
+    with kernels.force(keep_patches=not rebuild):
+        check_op(
+            lambda x, k, b: ops.conv2d(x, k, b, padding="same"),
+            lambda x, k, b: naive_conv2d(x, k, b, (1, 1), amounts),
+            x,
+            kernel,
+            bias,
+            wrt=(1, 2),
+        )
+    dw_path = "kernel_grad_from_input" if rebuild else "kernel_grad_from_patches"
     assert "forward" in calls and dw_path in calls
     upstream = np.random.default_rng(8).standard_normal((2, 28, 28, 6))
     grads = {}
@@ -139,7 +130,7 @@ def test_banded_forward_reads_a_strided_input(monkeypatch):
     the banded patches must follow its strides."""
     calls = []
     forward = banded.forward
-    monkeypatch.setattr(banded, "forward", lambda *a: calls.append(1) or forward(*a))
+    monkeypatch.setattr(banded, "forward", lambda *a: calls.append(a[0].strides) or forward(*a))
     x, kernel, bias = arrays_for((2, 9, 12, 2), (5, 5, 2, 3))
     check_op(
         lambda x, k, b: ops.conv2d(x, k, b, data_format="channels_first"),

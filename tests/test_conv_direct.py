@@ -1,4 +1,4 @@
-"""The direct kernels for few input channels (ops/direct.py) against the loop definition,
+"""The direct kernels for few input channels (kernels/direct.py) against the loop definition,
 PyTorch and central differences; which layers take them; the NumPy fallback without Numba."""
 
 import contextlib
@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 
 import convlens as cl
 from conv_oracle import naive_conv2d, padding_specs
-from convlens import ops
-from convlens.kernels import direct
+from convlens import kernels, ops
+from convlens.kernels import conv_plan, direct, im2col
 from convlens.kernels.geometry import resolve_padding
-from convlens.ops import conv as conv_module
-from oracle import check_op, torch_or_skip, without_numba
+from oracle import check_op, spies, torch_or_skip, without_numba
 from test_conv import fits
 
 MODES = ("zeros", "reflect", "replicate", "circular")
@@ -54,18 +53,13 @@ def arrays_for(x_shape, kernel_shape, dtype=np.float64, seed=0):
 
 @contextlib.contextmanager
 def routed_to_direct():
-    """Every stride-1 convolution with up to 3 channels routed through the direct kernels;
-    yields the list of direct and NumPy kernels each call ran."""
-    calls = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(direct, "DIRECT_MIN_WIDTH", 1)
-        patch.setattr(direct, "DIRECT_MIN_BATCH", 1)
-        patch.setattr(direct, "DIRECT_MAX_FILTERS", 10**9)
-        for name in ("direct_forward", "direct_grads", "conv_forward", "conv_input_grad"):
-            function = getattr(conv_module, name)
-            spy = lambda *a, f=function, name=name, **k: calls.append(name) or f(*a, **k)  # noqa: E731
-            patch.setattr(conv_module, name, spy)
-        yield calls
+    """Every convolution in the block forced through the direct route (any kernel size and
+    batch: the table's thresholds are about speed); yields the list of the direct route's entry
+    points each call ran, and im2col's, which must not run."""
+    with spies(direct, "forward", "gradients") as calls, spies(im2col, "forward") as im2col_calls:
+        with kernels.force("direct"):
+            yield calls
+    assert not im2col_calls
 
 
 def oracle_for(amounts, mode, activation):
@@ -88,8 +82,7 @@ def test_direct_kernels_match_the_loops_and_central_differences(case, with_bias)
         assume(np.abs(before_relu).min() > 1e-4)
     with routed_to_direct() as calls:
         check_op(ours, oracle, *arrays)
-    assert "direct_forward" in calls and "direct_grads" in calls
-    assert "conv_forward" not in calls and "conv_input_grad" not in calls
+    assert "forward" in calls and "gradients" in calls
 
 
 @given(case=direct_cases())
@@ -103,7 +96,7 @@ def test_float32_direct_agrees_with_float64_at_test_conv_tolerances(case):
         expected = gradients_of(
             *(a.astype(np.float64) for a in (x, kernel, bias, upstream)), options
         )
-    assert calls.count("direct_grads") == 2
+    assert calls.count("gradients") == 2
     assert all(g.dtype == np.float32 for g in got)
     for ours, reference in zip(got, expected, strict=True):  # test_conv.py's float32 tolerance
         np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
@@ -127,7 +120,7 @@ def test_lenet_layers_take_the_direct_kernels_and_match_torch(monkeypatch, threa
     monkeypatch.setenv("CONVLENS_NUM_THREADS", threads)
     calls = []
     grads = direct.direct_grads
-    monkeypatch.setattr(conv_module, "direct_grads", lambda *a: calls.append(a) or grads(*a))
+    monkeypatch.setattr(direct, "direct_grads", lambda *a: calls.append(a) or grads(*a))
     for x_shape, kernel_shape, padding, first in (
         ((37, 28, 28, 1), (5, 5, 1, 6), "same", True),
         ((37, 14, 14, 6), (5, 5, 6, 16), "valid", False),
@@ -140,7 +133,8 @@ def test_lenet_layers_take_the_direct_kernels_and_match_torch(monkeypatch, threa
         y = ops.conv2d(*tensors, padding=padding, activation="relu")
         upstream = np.random.default_rng(9).standard_normal(y.shape).astype(dtype)
         y.backward(upstream)
-        assert y._ctx.direct and calls[-1][-1] == (not first)  # dX only for the second layer
+        assert y._ctx.plan.short() == "direct / direct / direct"
+        assert calls[-1][-1] == (not first)  # dX only for the second layer
         t = [torch.tensor(a.astype(np.float64), requires_grad=True) for a in (x, kernel, bias)]
         expected = torch.nn.functional.conv2d(
             t[0].permute(0, 3, 1, 2), t[1].permute(3, 2, 0, 1), t[2], padding=padding
@@ -172,7 +166,9 @@ def test_a_channels_first_input_gives_the_channels_last_answers():
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
     for ours, theirs in zip(first[2:], last[2:], strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
-    assert ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
+    assert ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.plan.forward == (
+        "direct"
+    )
 
 
 def test_inference_keeps_no_blocks():
@@ -180,23 +176,31 @@ def test_inference_keeps_no_blocks():
     with cl.no_grad():
         assert ops.conv2d(x, cl.Tensor(kernel, requires_grad=True), padding="same")._ctx is None
     y = ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, padding="same")
-    assert y._ctx.direct and y._ctx.saved is None  # dX needs only the kernel
+    assert y._ctx.plan.forward == "direct" and y._ctx.saved is None  # dX needs only the kernel
 
 
 def test_the_dispatch_rule(monkeypatch):
-    assert direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1)
-    assert direct.use_direct((5, 5, 6, 16), (1, 1), (1, 1), 1, np.float32)
-    assert not direct.use_direct((3, 3, 3, 32), (1, 1), (1, 1), 1)  # a 3×3 kernel
-    assert not direct.use_direct((5, 5, 6, 32), (1, 1), (1, 1), 1)  # many filters
-    assert not direct.use_direct((5, 5, 16, 16), (1, 1), (1, 1), 1)  # many channels
-    assert not direct.use_direct((5, 5, 1, 6), (2, 2), (1, 1), 1)
-    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (2, 2), 1)
-    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 2)
-    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1, np.int64)
-    assert direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1, batch=8)
-    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1, batch=7)  # lanes left empty
-    monkeypatch.setattr(direct.backend, "xp", object())  # CuPy: im2col and cuBLAS
-    assert not direct.use_direct((5, 5, 1, 6), (1, 1), (1, 1), 1)
+    """The table's ``direct_*`` thresholds, each on both sides; then what the route cannot do."""
+
+    def route(x_shape, kernel_shape, **options):
+        return ops.conv2d_plan(x_shape, kernel_shape, **options).forward
+
+    assert route((8, 28, 28, 1), (5, 5, 1, 6)) == "direct"
+    assert route((8, 14, 14, 8), (5, 5, 8, 16)) == "direct"  # C_in 8 <= 8, C_out 16 <= 16
+    assert route((8, 14, 14, 9), (5, 5, 9, 16)) != "direct"  # many channels
+    assert route((8, 14, 14, 6), (5, 5, 6, 17)) != "direct"  # many filters
+    assert route((8, 14, 14, 6), (5, 4, 6, 16)) != "direct"  # a narrow kernel
+    assert route((8, 32, 32, 3), (3, 3, 3, 16)) != "direct"  # a 3×3 kernel
+    assert route((7, 28, 28, 1), (5, 5, 1, 6)) != "direct"  # vector lanes left empty
+    assert route((8, 28, 28, 1), (5, 5, 1, 6), strides=2) != "direct"
+    assert route((8, 28, 28, 1), (5, 5, 1, 6), dilation_rate=2) != "direct"
+    assert route((8, 28, 28, 2), (5, 5, 1, 6), groups=2) != "direct"
+    assert route((8, 28, 28, 1), (5, 5, 1, 6), dtype="float16") != "direct"
+    with pytest.raises(ValueError, match="direct route cannot compute.*stride \\(2, 2\\)"):
+        with kernels.force("direct"):
+            ops.conv2d(np.ones((8, 9, 9, 1)), np.ones((5, 5, 1, 2)), strides=2)
+    monkeypatch.setattr(conv_plan.backend, "xp", object())  # CuPy: im2col and cuBLAS
+    assert route((8, 28, 28, 1), (5, 5, 1, 6)) != "direct"
 
 
 def test_without_numba_the_numpy_paths_give_the_same_answers(monkeypatch):
@@ -213,10 +217,11 @@ def test_without_numba_the_numpy_paths_give_the_same_answers(monkeypatch):
         upstream = rng.standard_normal(ops.conv2d(x, kernel, **options).shape)
         problem = (x, kernel, bias, upstream, options)
         problems.append((problem, gradients_of(*problem)))
-    assert ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
+    assert ops.conv2d_plan(x.shape, kernel.shape, padding=padding).forward == "direct"
     without_numba(monkeypatch, "direct")
     assert direct.compiled() is None
-    assert not ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.direct
+    plan = ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, **options)._ctx.plan
+    assert plan.forward == "im2col" and "no Numba" in plan.why
     for problem, with_numba in problems:
         for ours, theirs in zip(gradients_of(*problem), with_numba, strict=True):
             np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

@@ -111,27 +111,28 @@ def test_convolutions_split_over_threads_in_uneven_chunks_match_the_loop_oracle(
     monkeypatch, x_shape, kernel_shape, options
 ):
     from conv_oracle import naive_conv2d
-    from convlens import ops
-    from convlens.kernels import im2col
+    from convlens import kernels, ops
     from convlens.kernels.geometry import resolve_padding
     from oracle import check_op
 
     monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
-    monkeypatch.setattr(im2col, "CHUNK_BYTES", 1)  # one image per chunk: threads get 3 and 2
-    monkeypatch.setattr(im2col, "KEEP_COLS_BYTES", 0)  # dW rebuilds the patches, in chunks
-    assert im2col.chunks(5, 100) == [(i, i + 1) for i in range(5)]
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)  # one image per chunk: threads get 3 and 2
+    assert parallel.chunks(5, 100) == [(i, i + 1) for i in range(5)]
     rng = np.random.default_rng(8)
     x, kernel = rng.standard_normal(x_shape), rng.standard_normal(kernel_shape)
     strides = (options.get("strides", 1),) * 2
     amounts = resolve_padding(
         options.get("padding", "valid"), x_shape[1:3], kernel_shape[:2], strides
     )
-    check_op(
-        lambda x, k: ops.conv2d(x, k, **options),
-        lambda x, k: naive_conv2d(x, k, None, strides, amounts, groups=options.get("groups", 1)),
-        x,
-        kernel,
-    )
+    with kernels.force(keep_patches=False):  # dW rebuilds the patches, in chunks
+        check_op(
+            lambda x, k: ops.conv2d(x, k, **options),
+            lambda x, k: naive_conv2d(
+                x, k, None, strides, amounts, groups=options.get("groups", 1)
+            ),
+            x,
+            kernel,
+        )
 
 
 def test_inside_kernel_threads_blas_runs_on_one_thread_and_matmul_splits_rows(monkeypatch):
@@ -179,12 +180,12 @@ def test_zero_padding_split_over_threads_matches_numpy_pad(monkeypatch):
 def test_kernel_gradient_from_kept_patches_split_over_threads_matches_tap_sums(
     monkeypatch, x_shape, kernel_shape, padding
 ):
-    from convlens import ops
-    from convlens.kernels import banded, direct, im2col
+    from convlens import kernels, ops
+    from convlens.kernels import banded, im2col
+    from convlens.kernels.conv_plan import limit
     from convlens.tensor import Tensor
 
     monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")
-    monkeypatch.setattr(direct, "DIRECT_MAX_CHANNELS", 0)  # the NumPy paths keep patches
     rng = np.random.default_rng(7)
     x, kernel = rng.standard_normal(x_shape), rng.standard_normal(kernel_shape)
     KH, KW = kernel_shape[:2]
@@ -195,12 +196,14 @@ def test_kernel_gradient_from_kept_patches_split_over_threads_matches_tap_sums(
     OH, OW = x_padded.shape[1] - KH + 1, x_padded.shape[2] - KW + 1
     upstream = rng.standard_normal((x_shape[0], OH, OW, kernel_shape[3]))
     w = Tensor(kernel, requires_grad=True)
-    y = ops.conv2d(x, w, padding=padding)
-    saved = y._ctx.saved
-    assert isinstance(saved, banded.Patches) == (kernel_shape[2] == 1)  # the path named
-    kept = saved.matrix if isinstance(saved, banded.Patches) else saved
-    assert 2 * parallel.MIN_BYTES <= kept.nbytes <= im2col.KEEP_COLS_BYTES  # kept, and split
-    y.backward(upstream)
+    route = "banded" if kernel_shape[2] == 1 else "im2col"  # the path named
+    with kernels.force(route, keep_patches=True):
+        y = ops.conv2d(x, w, padding=padding)
+        saved = y._ctx.saved
+        assert isinstance(saved, (banded if route == "banded" else im2col).KeptPatches)
+        kept = saved.matrix if route == "banded" else saved.cols
+        assert 2 * parallel.MIN_BYTES <= kept.nbytes <= limit("keep_patches_bytes")  # split
+        y.backward(upstream)
     # dW[i, j] = Σ over images and pixels of the input at tap (i, j) times dY
     expected = [
         [

@@ -1,5 +1,5 @@
 """2×2 stride-2 max and min pooling through both of its routes: the Numba kernels
-(ops/pool2x2_kernels.py, each test checks that they ran) and the NumPy passes that take over
+(kernels/compiled/pool2x2.py, each test checks that they ran) and the NumPy passes that take over
 where numba cannot be imported, against the definition (test_pool.py's oracles)."""
 
 import importlib.util
@@ -10,7 +10,8 @@ import pytest
 
 import convlens as cl
 from convlens import ops
-from convlens.kernels import parallel, pool2x2
+from convlens.kernels import conv_plan, parallel, pool2x2
+from convlens.kernels.conv_plan import pool_plan
 from oracle import numpy_only, without_numba
 from test_pool import every_2x2_tie_pattern, first_winner_gradient, naive_pool
 
@@ -139,11 +140,13 @@ def test_image_blocks_on_several_threads_give_the_same_answer(monkeypatch):
 
 
 def test_other_backends_and_dtypes_take_the_numpy_passes(monkeypatch):
-    assert pool2x2._kernels_for(np.zeros(4, np.float32)) is pool2x2.compiled()
-    assert pool2x2._kernels_for(np.zeros(4, np.float16)) is None
+    def plan(dtype):
+        return pool_plan((1, 4, 4, 2), (2, 2), (2, 2), (1, 2), dtype)
+
+    assert (plan(np.float32).forward, plan(np.float32).backward) == ("compiled_2x2",) * 2
+    assert (plan(np.float16).forward, plan(np.float16).backward) == ("passes_2x2", "windows")
     x = cl.Tensor(np.random.default_rng(7).standard_normal((1, 4, 4, 2)).astype(np.float16))
-    np.testing.assert_array_equal(
-        ops.max_pool2d(x).numpy(), naive_pool(x.numpy(), (2, 2), (2, 2), "valid", "max")
-    )
-    monkeypatch.setattr(pool2x2.backend, "xp", object())  # CuPy: NumPy's passes, on the GPU
-    assert pool2x2._kernels_for(np.zeros(4, np.float32)) is None
+    y = ops.max_pool2d(x)
+    np.testing.assert_array_equal(y.numpy(), naive_pool(x.numpy(), (2, 2), (2, 2), "valid", "max"))
+    monkeypatch.setattr(conv_plan.backend, "xp", object())  # CuPy: NumPy's passes, on the GPU
+    assert plan(np.float32).forward == "passes_2x2"

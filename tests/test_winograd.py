@@ -9,11 +9,10 @@ from hypothesis import strategies as st
 
 import convlens as cl
 from conv_oracle import naive_conv2d, padding_specs
-from convlens import ops
-from convlens.kernels import winograd
+from convlens import kernels, ops
+from convlens.kernels import conv_plan, im2col, winograd
 from convlens.kernels.geometry import resolve_padding
-from convlens.ops import conv as conv_module
-from oracle import check_op, numpy_only, torch_or_skip, without_numba
+from oracle import check_op, numpy_only, spies, torch_or_skip, without_numba
 
 MODES = ("zeros", "reflect", "replicate", "circular")
 pytestmark = [
@@ -106,9 +105,9 @@ def test_conv2d_through_winograd_matches_the_loops_and_central_differences(case,
         x, k, b, amounts=amounts, mode=options["padding_mode"]
     )
     arrays = (x, kernel, bias) if with_bias else (x, kernel)
-    with pytest.MonkeyPatch.context() as patch:  # route even one channel through Winograd
-        patch.setattr(winograd, "WINOGRAD_MIN_CHANNELS", 1)
-        check_op(ours, oracle, *arrays)
+    with spies(winograd, "forward", "gradients") as calls, kernels.force("winograd"):
+        check_op(ours, oracle, *arrays)  # even one channel, through Winograd
+    assert {"forward", "gradients"} <= set(calls)
 
 
 @given(case=winograd_cases())
@@ -118,8 +117,7 @@ def test_float32_winograd_agrees_with_float64_at_test_conv_tolerances(case):
     upstream = np.random.default_rng(3).standard_normal(
         (x_shape[0], *ops_output_hw(x_shape, amounts), kernel_shape[-1])
     )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(winograd, "WINOGRAD_MIN_CHANNELS", 1)
+    with kernels.force("winograd"):
         got = gradients_of(x, kernel, bias, upstream.astype(np.float32), options)
         expected = gradients_of(
             *(a.astype(np.float64) for a in (x, kernel, bias, upstream)), options
@@ -141,28 +139,18 @@ def gradients_of(x, kernel, bias, upstream, options):
     return [y.numpy(), *(t.grad for t in tensors)]
 
 
-def test_a_cifar_layer_takes_the_winograd_path(monkeypatch):
-    """(N, 16, 16, 32) -> 64 "same" must run the Winograd kernels, forward and backward, and no
-    im2col kernel; the first layer (3 channels) and a stride-2 layer must not."""
-    calls = []
-
-    def spy(name, function):
-        def wrapped(*args, **kwargs):
-            calls.append(name)
-            return function(*args, **kwargs)
-
-        monkeypatch.setattr(conv_module, name, wrapped)
-
-    for name in ("winograd_forward", "winograd_grads", "conv_forward", "conv_input_grad"):
-        spy(name, getattr(conv_module, name))
+def test_a_cifar_layer_takes_the_winograd_path():
+    """(N, 16, 16, 32) -> 64 "same" must run the Winograd route, forward and backward, and no
+    im2col; the first layer (3 channels) and a stride-2 layer must not."""
     x, kernel, bias = arrays_for((2, 16, 16, 32), (3, 3, 32, 64), np.float32)
     tensors = [cl.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
-    ops.conv2d(*tensors, padding="same").sum().backward()
-    assert calls == ["winograd_forward", "winograd_grads"]
-    calls.clear()
-    ops.conv2d(x[..., :3], kernel[:, :, :3], padding="same")
-    ops.conv2d(x, kernel, strides=2, padding="same")
-    assert calls == ["conv_forward", "conv_forward"]
+    with spies(winograd, "forward", "gradients") as calls, spies(im2col, "forward") as others:
+        ops.conv2d(*tensors, padding="same").sum().backward()
+    assert calls == ["forward", "gradients"] and not others
+    with spies(winograd, "forward") as calls, spies(im2col, "forward") as others:
+        ops.conv2d(x[..., :3], kernel[:, :, :3], padding="same")
+        ops.conv2d(x, kernel, strides=2, padding="same")
+    assert others == ["forward", "forward"] and not calls
     np.testing.assert_allclose(
         ops.conv2d(x, kernel, padding="same").numpy(),
         naive_conv2d(x.astype(float), kernel.astype(float), amounts=((1, 1), (1, 1))),
@@ -171,21 +159,27 @@ def test_a_cifar_layer_takes_the_winograd_path(monkeypatch):
     )
 
 
-def test_the_dispatch_rule():
-    assert conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1)
-    assert not conv_module.use_winograd((3, 3, 3, 32), (1, 1), (1, 1), 1)  # RGB input
-    assert not conv_module.use_winograd((3, 3, 32, 32), (2, 2), (1, 1), 1)
-    assert not conv_module.use_winograd((3, 3, 32, 32), (1, 1), (2, 2), 1)
-    assert not conv_module.use_winograd((3, 3, 16, 32), (1, 1), (1, 1), 2)
-    assert not conv_module.use_winograd((5, 5, 32, 32), (1, 1), (1, 1), 1)
-    assert conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1, np.float32)
-    assert not conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1, np.float16)
-    assert not conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1, np.int64)
+def test_the_dispatch_rule(monkeypatch):
+    """The table's ``winograd_min_channels`` on both sides; then what the route cannot do."""
 
+    def route(kernel_shape, dtype="float64", **options):
+        x_shape = (2, 16, 16, kernel_shape[2] * options.get("groups", 1))
+        return ops.conv2d_plan(x_shape, kernel_shape, dtype=dtype, **options).forward
 
-def test_another_backend_takes_im2col(monkeypatch):
-    monkeypatch.setattr(conv_module.backend, "xp", object())  # CuPy: im2col and cuBLAS
-    assert not conv_module.use_winograd((3, 3, 32, 32), (1, 1), (1, 1), 1)
+    assert route((3, 3, 16, 16)) == "winograd"
+    assert route((3, 3, 15, 32)) == "im2col"  # too few input channels (an RGB input: 3)
+    assert route((3, 3, 32, 15)) != "winograd"  # too few filters
+    assert route((3, 3, 32, 32), strides=2) == "im2col"
+    assert route((3, 3, 32, 32), dilation_rate=2) == "im2col"
+    assert route((3, 3, 16, 32), groups=2) == "im2col"
+    assert route((5, 5, 32, 32)) == "im2col"
+    assert route((3, 3, 32, 32), dtype="float32") == "winograd"
+    assert route((3, 3, 32, 32), dtype="float16") == "im2col"
+    with pytest.raises(ValueError, match="winograd route cannot compute.*kernel 5×5"):
+        with kernels.force(forward="winograd"):
+            ops.conv2d(np.ones((1, 6, 6, 1)), np.ones((5, 5, 1, 1)))
+    monkeypatch.setattr(conv_plan.backend, "xp", object())  # CuPy: im2col and cuBLAS
+    assert route((3, 3, 32, 32)) == "im2col"
 
 
 def test_without_numba_im2col_gives_the_same_answers(monkeypatch):
@@ -195,7 +189,8 @@ def test_without_numba_im2col_gives_the_same_answers(monkeypatch):
     with_numba = gradients_of(x, kernel, bias, upstream, dict(padding="same"))
     without_numba(monkeypatch, "winograd")
     assert winograd.compiled() is None
-    assert not conv_module.use_winograd((3, 3, 16, 16), (1, 1), (1, 1), 1)
+    plan = ops.conv2d_plan((2, 6, 5, 16), (3, 3, 16, 16), padding="same")
+    assert plan.forward == "im2col" and "no Numba" in plan.why
     without = gradients_of(x, kernel, bias, upstream, dict(padding="same"))
     for ours, theirs in zip(without, with_numba, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
@@ -210,4 +205,4 @@ def test_inference_through_winograd_keeps_nothing():
     with cl.no_grad():
         assert ops.conv2d(x, cl.Tensor(kernel, requires_grad=True), padding="same")._ctx is None
     y = ops.conv2d(cl.Tensor(x, requires_grad=True), kernel, padding="same")
-    assert y._ctx.winograd and y._ctx.saved is None  # dX needs only the kernel
+    assert y._ctx.plan.forward == "winograd" and y._ctx.saved is None  # dX needs the kernel

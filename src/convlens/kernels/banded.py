@@ -11,8 +11,9 @@ one patch row, the KH × ``span`` input pixels they read, and the kernel becomes
     input     dX        = scatter(dY_blocks · band)    rows of span*C values, one `+=` each
 
 The band's zeros cost span / KW times the multiplications of im2col (span = (b - 1)·SW +
-DW·(KW - 1) + 1), paid back where im2col's shapes are poor: few channels. kernels/im2col.py
-chooses the path (its BANDED_* constants hold the measurements); groups are not supported.
+DW·(KW - 1) + 1), paid back where im2col's shapes are poor: few channels. The plan
+(kernels/conv_plan.py, its ``banded_*`` thresholds) says when; groups are not supported. The
+route's three entry points are :func:`forward`, :func:`input_grad` and :func:`kernel_grad`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import NamedTuple
 
 from .. import backend
 from . import parallel
+from .epilogue import epilogue
+from .padding import PaddedInput, pad_array
 
 
 class Blocks(NamedTuple):
@@ -104,26 +107,24 @@ def add_rows(dx, rows, geometry: Blocks, strides, dilation):
     return dx
 
 
-class Patches(NamedTuple):
-    """The patches :func:`forward` keeps for dW, (N·OH·count, KH·span·C), and their geometry."""
+class KeptPatches(NamedTuple):
+    """The patches :func:`convolve` keeps for dW, (N·OH·count, KH·span·C), and their
+    geometry."""
 
     matrix: object
     geometry: Blocks
-    strides: tuple
-    dilation: tuple
 
 
-def forward(x, kernel, strides, dilation, out_hw, geometry: Blocks, keep: bool, epilogue=None):
-    """``Y = patches · bandᵀ`` chunk by chunk: (N, OH, OW, C_out), and :class:`Patches` for dW
-    (None unless ``keep``); ``epilogue`` runs in place on each chunk of Y."""
-    from .im2col import chunks  # late: im2col imports this module
-
+def convolve(x, kernel, strides, dilation, out_hw, geometry: Blocks, keep: bool, finish=None):
+    """``Y = patches · bandᵀ`` of the padded ``x``, chunk by chunk: (N, OH, OW, C_out), and
+    :class:`KeptPatches` for dW (None unless ``keep``); ``finish`` runs in place on each chunk
+    of Y."""
     N, (OH, OW), C_out = x.shape[0], out_hw, kernel.shape[3]
     w = band(kernel, geometry, strides[1], dilation[1]).T  # (K, b·C_out), K = KH·span·C
     m = OH * geometry.count  # patch rows per image
     out = backend.xp.empty((N, OH, OW, C_out), dtype=x.dtype)
     rows = out.reshape(N * m, geometry.b * C_out)  # (N·m, b·C_out): each block's b pixels
-    image_chunks = chunks(N, m * w.shape[0] * x.dtype.itemsize)
+    image_chunks = parallel.chunks(N, m * w.shape[0] * x.dtype.itemsize)
     kept = backend.xp.empty((N * m, w.shape[0]), x.dtype) if keep else None
 
     def scratch():  # a thread's patch rows for one chunk, when the patches are not kept
@@ -133,16 +134,16 @@ def forward(x, kernel, strides, dilation, out_hw, geometry: Blocks, keep: bool, 
         into = kept[start * m : stop * m] if keep else buffer[: (stop - start) * m]
         cols = patches(x[start:stop], kernel.shape[0], geometry, strides, dilation, OH, into)
         backend.xp.matmul(cols, w, out=rows[start * m : stop * m])
-        if epilogue is not None:
-            epilogue(out[start:stop])
+        if finish is not None:
+            finish(out[start:stop])
 
     parallel.for_each_chunk(chunk, image_chunks, None if keep else scratch)
-    return out, (Patches(kept, geometry, strides, dilation) if keep else None)
+    return out, (KeptPatches(kept, geometry) if keep else None)
 
 
-def kernel_grad(saved: Patches, dy, kernel_shape):
-    """``dW = fold(patchesᵀ · dY_blocks)`` from the patches :func:`forward` kept."""
-    geometry, (_, SW), (_, DW) = saved.geometry, saved.strides, saved.dilation
+def kernel_grad_from_patches(saved: KeptPatches, dy, kernel_shape, strides, dilation):
+    """``dW = fold(patchesᵀ · dY_blocks)`` from the patches :func:`convolve` kept."""
+    geometry, SW, DW = saved.geometry, strides[1], dilation[1]
     matrix, dy_rows = saved.matrix, dy.reshape(saved.matrix.shape[0], -1)  # (N·OH·count, ·)
 
     def part(bounds):  # a block of the patch rows' share, one per kernel thread
@@ -154,11 +155,9 @@ def kernel_grad(saved: Patches, dy, kernel_shape):
 
 def kernel_grad_from_input(x, dy, kernel_shape, geometry: Blocks, strides, dilation):
     """``dW = fold(Σ patchesᵀ · dY_blocks)``, the patches rebuilt chunk by chunk from ``x``."""
-    from .im2col import chunks  # late: im2col imports this module
-
     N, OH = dy.shape[:2]
     m, K = OH * geometry.count, kernel_shape[0] * geometry.span * kernel_shape[2]
-    image_chunks = chunks(N, m * K * x.dtype.itemsize)
+    image_chunks = parallel.chunks(N, m * K * x.dtype.itemsize)
 
     def scratch():  # a thread's patch rows for one chunk
         return backend.xp.empty((image_chunks[0][1] * m, K), dtype=x.dtype)
@@ -172,11 +171,9 @@ def kernel_grad_from_input(x, dy, kernel_shape, geometry: Blocks, strides, dilat
     return fold(d_band, geometry, kernel_shape, strides[1], dilation[1])
 
 
-def input_grad(dy, kernel, padded_shape, strides, dilation):
+def input_grad_scatter(dy, kernel, padded_shape, strides, dilation):
     """``dX = scatter(dY_blocks · band)`` chunk by chunk: each block's gradient, KH rows of
     span·C values, added where its input came from: (N, Hp, Wp, C)."""
-    from .im2col import chunks  # late: im2col imports this module
-
     N, OH, OW, C_out = dy.shape
     geometry = blocks(OW, kernel.shape[1], strides[1], dilation[1])
     matrix = band(kernel, geometry, strides[1], dilation[1])  # (b·C_out, KH·span·C)
@@ -190,5 +187,39 @@ def input_grad(dy, kernel, padded_shape, strides, dilation):
         rows = rows.reshape(n, OH, geometry.count, kernel.shape[0], -1)  # (.., KH, span·C)
         add_rows(dx[start:stop], rows, geometry, strides, dilation)
 
-    parallel.for_each_chunk(chunk, chunks(N, m * matrix.shape[1] * dy.dtype.itemsize))
+    parallel.for_each_chunk(chunk, parallel.chunks(N, m * matrix.shape[1] * dy.dtype.itemsize))
     return dx
+
+
+# ----- the route's three entry points (kernels/conv_routes.py calls them) -----
+
+
+def forward(x, kernel, bias, spec, relu: bool, keep: str | None):
+    """``relu(patches · bandᵀ + bias)`` for ``x`` (N, H, W, C) padded as ``spec`` says: (N, OH,
+    OW, C_out), and what ``keep`` asks for dW: ``"patches"`` (:class:`KeptPatches`),
+    ``"input"`` (:class:`~.padding.PaddedInput`) or None."""
+    x_padded = pad_array(x, spec.amounts, spec.mode)  # (N, Hp, Wp, C)
+    geometry = blocks(spec.out_hw[1], kernel.shape[1], spec.strides[1], spec.dilation[1])
+    out, kept = convolve(
+        x_padded, kernel, spec.strides, spec.dilation, spec.out_hw, geometry,
+        keep == "patches", epilogue(bias, relu),
+    )  # fmt: skip
+    if keep == "patches":
+        return out, kept
+    return out, (PaddedInput(x_padded) if keep == "input" else None)
+
+
+def input_grad(dy, kernel, spec):
+    """dX of the padded input, (N, Hp, Wp, C): one banded GEMM, then the scatter."""
+    return input_grad_scatter(dy, kernel, spec.padded_shape, spec.strides, spec.dilation)
+
+
+def kernel_grad(dy, saved, spec):
+    """dW (KH, KW, C, C_out) from the kept patches, or from patches rebuilt chunk by chunk from
+    the padded input."""
+    if isinstance(saved, KeptPatches):
+        return kernel_grad_from_patches(saved, dy, spec.kernel_shape, spec.strides, spec.dilation)
+    geometry = blocks(spec.out_hw[1], spec.kernel_shape[1], spec.strides[1], spec.dilation[1])
+    return kernel_grad_from_input(
+        saved.x, dy, spec.kernel_shape, geometry, spec.strides, spec.dilation
+    )

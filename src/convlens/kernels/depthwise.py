@@ -4,13 +4,16 @@ A depthwise kernel would make G tiny GEMMs of im2col's patches; a multiply-accum
 over the whole batch is faster. Output channel c*M + m (M = depth multiplier) is input channel c
 filtered by kernel[..., 0, c*M+m] (Keras's and TensorFlow's order). Each m is computed on its
 own (N, OH, OW, C) plane, so every elementwise loop runs along the contiguous channel axis.
-These functions take and return plain arrays of ``backend.xp``; ops/conv.py calls them.
+These functions take and return plain arrays of ``backend.xp``; the route's three entry points
+are :func:`forward`, :func:`input_grad` and :func:`kernel_grad`.
 """
 
 from __future__ import annotations
 
 from .. import backend
+from .epilogue import epilogue
 from .im2col import tap
+from .padding import PaddedInput, pad_array
 
 
 def _depthwise_kernel(kernel, C):
@@ -68,3 +71,27 @@ def depthwise_input_grad(dy, kernel, padded_shape, strides, dilation):
             for m in range(planes.shape[0]):
                 window += backend.xp.multiply(planes[m], w[i, j, :, m], out=product)
     return dx
+
+
+# ----- the route's three entry points (kernels/conv_routes.py calls them) -----
+
+
+def forward(x, kernel, bias, spec, relu: bool, keep: str | None):
+    """``relu(depthwise(x) + bias)`` for ``x`` (N, H, W, C) padded as ``spec`` says: (N, OH, OW,
+    C·M), and the padded input for dW (:class:`~.padding.PaddedInput`) when ``keep``."""
+    x_padded = pad_array(x, spec.amounts, spec.mode)  # (N, Hp, Wp, C)
+    out = depthwise_forward(x_padded, kernel, spec.out_hw, spec.strides, spec.dilation)
+    finish = epilogue(bias, relu)
+    if finish is not None:
+        finish(out)
+    return out, (PaddedInput(x_padded) if keep else None)
+
+
+def input_grad(dy, kernel, spec):
+    """dX of the padded input, (N, Hp, Wp, C)."""
+    return depthwise_input_grad(dy, kernel, spec.padded_shape, spec.strides, spec.dilation)
+
+
+def kernel_grad(dy, saved: PaddedInput, spec):
+    """dW (KH, KW, 1, C·M) from the padded input."""
+    return depthwise_kernel_grad(saved.x, dy, spec.kernel_shape, spec.strides, spec.dilation)

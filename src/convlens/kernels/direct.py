@@ -18,63 +18,25 @@ ReLU fused, banded and im2col paths (kernels/im2col.py) -> direct:
 LeNet-5's training step at batch 128 (one thread): 10.5 -> 6.8 ms.
 
 Numba is optional (the ``fast`` extra), imported when a layer first needs it: without it,
-or on CuPy, :func:`use_direct` says no and kernels/im2col.py takes these layers. Compiling the
+or on CuPy, the plan (kernels/conv_plan.py, whose ``direct_*`` thresholds say which layers
+pay) sends these layers to the banded and im2col routes. Compiling the
 kernels for a dtype and kernel width takes ~6 s once (LeNet-5's first training step), then
 they load from ``__pycache__`` (~0.4 s).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .. import backend
 from . import parallel
 from .compiled import compiled as load_kernels
-from .padding import pad_array
-
-DIRECT_MAX_CHANNELS = 8
-"""At most this many input channels (C) for the direct kernels; above it im2col's GEMMs are
-well shaped."""
-
-DIRECT_MAX_FILTERS = 16
-"""At most this many filters (C_out): each is a pass of its own over the input block, where a
-GEMM's column blocking reuses every patch across filters."""
-
-DIRECT_MIN_WIDTH = 5
-"""At least this kernel width (KW): a loop's body unrolls the KW taps of a kernel row, one
-load and store of the output row per KW multiply-adds. Narrower kernels lost, measured at one
-thread, batch 128, forward + backward, ms, im2col or banded -> direct: 32×32×3 -> 32 3×3
-15.7 -> 32.7, 16×16×8 -> 16 3×3 6.6 -> 6.9; 32×32×3 -> 16 5×5 came out even (20.1 -> 20.7, and
-inference 10.5 -> 9.3); LeNet-5's layers win (the module docstring)."""
-
-DIRECT_MIN_BATCH = 8
-"""At least this many images: a block's NB vector lanes are computed whether or not images fill
-them. Measured (one thread, forward + backward, ms, NumPy paths -> direct): LeNet-5's layers
-at batch 4 0.17 -> 0.19 and 0.27 -> 0.39, at batch 8 0.26 -> 0.21 and 0.41 -> 0.37."""
+from .padding import PaddedInput, pad_array
 
 
 def compiled():
     """kernels/compiled/direct.py (Numba), or None when it cannot be imported (NumPy takes over)."""
     return load_kernels("direct")
-
-
-def use_direct(kernel_shape, strides, dilation, groups, dtype=None, batch=None) -> bool:
-    """Whether the convolution takes the direct kernels: stride 1, dilation 1, one group, a
-    kernel (KH, KW, C, C_out) with KW >= :data:`DIRECT_MIN_WIDTH`, C <=
-    :data:`DIRECT_MAX_CHANNELS` and C_out <= :data:`DIRECT_MAX_FILTERS`, a ``batch`` of at
-    least :data:`DIRECT_MIN_BATCH` images, float32 or float64, on NumPy with Numba
-    importable."""
-    _, KW, C, C_out = kernel_shape
-    plain = (*strides, *dilation, groups) == (1, 1, 1, 1, 1)
-    floating = dtype is None or backend.xp.dtype(dtype).char in "fd"
-    return (
-        plain
-        and floating
-        and (batch is None or batch >= DIRECT_MIN_BATCH)
-        and KW >= DIRECT_MIN_WIDTH
-        and C <= DIRECT_MAX_CHANNELS
-        and C_out <= DIRECT_MAX_FILTERS
-        and backend.xp is backend.numpy
-        and compiled() is not None
-    )
 
 
 def direct_forward(x, kernel, bias, amounts, mode, relu: bool, keep: bool):
@@ -107,16 +69,21 @@ def direct_grads(dy, kernel, blocks, padded_shape, relu_output=None, input_grad=
     """The gradients of :func:`direct_forward` for the upstream ``dy`` (N, OH, OW, C_out): dX of
     the padded input (``padded_shape``; None unless ``input_grad``), dW (KH, KW, C, C_out) when
     the input ``blocks`` were kept (else None), and db (C_out,). With ``relu_output`` (the fused
-    ReLU's y) dY is masked by y > 0 as the kernels read it."""
+    ReLU's y) dY is masked by y > 0 as the kernels read it. ``kernel`` is only read for dX:
+    without it, its shape (KH, KW, C, C_out) will do."""
     xp, kernels = backend.xp, compiled()
     dy = xp.ascontiguousarray(dy)
     N, _, _, C_out = dy.shape
-    KH, KW, C, _ = kernel.shape
+    KH, KW, C, _ = getattr(kernel, "shape", kernel)  # an array, or only its shape
     nothing = xp.empty((0, 0, 0, 0), dtype=dy.dtype)  # the kernels' "not wanted"
     y = nothing if relu_output is None else xp.ascontiguousarray(relu_output)
     dx = xp.empty(padded_shape, dtype=dy.dtype) if input_grad else nothing
     kept = nothing if blocks is None else blocks
-    rotated = xp.ascontiguousarray(kernel[::-1, ::-1].transpose(2, 0, 1, 3))  # (C, KH, KW, F)
+    rotated = (  # (C, KH, KW, F); its shape alone tells the loops C and KH without dX
+        xp.ascontiguousarray(kernel[::-1, ::-1].transpose(2, 0, 1, 3))
+        if input_grad
+        else xp.zeros((C, KH, KW, C_out), dtype=dy.dtype)
+    )
     width = (0,) * KW
 
     def run(bounds):  # one thread's blocks, and its share of dW and db
@@ -133,3 +100,42 @@ def direct_grads(dy, kernel, blocks, padded_shape, relu_output=None, input_grad=
         None if blocks is None else dw.astype(dy.dtype),
         db.astype(dy.dtype),
     )
+
+
+# ----- the route's three entry points (kernels/conv_routes.py calls them) -----
+
+
+class Blocks(NamedTuple):
+    """The input's image blocks (count, C, Hp, Wp·NB) the forward pass kept for dW."""
+
+    blocks: object
+
+
+def forward(x, kernel, bias, spec, relu: bool, keep: str | None):
+    """``relu(x ⋆ kernel + bias)`` for ``x`` (N, H, W, C) padded as ``spec`` says: (N, OH, OW,
+    C_out), and what ``keep`` asks for dW: ``"blocks"`` (:class:`Blocks`), ``"input"``
+    (:class:`~.padding.PaddedInput`, for another route's dW) or None."""
+    y, blocks = direct_forward(x, kernel, bias, spec.amounts, spec.mode, relu, keep == "blocks")
+    if keep == "blocks":
+        return y, Blocks(blocks)
+    if keep == "input":
+        return y, PaddedInput(pad_array(x, spec.amounts, spec.mode))
+    return y, None
+
+
+def input_grad(dy, kernel, spec):
+    """dX of the padded input, (N, Hp, Wp, C): the direct loops on dY and the rotated kernel."""
+    return direct_grads(dy, kernel, None, spec.padded_shape)[0]
+
+
+def kernel_grad(dy, saved: Blocks, spec):
+    """dW (KH, KW, C, C_out) from the kept image blocks."""
+    return direct_grads(dy, spec.kernel_shape, saved.blocks, spec.padded_shape, None, False)[1]
+
+
+def gradients(dy, kernel, saved, spec, relu_output, input_grad, kernel_grad, bias_grad):
+    """dX, dW and db in one pass of the loops over dY's blocks (each None unless wanted), the
+    fused ReLU's mask (``relu_output``, or None) applied as they read dY."""
+    blocks = saved.blocks if kernel_grad else None
+    dx, dw, db = direct_grads(dy, kernel, blocks, spec.padded_shape, relu_output, input_grad)
+    return dx, dw, (db if bias_grad else None)

@@ -4,12 +4,14 @@ Every shape computation in convlens calls :func:`conv_output_size`; every paddin
 (``"valid"``, ``"same"``, an int, a pair, or ``((top, bottom), (left, right))``) is resolved to
 explicit amounts by :func:`resolve_padding`; the transposed convolution's sizes and the padding
 of the convolution it transposes are here too. Plain numbers in and out: ops/ and layers/ call
-these for their shapes, kernels/ for their buffers.
+these for their shapes, kernels/ for their buffers. :class:`ConvSpec` holds one convolution's
+resolved geometry, what the plan (kernels/conv_plan.py) and every route read.
 """
 
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 
 def is_int(value) -> bool:
@@ -162,3 +164,36 @@ def conv_transpose_padding(
     before = span - 1 - left_pad
     length = conv_transpose_output_size(n, kernel_size, stride, padding, output_padding, dilation)
     return before, max((n - 1) * stride + span, before + length) - before - length
+
+
+class ConvSpec(NamedTuple):
+    """One 2-D convolution, channels last, with every argument resolved: what the plan chooses
+    routes from and what every route computes with. Plain numbers and a dtype, no arrays."""
+
+    input_shape: tuple  # (N, H, W, C), before padding
+    kernel_shape: tuple  # (KH, KW, C / groups, C_out)
+    strides: tuple  # (SH, SW)
+    dilation: tuple  # (DH, DW)
+    amounts: tuple  # ((top, bottom), (left, right))
+    mode: str  # "zeros", "reflect", "replicate" or "circular"
+    groups: int
+    out_hw: tuple  # (OH, OW)
+    dtype: object  # the dtype the products run in (a NumPy dtype)
+
+    @property
+    def padded_shape(self) -> tuple:
+        """(N, Hp, Wp, C): the input with its padding."""
+        N, H, W, C = self.input_shape
+        (top, bottom), (left, right) = self.amounts
+        return N, H + top + bottom, W + left + right, C
+
+    @property
+    def output_shape(self) -> tuple:
+        """(N, OH, OW, C_out)."""
+        return self.input_shape[0], *self.out_hw, self.kernel_shape[3]
+
+    def patch_bytes(self) -> int:
+        """The bytes of im2col's patch matrix, N·OH·OW·KH·KW·C values."""
+        N, C = self.input_shape[0], self.input_shape[3]
+        KH, KW = self.kernel_shape[:2]
+        return N * self.out_hw[0] * self.out_hw[1] * KH * KW * C * self.dtype.itemsize

@@ -13,18 +13,23 @@ product. The gradients are the same three pieces read backwards:
                                                      stride 1 when C_out <= C, the full
                                                      correlation of dY with the rotated kernel
 
-With few channels these GEMMs are poorly shaped (C_out or C columns); kernels/banded.py then puts a
-block of output pixels in each matrix row and the kernel in a banded matrix (the BANDED_*
-constants below say when). With groups G, channels split into G blocks and the products are
-batched over G. A depthwise kernel (one input channel per group) skips the patch matrix
-(kernels/depthwise.py). These functions take and return plain arrays of ``backend.xp``;
-ops/conv.py wraps them.
+This is the general route: it computes every convolution, any stride, dilation and groups (with
+groups G, channels split into G blocks and the products are batched over G). The plan
+(kernels/conv_plan.py) sends the convolutions other routes do faster elsewhere: few channels to
+kernels/banded.py or kernels/direct.py, 3×3 layers with many channels to kernels/winograd.py,
+depthwise kernels to kernels/depthwise.py. Its three entry points, :func:`forward`,
+:func:`input_grad` and :func:`kernel_grad`, are every route's; they take and return plain arrays
+of ``backend.xp``.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .. import backend
-from . import banded, parallel
+from . import parallel
+from .epilogue import epilogue
+from .padding import PaddedInput, pad_array
 
 
 def tap(x, i: int, j: int, out_hw, strides, dilation):
@@ -33,19 +38,6 @@ def tap(x, i: int, j: int, out_hw, strides, dilation):
     rows = slice(i * DH, i * DH + (OH - 1) * SH + 1, SH)
     columns = slice(j * DW, j * DW + (OW - 1) * SW + 1, SW)
     return x[:, rows, columns]
-
-
-CHUNK_BYTES = 1 << 22
-"""Patch matrices are built and multiplied this many bytes at a time (whole images), so each
-chunk is still in cache when the GEMM reads it; measured on a 2-core EPYC (1 MiB L2 per core,
-32 MiB L3): 4 MiB chunks took the (128, 16, 16, 32) -> 64 3×3 layer's forward from 23 to 15 ms
-and its input gradient from 30 to 14 ms."""
-
-
-def chunks(n_images: int, bytes_per_image: int):
-    """``(start, stop)`` ranges of whole images, about :data:`CHUNK_BYTES` each, and one per
-    kernel thread at least for large enough work (``parallel.chunk_ranges``)."""
-    return parallel.chunk_ranges(n_images, bytes_per_image, CHUNK_BYTES)
 
 
 def windows(x, kernel_hw, strides, dilation, out_hw, groups: int = 1):
@@ -102,27 +94,25 @@ def _grouped_cols(cols):
     return cols.transpose(1, 0, 2)  # (G, M, K), a view
 
 
-def conv_forward(
-    x, kernel, strides, dilation, out_hw, groups: int = 1, keep_cols: bool = True, epilogue=None
+def convolve(
+    x, kernel, strides, dilation, out_hw, groups: int = 1, keep_cols: bool = True, finish=None
 ):
-    """``Y = cols · W`` per group, chunk by chunk: (N, OH, OW, C_out), and the patches (N, OH,
-    OW, G, KH, KW, C/G) for the kernel gradient (None unless ``keep_cols``). ``epilogue``
-    (bias, activation) runs in place on each chunk of Y while it is still in cache."""
+    """``Y = cols · W`` per group of the padded ``x``, chunk by chunk: (N, OH, OW, C_out), and
+    the patches (N, OH, OW, G, KH, KW, C/G) for the kernel gradient (None unless
+    ``keep_cols``). ``finish`` (kernels/epilogue.py: bias, ReLU) runs in place on each chunk of
+    Y while it is still in cache."""
     N, C = x.shape[0], x.shape[-1]
     KH, KW, Cg, C_out = kernel.shape
-    geometry = _forward_blocks(kernel.shape, out_hw, strides, dilation, groups)
-    if geometry is not None:
-        return banded.forward(x, kernel, strides, dilation, out_hw, geometry, keep_cols, epilogue)
     out = backend.xp.empty((N, *out_hw, C_out), dtype=x.dtype)
     w = _grouped_kernel(kernel, groups)  # (G, K, C_out/G)
     if (KH, KW, *out_hw) == (1, 1, *x.shape[1:3]):  # a 1×1 kernel at stride 1 sees x itself
         cols = x.reshape(N, *out_hw, groups, 1, 1, Cg)  # (N, OH, OW, G, 1, 1, C/G)
         backend.xp.matmul(_grouped_cols(cols), w, out=_grouped_rows(out, groups))
-        if epilogue is not None:
-            epilogue(out)
+        if finish is not None:
+            finish(out)
         return out, (cols if keep_cols else None)
     per_image = out_hw[0] * out_hw[1] * KH * KW * C * x.dtype.itemsize
-    image_chunks = chunks(N, per_image)
+    image_chunks = parallel.chunks(N, per_image)
     kept = _patch_buffer(N, out_hw, groups, (KH, KW), Cg, x.dtype) if keep_cols else None
 
     def scratch():  # a thread's patch buffer for one chunk, when the patches are not kept
@@ -132,33 +122,11 @@ def conv_forward(
         into = kept[start:stop] if keep_cols else buffer[: stop - start]
         cols = im2col(x[start:stop], (KH, KW), strides, dilation, out_hw, groups, out=into)
         backend.xp.matmul(_grouped_cols(cols), w, out=_grouped_rows(out[start:stop], groups))
-        if epilogue is not None:
-            epilogue(out[start:stop])
+        if finish is not None:
+            finish(out[start:stop])
 
     parallel.for_each_chunk(chunk, image_chunks, None if keep_cols else scratch)
     return out, kept
-
-
-BANDED_MAX_FILTERS = 16
-"""Below this many filters, with short window rows (KW·C < :data:`TAP_MAJOR_MAX_RUN`) and
-blocks of at least :data:`BANDED_MIN_BLOCK` pixels, the forward pass and dW take the banded
-product (kernels/banded.py): cols · W has only C_out columns there. Measured at one thread, batch
-128, 28×28×1 -> 6 5×5 "same" (blocks of 4): forward 2.2 -> 1.0 ms, dW 1.35 -> 0.75 ms; 28×28×2
--> 8: 5.8 -> 2.6 ms and 3.5 -> 2.7 ms; but 32×32×3 -> 32 3×3 lost (5.7 -> 6.6 ms), as did
-blocks of 2 (28×28×1 -> 8 3×3: 0.7 -> 1.2 ms)."""
-
-
-BANDED_MIN_BLOCK = 4
-"""The fewest output pixels per block for which the banded forward pass pays."""
-
-
-def _forward_blocks(kernel_shape, out_hw, strides, dilation, groups):
-    """The block geometry when the banded product pays for the forward pass, else None."""
-    KH, KW, C, C_out = kernel_shape
-    if groups != 1 or C_out >= BANDED_MAX_FILTERS or KW * C >= TAP_MAJOR_MAX_RUN:
-        return None
-    geometry = banded.blocks(out_hw[1], KW, strides[1], dilation[1])
-    return geometry if geometry.b >= BANDED_MIN_BLOCK else None
 
 
 TAP_MAJOR_MAX_RUN = 16
@@ -177,30 +145,13 @@ def _patch_buffer(n_images, out_hw, groups, kernel_hw, Cg, dtype):
     return tap_major.transpose(4, 5, 6, 0, 1, 2, 3)  # (N, OH, OW, G, KH, KW, C/G), a view
 
 
-KEEP_COLS_BYTES = 1 << 24
-"""Larger patch matrices are not kept for the kernel gradient but rebuilt chunk by chunk in the
-backward pass, in cache: writing them to memory and reading them back cost more than a second
-im2col. Measured (one thread, batch 128, forward + dW): 32×32×32 -> 32 3×3 (151 MB of patches)
-90 -> 67 ms, 16×16×32 -> 64 (38 MB) 34 -> 28 ms; 32×32×3 -> 32 (14 MB) 10.9 -> 11.3 ms."""
-
-
-def worth_keeping(x, kernel_shape, out_hw) -> bool:
-    """Whether the patches of ``x`` (N, Hp, Wp, C) take at most :data:`KEEP_COLS_BYTES`."""
-    N, C = x.shape[0], x.shape[-1]
-    KH, KW = kernel_shape[:2]
-    return N * out_hw[0] * out_hw[1] * KH * KW * C * x.dtype.itemsize <= KEEP_COLS_BYTES
-
-
-def conv_kernel_grad_from_input(x, dy, kernel_shape, strides, dilation, groups: int = 1):
+def kernel_grad_from_input(x, dy, kernel_shape, strides, dilation, groups: int = 1):
     """``dW = Σ colsᵀ · dY`` over image chunks of the padded input ``x``, each chunk's patches
     rebuilt by :func:`im2col`: (KH, KW, C/G, C_out)."""
     N, OH, OW, _ = dy.shape
     KH, KW, Cg, C_out = kernel_shape
     dy = backend.xp.ascontiguousarray(dy)
-    geometry = _forward_blocks(kernel_shape, (OH, OW), strides, dilation, groups)
-    if geometry is not None:
-        return banded.kernel_grad_from_input(x, dy, kernel_shape, geometry, strides, dilation)
-    image_chunks = chunks(N, OH * OW * KH * KW * x.shape[-1] * x.dtype.itemsize)
+    image_chunks = parallel.chunks(N, OH * OW * KH * KW * x.shape[-1] * x.dtype.itemsize)
 
     def scratch():  # a thread's patch buffer for one chunk
         return _patch_buffer(image_chunks[0][1], (OH, OW), groups, (KH, KW), Cg, x.dtype)
@@ -215,10 +166,8 @@ def conv_kernel_grad_from_input(x, dy, kernel_shape, strides, dilation, groups: 
     return dw.transpose(1, 0, 2).reshape(kernel_shape)  # (K, G, C_out/G) -> (KH, KW, C/G, C_out)
 
 
-def conv_kernel_grad(cols, dy, kernel_shape):
+def kernel_grad_from_patches(cols, dy, kernel_shape):
     """``dW = colsᵀ · dY`` per group, in the kernel's layout (KH, KW, C/G, C_out)."""
-    if isinstance(cols, banded.Patches):
-        return banded.kernel_grad(cols, dy, kernel_shape)
     a, rows = _grouped_cols(cols), _grouped_rows(dy, cols.shape[3])  # (G, M, K), (G, M, C_out/G)
 
     def part(bounds):  # the sum over a block of the M patch rows, one per kernel thread
@@ -230,21 +179,16 @@ def conv_kernel_grad(cols, dy, kernel_shape):
     return dw.transpose(1, 0, 2).reshape(kernel_shape)  # (K, G, C_out/G) -> (KH, KW, C/G, C_out)
 
 
-def conv_input_grad(dy, kernel, padded_shape, strides, dilation, groups: int = 1):
+def input_grad_col2im(dy, kernel, padded_shape, strides, dilation, groups: int = 1):
     """``dX = col2im(dY · Wᵀ)``, chunk by chunk: the gradient of the padded input (N, Hp, Wp, C)."""
     N, OH, OW, _ = dy.shape
     KH, KW, Cg, _ = kernel.shape
-    full_patches = padded_shape[1] * padded_shape[2] * kernel.shape[3]  # Hp·Wp·C_out per tap
-    if (strides, dilation, groups) == ((1, 1), (1, 1), 1) and full_patches <= OH * OW * Cg:
-        return _full_correlation(dy, kernel, padded_shape)
-    if groups == 1 and Cg < BANDED_MAX_CHANNELS:
-        return banded.input_grad(dy, kernel, padded_shape, strides, dilation)
     dy = backend.xp.ascontiguousarray(dy)
     dx = backend.xp.zeros(padded_shape, dtype=dy.dtype)
     # Tap-major dcols (G, KH·KW, m, C/G): each tap's slice is contiguous, so col2im's strided
     # adds run along OW·C/G values instead of C/G (14×14×6 -> 16 5×5: 6.1 -> 3.0 ms).
     w_taps = kernel.reshape(KH * KW, Cg, groups, -1).transpose(2, 0, 3, 1)  # (G, T, C_out/G, C/G)
-    image_chunks = chunks(N, OH * OW * KH * KW * padded_shape[-1] * dy.dtype.itemsize)
+    image_chunks = parallel.chunks(N, OH * OW * KH * KW * padded_shape[-1] * dy.dtype.itemsize)
 
     def scratch():  # a thread's dcols buffer for one chunk
         return backend.xp.empty(image_chunks[0][1] * OH * OW * KH * KW * Cg * groups, dy.dtype)
@@ -262,39 +206,39 @@ def conv_input_grad(dy, kernel, padded_shape, strides, dilation, groups: int = 1
     return dx
 
 
-BANDED_MAX_CHANNELS = 16
-"""Below this many input channels (groups 1), dX is one well-shaped GEMM with a banded matrix
-(kernels/banded.py) instead of KH·KW GEMMs whose output rows are C values wide (OpenBLAS runs an
-(M, 16)·(16, 6) product at a third of its speed). Measured at one thread, 14×14×6 -> 16 5×5
-valid: 3.1 -> 1.7 ms at batch 128; 33×33×3 -> 32 3×3 stride 2: 5.6 -> 2.6 ms; but 32 channels:
-21 -> 24 ms."""
+# ----- the route's three entry points (kernels/conv_routes.py calls them) -----
 
 
-# At stride 1 the input gradient is a convolution itself: the full correlation of dY with the
-# kernel rotated 180° and its channel axes swapped (tinygrad's "conv backward is two
-# convolutions"). One strided patch copy and one GEMM then replace col2im's KH×KW
-# read-modify-write passes. Its patch matrix holds Hp·Wp·C_out values per tap against dY·Wᵀ's
-# OH·OW·C, so conv_input_grad takes it only when that is no larger (C_out <= C at "same"
-# padding). Measured at batch 128, 32×32×32 -> 32 3×3: 42 -> 27 ms; 16×16×64 -> 64: 25 -> 22 ms;
-# for 14×14×6 -> 16 5×5 valid (5x the bytes) it lost, 4 ms -> 8 ms inside LeNet-5's step.
+class KeptPatches(NamedTuple):
+    """The patch matrix (N, OH, OW, G, KH, KW, C/G) the forward pass kept for dW."""
+
+    cols: object
 
 
-def _full_correlation(dy, kernel, padded_shape):
-    """``dX = dY ⋆ rot180(W)ᵀ`` with dY zero-padded by KH-1, KW-1: (N, Hp, Wp, C), stride 1."""
-    N, OH, OW, C_out = dy.shape
-    KH, KW, C, _ = kernel.shape
-    dy_full = backend.xp.zeros((N, OH + 2 * (KH - 1), OW + 2 * (KW - 1), C_out), dtype=dy.dtype)
-    dy_full[:, KH - 1 : KH - 1 + OH, KW - 1 : KW - 1 + OW] = dy
-    rotated = kernel[::-1, ::-1].transpose(0, 1, 3, 2)  # (KH, KW, C_out, C), rotated 180°
-    flipped = backend.xp.ascontiguousarray(rotated)
-    dx, _ = conv_forward(dy_full, flipped, (1, 1), (1, 1), padded_shape[1:3], keep_cols=False)
-    return dx
+def forward(x, kernel, bias, spec, relu: bool, keep: str | None):
+    """``relu(cols · W + bias)`` for ``x`` (N, H, W, C) padded as ``spec`` says: (N, OH, OW,
+    C_out), and what ``keep`` asks for dW: ``"patches"`` (:class:`KeptPatches`), ``"input"``
+    (:class:`~.padding.PaddedInput`) or None."""
+    x_padded = pad_array(x, spec.amounts, spec.mode)  # (N, Hp, Wp, C)
+    options = spec.strides, spec.dilation, spec.out_hw, spec.groups
+    out, cols = convolve(x_padded, kernel, *options, keep == "patches", epilogue(bias, relu))
+    if keep == "patches":
+        return out, KeptPatches(cols)
+    return out, (PaddedInput(x_padded) if keep == "input" else None)
 
 
-def bias_grad(dy):
-    """``db = Σ dY`` over the batch and every pixel: (C_out,). Whole rows are summed first,
-    (N·OH, OW·C) down its first axis in long contiguous adds, then a row's OW pixels: 4x faster
-    than einsum for a few channels (measured (128, 28, 28, 6): 0.41 -> 0.10 ms)."""
-    N, OH, OW, C = dy.shape
-    rows = dy.reshape(N * OH, OW * C).sum(axis=0)  # (OW·C,), a copy first if dy is strided
-    return rows.reshape(OW, C).sum(axis=0)  # (C,)
+def input_grad(dy, kernel, spec):
+    """dX of the padded input, (N, Hp, Wp, C), by col2im."""
+    return input_grad_col2im(
+        dy, kernel, spec.padded_shape, spec.strides, spec.dilation, spec.groups
+    )
+
+
+def kernel_grad(dy, saved, spec):
+    """dW (KH, KW, C/G, C_out) from the kept patches, or from patches rebuilt chunk by chunk
+    from the padded input."""
+    if isinstance(saved, KeptPatches):
+        return kernel_grad_from_patches(saved.cols, dy, spec.kernel_shape)
+    return kernel_grad_from_input(
+        saved.x, dy, spec.kernel_shape, spec.strides, spec.dilation, spec.groups
+    )

@@ -7,8 +7,19 @@ convolution route call these.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .. import backend
 from . import parallel
+
+
+class PaddedInput(NamedTuple):
+    """The padded input (N, Hp, Wp, C) a forward pass kept for dW: the record of routes whose
+    kernel gradient reads the input itself (Winograd, depthwise) or rebuilds its patches from it
+    (im2col, banded)."""
+
+    x: object
+
 
 _NUMPY_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 

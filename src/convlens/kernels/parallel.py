@@ -1,7 +1,7 @@
 """Every core for the array kernels: batch chunks run on a thread pool, BLAS single-threaded.
 
 NumPy runs its copies and elementwise loops on one core; only its BLAS uses more. The
-convolution kernels already work in chunks of whole images (``im2col.chunks``), so they can
+convolution kernels already work in chunks of whole images (:func:`chunks`), so they can
 spread those chunks over threads instead (NumPy and BLAS release the GIL), each chunk's GEMM on
 one BLAS thread: the patch copies, pooling passes and transforms then use every core, as
 PyTorch's and TensorFlow's intra-op pools do. Measured on 2 cores, the (128, 32, 32, 32) -> 32
@@ -156,6 +156,20 @@ def chunk_ranges(n_images: int, bytes_per_image: int, chunk_bytes: int) -> list[
         per_thread = -(-n_images // num_threads()) * max(bytes_per_image, 1)
         chunk_bytes = min(chunk_bytes, per_thread)
     return fixed_ranges(n_images, bytes_per_image, chunk_bytes)
+
+
+CHUNK_BYTES = 1 << 22
+"""Patch matrices are built and multiplied this many bytes at a time (whole images), so each
+chunk is still in cache when the GEMM reads it; measured on a 2-core EPYC (1 MiB L2 per core,
+32 MiB L3): 4 MiB chunks took the (128, 16, 16, 32) -> 64 3×3 layer's forward from 23 to 15 ms
+and its input gradient from 30 to 14 ms."""
+
+
+def chunks(n_images: int, bytes_per_image: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` ranges of whole images of about :data:`CHUNK_BYTES` of patches each (the
+    im2col and banded routes' unit of work), and one per kernel thread at least for large
+    enough work (:func:`chunk_ranges`)."""
+    return chunk_ranges(n_images, bytes_per_image, CHUNK_BYTES)
 
 
 def split(n: int, parts: int | None = None) -> list[tuple[int, int]]:

@@ -14,8 +14,8 @@ float32, batch 128, channels last, median µs; NumPy passes -> kernels):
 
 LeNet-5's training step went from 11.9 to 10.6 ms at batch 128 (2 threads: 8.9 to 7.9 ms),
 3.5 to 3.1 ms at batch 32, its inference at batch 256 from 7.4 to 6.9 ms (one thread).
-Otherwise (no Numba, CuPy, float16) NumPy passes over the whole input: the general path
-(ops/pool.py) reduces strided views of whole windows; channels last, those views run C values at
+Otherwise (no Numba, CuPy, float16) NumPy passes over the whole input: the general route
+(kernels/pool.py) reduces strided views of whole windows; channels last, those views run C values at
 a time and NumPy's overhead per run dominates for few channels ((128, 28, 28, 6): 1.7 -> 0.5 ms
 here). When the windows tile the input exactly, each pixel is compared with the next by a flat
 shift of one pixel (pairs that start at odd columns are dropped), then each window's two rows,
@@ -45,13 +45,6 @@ def compiled():
     return load_kernels("pool2x2")
 
 
-def _kernels_for(a):
-    """The kernels module when it can pool ``a`` (NumPy, float32 or float64), else None."""
-    if backend.xp is not numpy or a.dtype not in (numpy.float32, numpy.float64):
-        return None
-    return compiled()
-
-
 def _windows(shape, w):
     """(R, 2, OW, 2, U): a C-contiguous array of ``shape`` seen as R rows of 2×2 windows along
     axes ``w - 1, w``, U values per pixel (C channels last, 1 channels first)."""
@@ -59,13 +52,15 @@ def _windows(shape, w):
     return (math.prod(shape) // (2 * shape[w] * unit), 2, shape[w] // 2, 2, unit)
 
 
-def extreme_2x2(x, w, kind, with_index: bool = True):
+def extreme_2x2(x, w, kind, with_index: bool = True, compiled_loops: bool = True):
     """Max (``kind="max"``) or min pooling of a C-contiguous ``x`` whose 2×2 stride-2 windows
     tile it, along spatial axes ``w - 1, w``; the first of equal values wins, as in PyTorch and
     TensorFlow. Returns the pooled values and the winning cell ``k = 2i + j`` of each window
     (None without ``with_index``: inference), both (rows, W/2·unit): reshape them to the
-    output's shape."""
-    xp, kernels = backend.xp, _kernels_for(x)
+    output's shape. ``compiled_loops``: the Numba loops (the plan's ``compiled_2x2``, for
+    NumPy arrays of float32 or float64), else NumPy passes (``passes_2x2``)."""
+    xp = backend.xp
+    kernels = compiled() if compiled_loops else None
     R, _, OW, _, unit = _windows(x.shape, w)
     values = xp.empty((R, OW * unit), dtype=x.dtype)  # (rows, W/2·unit)
     arg = xp.empty(values.shape, dtype=numpy.uint8) if with_index else None
@@ -122,11 +117,9 @@ def _passes(x, w, kind, values, arg):
 
 def route_2x2(grad, arg, padded_shape, w):
     """dX (``padded_shape``) of :func:`extreme_2x2`: dY ``grad`` at each window's winning cell
-    ``arg`` (dY's shape), 0 at the other three, by the kernels; None where they cannot run (the
-    general backward of ops/pool.py does it then)."""
-    kernels = _kernels_for(grad)
-    if kernels is None:
-        return None
+    ``arg`` (dY's shape), 0 at the other three, by the compiled loops (the windows route's
+    backward, kernels/pool.py, serves the NumPy passes)."""
+    kernels = compiled()
     R, _, OW, _, unit = _windows(padded_shape, w)
     dx = numpy.empty(padded_shape, dtype=grad.dtype)
     grad = numpy.ascontiguousarray(grad).reshape(R, OW, unit)  # (R, OW, U)

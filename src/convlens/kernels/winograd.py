@@ -15,9 +15,10 @@ tile transforms around it (V, Y and their adjoints) are single-pass Numba kernel
 the kernel and the GEMM, the chunks spread over kernels/parallel.py's threads.
 
 Numba is an optional dependency (the ``fast`` extra), imported when a Winograd layer first
-runs: without it :func:`compiled` is None and ops/conv.py takes im2col. Measured on 2 cores
-(AVX-512), float32, batch 128, one thread, median ms, padded input given: NumPy transforms (7
-to 12 strided passes each) -> per-tile kernels -> the per-tile-row kernels of today:
+runs: without it :func:`compiled` is None and the plan (kernels/conv_plan.py) takes im2col.
+Measured on 2 cores (AVX-512), float32, batch 128, one thread, median ms, padded input given:
+NumPy transforms (7 to 12 strided passes each) -> per-tile kernels -> the per-tile-row kernels
+of today:
 layer (H, W, C -> C_out)   forward             forward + dX + dW
 32×32×32 -> 32             32 -> 26 -> 18      97 -> 81 -> 52
 16×16×32 -> 64             13 -> 10 -> 8       38 -> 30 -> 23
@@ -33,6 +34,7 @@ from __future__ import annotations
 from .. import backend
 from . import parallel
 from .compiled import compiled as load_kernels
+from .padding import PaddedInput, pad_array
 
 TILE_CHUNK_BYTES = 1 << 20
 """The 16 transformed tiles of an image chunk (V and M) take about this many bytes, so they stay
@@ -114,11 +116,12 @@ def winograd_grads(
     xp, kernels = backend.xp, compiled()
     dy = xp.ascontiguousarray(dy)
     N, Hp, Wp, C = padded_shape
-    C_out = kernel.shape[-1]
+    C_out = dy.shape[-1]
     kernel_grad = x is not None
     x = xp.ascontiguousarray(x) if kernel_grad else None
     grid = tile_grid(dy.shape[1:3])
-    Ut = xp.ascontiguousarray(kernel_transform(kernel).transpose(0, 2, 1))  # (16, C_out, C)
+    if input_grad:  # the kernel is read for dX only
+        Ut = xp.ascontiguousarray(kernel_transform(kernel).transpose(0, 2, 1))  # (16, C_out, C)
     dx = xp.empty(padded_shape, dtype=dy.dtype) if input_grad else None
 
     if relu_output is not None:
@@ -174,35 +177,42 @@ def _size(shape):
     return shape[0] * shape[1] * shape[2]
 
 
-WINOGRAD_MIN_CHANNELS = 16
-"""Winograd needs at least this many input and output channels to pay (see use_winograd)."""
+# ----- the route's three entry points (kernels/conv_routes.py calls them) -----
+#
+# When it pays (the plan's ``winograd_min_channels``), measured one thread pinned, batch 128,
+# float32, "same" padding, median ms, im2col through conv2d (pad included) -> Winograd kernels
+# on the padded input:
+#     layer (H, W, C -> C_out)   forward        forward + dX + dW
+#     32×32×3 -> 32              5.9 -> 11.1    17.9 -> 26.9 (so it stays im2col)
+#     32×32×32 -> 32             35 -> 26       116 -> 78
+#     16×16×32 -> 64             15.3 -> 9.9    48 -> 30
+#     16×16×64 -> 64             29 -> 16       91 -> 48
+# The CIFAR CNN's training step (2 threads): 270 ms with im2col only, 254 with the NumPy
+# transforms, 208 with these.
 
 
-def use_winograd(kernel_shape, strides, dilation, groups, dtype=None) -> bool:
-    """Whether the convolution takes Winograd F(2×2, 3×3) instead of im2col:
-    3×3 kernels at stride 1, dilation 1, one group, with at least
-    :data:`WINOGRAD_MIN_CHANNELS` input and output channels (any padding: it works on the padded
-    input), float32 or float64, on NumPy with Numba importable (CuPy takes im2col and cuBLAS;
-    without Numba im2col does it all). Its 16 GEMMs per tile have only C (contraction) and
-    C_out (columns) to work with, and its transforms cost the same per channel however few
-    there are, so few channels lose.
+def forward(x, kernel, bias, spec, relu: bool, keep: str | None):
+    """``relu(x ⋆ kernel + bias)`` for ``x`` (N, H, W, C) padded as ``spec`` says, the bias and
+    ReLU applied in the output transform: (N, OH, OW, C_out), and the padded input for dW
+    (:class:`~.padding.PaddedInput`) when ``keep``; V is recomputed from it in backward."""
+    x_padded = pad_array(x, spec.amounts, spec.mode)  # (N, Hp, Wp, C)
+    out = winograd_forward(x_padded, kernel, bias, relu)
+    return out, (PaddedInput(x_padded) if keep else None)
 
-    Measured one thread pinned, batch 128, float32, "same" padding, median ms, im2col through
-    conv2d (pad included) -> Winograd kernels on the padded input (this module):
-    layer (H, W, C -> C_out)   forward        forward + dX + dW
-    32×32×3 -> 32              5.9 -> 11.1    17.9 -> 26.9 (so it stays im2col)
-    32×32×32 -> 32             35 -> 26       116 -> 78
-    16×16×32 -> 64             15.3 -> 9.9    48 -> 30
-    16×16×64 -> 64             29 -> 16       91 -> 48
-    The CIFAR CNN's training step (prof2.py colour_cnn 128, 2 threads): 270 ms with im2col
-    only, 254 with the NumPy transforms, 208 with these."""
-    KH, KW, C, C_out = kernel_shape
-    plain = (KH, KW, *strides, *dilation, groups) == (3, 3, 1, 1, 1, 1, 1)
-    floating = dtype is None or backend.xp.dtype(dtype).char in "fd"
-    return (
-        plain
-        and floating
-        and min(C, C_out) >= WINOGRAD_MIN_CHANNELS
-        and backend.xp is backend.numpy
-        and compiled() is not None
-    )
+
+def input_grad(dy, kernel, spec):
+    """dX of the padded input, (N, Hp, Wp, C)."""
+    return winograd_grads(dy, kernel, spec.padded_shape)[0]
+
+
+def kernel_grad(dy, saved: PaddedInput, spec):
+    """dW (3, 3, C, C_out) from the padded input."""
+    return winograd_grads(dy, None, spec.padded_shape, saved.x, input_grad=False)[1]
+
+
+def gradients(dy, kernel, saved, spec, relu_output, input_grad, kernel_grad, bias_grad):
+    """dX, dW and db in one pass of image chunks (each None unless wanted): dM = A dY Aᵀ once
+    per chunk serves both, the fused ReLU's mask (``relu_output``, or None) and db taken as
+    the transform reads dY."""
+    x = saved.x if kernel_grad else None
+    return winograd_grads(dy, kernel, spec.padded_shape, x, input_grad, relu_output, bias_grad)

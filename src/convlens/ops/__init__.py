@@ -24,7 +24,7 @@ from .activation import (
     swish,
     tanh,
 )
-from .conv import conv2d
+from .conv import conv2d, conv2d_plan
 from .conv_transpose import conv2d_transpose
 from .conv_variants import conv1d, depthwise_conv2d, separable_conv2d
 from .elementwise import (

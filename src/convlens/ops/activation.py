@@ -10,6 +10,7 @@ import math
 
 from .. import backend
 from ..kernels import parallel
+from ..kernels.epilogue import relu_gradient
 from ..tensor import Function, Tensor, as_tensor
 from .elementwise import abs as abs_
 from .elementwise import add, divide, exp, log, maximum, minimum, multiply, subtract, where
@@ -27,15 +28,6 @@ class ReLU(Function):
 
     def backward(self, grad):  # 1 where x > 0 (that is, y > 0), else 0
         return relu_gradient(grad, self.out)
-
-
-def relu_gradient(grad, y):
-    """``dY · [y > 0]``: the gradient through a ReLU whose output was ``y`` (0 at y = 0, as
-    every framework), row blocks on every thread. ReLU and the ReLU fused into conv2d share it."""
-    xp = backend.xp
-    out = xp.empty(y.shape, dtype=grad.dtype)
-    parallel.by_rows(lambda g, y, out: xp.multiply(g, y > 0, out=out), grad, y, out)
-    return out
 
 
 class Sigmoid(Function):

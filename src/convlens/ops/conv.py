@@ -1,30 +1,24 @@
 """conv2d: groups, dilation, strides, every padding form and mode, both data formats.
 
 The lecture's convolution slides the kernel over the image, multiplies each window by it and sums
-("line up the feature, multiply, add them up"); :mod:`convlens.ops.im2col` does this as one matrix
-product. Layouts are Keras's: inputs (N, H, W, C) by default, kernels (KH, KW, C_in/groups,
-C_out). ``channels_first`` inputs are transposed to channels last and back (views). conv1d,
-depthwise and separable convolutions (ops/conv_variants.py) and the transposed convolution
-(ops/conv_transpose.py) reuse :func:`named_conv2d`, the validators and the array kernels."""
+("line up the feature, multiply, add them up"). This op checks its arguments once, resolves them
+to a :class:`~convlens.kernels.geometry.ConvSpec`, asks the plan (kernels/conv_plan.py) which
+route computes each pass, and records a Function whose forward and backward run those routes
+(kernels/conv_routes.py). Layouts are Keras's: inputs (N, H, W, C) by default, kernels (KH, KW,
+C_in/groups, C_out). ``channels_first`` inputs are transposed to channels last and back (views).
+conv1d, depthwise and separable convolutions (ops/conv_variants.py) and the transposed
+convolution (ops/conv_transpose.py) reuse :func:`named_conv2d` and the validators."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .. import backend
-from ..kernels.depthwise import depthwise_forward, depthwise_input_grad, depthwise_kernel_grad
-from ..kernels.direct import direct_forward, direct_grads, use_direct
-from ..kernels.geometry import resolve_padding
-from ..kernels.im2col import (
-    bias_grad,
-    conv_forward,
-    conv_input_grad,
-    conv_kernel_grad,
-    conv_kernel_grad_from_input,
-    worth_keeping,
-)
-from ..kernels.padding import pad_array, unpad_gradient
-from ..kernels.winograd import use_winograd, winograd_forward, winograd_grads
+from ..kernels import conv_routes
+from ..kernels.conv_plan import ConvPlan, conv_plan
+from ..kernels.geometry import ConvSpec, resolve_padding
+from ..kernels.padding import unpad_gradient
 from ..tensor import Function, Tensor, as_tensor, is_grad_enabled
-from .activation import relu_gradient
 from .conv_checks import check_bias, check_channels, check_groups, check_rank, output_hw
 from .padding import check_pad_sizes, check_padding_mode, spatial_axes, to_pair
 from .shape import transpose
@@ -40,132 +34,39 @@ def common_dtype(*arrays):
 
 
 class Conv2D(Function):
-    """Channels-last convolution of ``x`` padded by ``amounts`` in ``mode``."""
+    """Channels-last convolution of ``x``, each pass by the route of its plan (``self.plan``)."""
 
-    def forward(
-        self, x, kernel, bias=None, *, strides, dilation, amounts, mode, groups, out_hw, relu
-    ):
+    def forward(self, x, kernel, bias=None, *, spec: ConvSpec, relu: bool):
         self.dtypes = [a.dtype for a in (x, kernel, bias) if a is not None]
-        dtype = common_dtype(x, kernel, *(() if bias is None else (bias,)))
-        x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
-        self.options = strides, dilation, amounts, mode, groups
-        N, H, W, C = x.shape
-        (top, bottom), (left, right) = amounts
-        self.kernel, self.padded_shape = kernel, (N, H + top + bottom, W + left + right, C)
-        self.depthwise = groups > 1 and kernel.shape[2] == 1  # one input channel per group
-        self.winograd = use_winograd(kernel.shape, strides, dilation, groups, dtype)
-        self.direct = not self.winograd and use_direct(
-            kernel.shape, strides, dilation, groups, dtype, batch=N
-        )
-        # Under no_grad (inference) nothing is saved: the patches stream through cache in chunks.
+        x, kernel = x.astype(spec.dtype, copy=False), kernel.astype(spec.dtype, copy=False)
+        self.spec, self.plan, self.kernel = spec, conv_plan(spec), kernel
+        # Under no_grad (inference) nothing is kept: the patches stream through cache in chunks.
         keep = self.needs_grad[1] and is_grad_enabled()
-        if self.direct:  # few input channels: Numba loops over blocks of images, padding fused
-            out, self.saved = direct_forward(x, kernel, bias, amounts, mode, relu, keep)
-            self.out = out if relu and is_grad_enabled() else None
-            return out
-        x_padded = pad_array(x, amounts, mode)  # (N, Hp, Wp, C)
-        if self.winograd:  # dW recomputes the tiles' transform from the padded input
-            # the output transform adds the bias and applies the ReLU itself
-            out = winograd_forward(x_padded, kernel, bias, relu)
-            self.saved = x_padded if keep else None
-        elif self.depthwise:  # a multiply-accumulate per tap beats G tiny GEMMs
-            out = depthwise_forward(x_padded, kernel, out_hw, strides, dilation)
-            finish = _epilogue(bias, relu)
-            if finish is not None:
-                finish(out)
-            self.saved = x_padded if keep else None
-        else:
-            # Large patch matrices are rebuilt in backward instead (im2col.KEEP_COLS_BYTES).
-            self.saved_cols = keep and worth_keeping(x_padded, kernel.shape, out_hw)
-            out, cols = conv_forward(
-                x_padded, kernel, strides, dilation, out_hw, groups, self.saved_cols,
-                _epilogue(bias, relu),
-            )  # (N, OH, OW, C_out)  # fmt: skip
-            self.saved = cols if self.saved_cols else (x_padded if keep else None)
-        self.out = out if relu and is_grad_enabled() else None  # ReLU's gradient needs y > 0
-        return out
+        y, self.saved = conv_routes.forward(self.plan, spec, x, kernel, bias, relu, keep)
+        self.out = y if relu and is_grad_enabled() else None  # ReLU's gradient needs y > 0
+        return y
 
     def backward(self, grad):
-        if self.winograd:  # masks dY and sums db chunk by chunk
-            return self._winograd_backward(grad)
-        if self.direct:  # likewise, block by block
-            return self._direct_backward(grad)
-        strides, dilation, amounts, mode, groups = self.options
-        grads = [None] * len(self.inputs)
-        if self.out is not None:  # a fused ReLU first: dY · [y > 0]
-            grad = relu_gradient(grad, self.out)
-        if self.needs_grad[0]:  # dX = col2im(dY · Wᵀ), then un-pad: crop, or fold the border back
-            if self.depthwise:
-                dx = depthwise_input_grad(grad, self.kernel, self.padded_shape, strides, dilation)
-            else:
-                dx = conv_input_grad(
-                    grad, self.kernel, self.padded_shape, strides, dilation, groups
-                )
-            grads[0] = unpad_gradient(dx, amounts, mode)
-        if self.needs_grad[1]:  # dW = colsᵀ · dY
-            if self.depthwise:
-                grads[1] = depthwise_kernel_grad(
-                    self.saved, grad, self.kernel.shape, strides, dilation
-                )
-            elif self.saved_cols:
-                grads[1] = conv_kernel_grad(self.saved, grad, self.kernel.shape)
-            else:
-                grads[1] = conv_kernel_grad_from_input(
-                    self.saved, grad, self.kernel.shape, strides, dilation, groups
-                )
-        if len(self.inputs) == 3 and self.needs_grad[2]:  # db = Σ dY over batch and pixels
-            grads[2] = bias_grad(grad)
-        return self._cast(grads)
-
-    def _winograd_backward(self, grad):
-        """dX, dW and db in one pass of image chunks (kernels/winograd.py), the fused ReLU's mask
-        applied there."""
-        amounts, mode = self.options[2:4]
-        has_bias = len(self.inputs) == 3 and self.needs_grad[2]
-        dx, dw, db = winograd_grads(
-            grad, self.kernel, self.padded_shape, self.saved if self.needs_grad[1] else None,
-            input_grad=self.needs_grad[0], relu_output=self.out, bias_grad=has_bias,
-        )  # fmt: skip
-        dx = None if dx is None else unpad_gradient(dx, amounts, mode)
-        return self._cast([dx, dw, db][: len(self.inputs)])
-
-    def _direct_backward(self, grad):
-        """dX, dW and db from the direct kernels (kernels/direct.py), the fused ReLU's mask applied
-        as they read dY."""
-        amounts, mode = self.options[2:4]
-        dx, dw, db = direct_grads(
-            grad, self.kernel, self.saved, self.padded_shape, self.out, self.needs_grad[0]
+        # dX of the padded input, then un-pad: crop, or fold the border back (padding modes)
+        has_bias = len(self.inputs) == 3
+        wanted = (self.needs_grad[0], self.needs_grad[1], has_bias and self.needs_grad[2])
+        dx, dw, db = conv_routes.gradients(
+            self.plan, self.spec, grad, self.kernel, self.saved, self.out, wanted
         )
-        dx = None if dx is None else unpad_gradient(dx, amounts, mode)
-        db = db if len(self.inputs) == 3 and self.needs_grad[2] else None
-        return self._cast([dx, dw, db][: len(self.inputs)])
-
-    def _cast(self, grads):
+        if dx is not None:
+            dx = unpad_gradient(dx, self.spec.amounts, self.spec.mode)
+        grads = (dx, dw, db)[: len(self.inputs)]
         return tuple(
             g if g is None else g.astype(t, copy=False)
             for g, t in zip(grads, self.dtypes, strict=True)
         )
 
 
-def _epilogue(bias, relu: bool):
-    """What runs on each chunk of the output, in place, while it is still in cache: the bias,
-    then the ReLU (one pass each over memory saved, and the separate ReLU op's array). None
-    when there is nothing to do."""
-    xp = backend.xp
-    if bias is None and not relu:
-        return None
+class _Shape(NamedTuple):
+    """An array's shape and rank without the array: what the checks read, for plans."""
 
-    def finish(y):
-        if bias is not None:
-            if y.flags.c_contiguous and y.ndim == 4:  # rows of OW·C values: a few channels'
-                rows = y.reshape(-1, y.shape[2] * y.shape[3])  # broadcast ran C at a time
-                rows += xp.tile(bias, y.shape[2])  # (128, 28, 28, 6): 0.45 -> 0.12 ms
-            else:
-                y += bias
-        if relu:
-            xp.maximum(y, 0, out=y)
-
-    return finish
+    shape: tuple
+    ndim: int
 
 
 def named_conv2d(
@@ -189,17 +90,21 @@ def named_conv2d(
     x, kernel = as_tensor(x), as_tensor(kernel)
     bias = None if bias is None else as_tensor(bias)
     axes = spatial_axes(data_format, op)
-    options = _conv2d_options(op, x, kernel, bias, axes, strides, padding, dilation_rate, groups)
-    check_pad_sizes(x.shape, options["amounts"], check_padding_mode(padding_mode, op), axes, op)
+    dtype = common_dtype(x, kernel, *(() if bias is None else (bias,)))
+    spec = _conv2d_spec(op, x, kernel, bias, axes, strides, padding, dilation_rate, groups,
+                        padding_mode, dtype)  # fmt: skip
     if axes == (2, 3):
         x = transpose(x, TO_CHANNELS_LAST)
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
-    y = Conv2D.apply(*inputs, mode=padding_mode, relu=activation == "relu", **options)
+    y = Conv2D.apply(*inputs, spec=spec, relu=activation == "relu")
     return transpose(y, TO_CHANNELS_FIRST) if axes == (2, 3) else y
 
 
-def _conv2d_options(op, x, kernel, bias, axes, strides, padding, dilation_rate, groups):
-    """Validate conv2d's arguments; resolve them to Conv2D's explicit attributes."""
+def _conv2d_spec(
+    op, x, kernel, bias, axes, strides, padding, dilation_rate, groups, padding_mode, dtype
+) -> ConvSpec:
+    """Validate conv2d's arguments (``x`` and ``kernel``: anything with ``shape`` and ``ndim``);
+    resolve them to the channels-last :class:`ConvSpec` of the convolution."""
     strides = to_pair(strides, f"{op}: strides")
     dilation = to_pair(dilation_rate, f"{op}: dilation_rate")
     groups = check_groups(op, groups)
@@ -222,7 +127,19 @@ def _conv2d_options(op, x, kernel, bias, axes, strides, padding, dilation_rate, 
     except ValueError as error:
         raise ValueError(f"{op}: {error}") from None
     out_hw = output_hw(op, spatial, (KH, KW), strides, amounts, dilation, x.shape, kernel.shape)
-    return dict(strides=strides, dilation=dilation, amounts=amounts, groups=groups, out_hw=out_hw)
+    check_pad_sizes(x.shape, amounts, check_padding_mode(padding_mode, op), axes, op)
+    N, C = x.shape[0], x.shape[-1 if axes == (1, 2) else 1]
+    return ConvSpec(
+        input_shape=(N, *spatial, C),
+        kernel_shape=tuple(kernel.shape),
+        strides=strides,
+        dilation=dilation,
+        amounts=amounts,
+        mode=padding_mode,
+        groups=groups,
+        out_hw=out_hw,
+        dtype=backend.numpy.dtype(dtype),
+    )
 
 
 def conv2d(
@@ -277,3 +194,32 @@ def conv2d(
         x, kernel, bias, strides, padding, dilation_rate, groups, data_format, padding_mode,
         activation=activation,
     )  # fmt: skip
+
+
+def conv2d_plan(
+    input_shape,
+    kernel_shape,
+    strides=1,
+    padding="valid",
+    dilation_rate=1,
+    groups=1,
+    data_format: str = "channels_last",
+    padding_mode: str = "zeros",
+    dtype="float32",
+) -> ConvPlan:
+    """The routes :func:`conv2d` takes for these shapes: which algorithm computes the forward
+    pass, the input gradient and the kernel gradient, and why (kernels/conv_plan.py). No
+    arrays needed; the arguments are :func:`conv2d`'s, checked the same way.
+
+    Example:
+        >>> conv2d_plan((128, 32, 32, 3), (3, 3, 3, 32), strides=2, padding="same").short()
+        'im2col / banded / im2col'
+    """
+    kernel = _Shape(tuple(kernel_shape), len(kernel_shape))
+    x = _Shape(tuple(input_shape), len(input_shape))
+    axes = spatial_axes(data_format, "conv2d_plan")
+    spec = _conv2d_spec(
+        "conv2d_plan", x, kernel, None, axes, strides, padding, dilation_rate, groups,
+        padding_mode, dtype,
+    )  # fmt: skip
+    return conv_plan(spec)

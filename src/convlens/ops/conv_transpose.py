@@ -1,16 +1,21 @@
-"""The transposed convolution (Keras's Conv2DTranspose), built from the convolution's own pieces.
+"""The transposed convolution (Keras's Conv2DTranspose), built from the convolution's own routes.
 
-A transposed convolution is the input gradient of a convolution: its forward pass is
-``col2im(X · Wᵀ)`` (what conv2d's backward computes for dX) and its backward pass is a
-convolution forward (``dX = im2col(dY) · W``) and a kernel gradient (``dW = im2col(dY)ᵀ · X``).
+A transposed convolution is the input gradient of a convolution (its *adjoint*): its forward
+pass is what conv2d's backward computes for dX (``col2im(X · Wᵀ)`` on the im2col route), and its
+backward pass is that convolution's forward pass (``dX = im2col(dY) · W``) and kernel gradient
+(``dW = im2col(dY)ᵀ · X``). So the plan of the adjoint convolution (kernels/conv_plan.py) picks
+the routes, passes swapped: the transposed forward takes the adjoint's ``input_grad`` route.
 Kernel layout (KH, KW, C_out, C_in), as Keras's Conv2DTranspose stores (kh, kw, filters, in).
 """
 
 from __future__ import annotations
 
-from ..kernels.geometry import conv_transpose_output_size, conv_transpose_padding, is_int
-from ..kernels.im2col import bias_grad, conv_forward, conv_input_grad, conv_kernel_grad, im2col
-from ..kernels.padding import pad_array, unpad_gradient
+from .. import backend
+from ..kernels import conv_routes
+from ..kernels.conv_plan import conv_plan
+from ..kernels.epilogue import bias_grad
+from ..kernels.geometry import ConvSpec, conv_transpose_output_size, conv_transpose_padding, is_int
+from ..kernels.padding import PaddedInput, pad_array
 from ..tensor import Function, Tensor, as_tensor
 from .conv import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, common_dtype
 from .conv_checks import check_bias, check_channels, check_rank
@@ -18,40 +23,81 @@ from .padding import spatial_axes, to_pair
 from .shape import transpose
 
 
-class Conv2DTranspose(Function):
-    """Channels-last transposed convolution: the adjoint of a conv of the output padded by
-    ``amounts``."""
+def adjoint_spec(x_shape, kernel_shape, strides, dilation, amounts, out_hw, dtype) -> ConvSpec:
+    """The convolution whose input gradient the transposed convolution of ``x`` (N, H, W, C_in)
+    is: its input is the transposed output padded by ``amounts`` and cut to the rows its windows
+    reach, ``(H - 1) S + D (K - 1) + 1`` (a longer padded output, from ``output_padding``, has
+    rows no window reads: their gradient is 0), its output has x's size."""
+    needed = [
+        (n - 1) * s + d * (k - 1) + 1
+        for n, s, d, k in zip(x_shape[1:3], strides, dilation, kernel_shape[:2], strict=True)
+    ]
+    return ConvSpec(
+        input_shape=(x_shape[0], *needed, kernel_shape[2]),
+        kernel_shape=tuple(kernel_shape),
+        strides=strides,
+        dilation=dilation,
+        amounts=((0, 0), (0, 0)),
+        mode="zeros",
+        groups=1,
+        out_hw=tuple(x_shape[1:3]),
+        dtype=backend.numpy.dtype(dtype),
+    )
 
-    def forward(self, x, kernel, bias=None, *, strides, dilation, amounts, padded_hw):
+
+class Conv2DTranspose(Function):
+    """Channels-last transposed convolution: the adjoint of a convolution of the output padded
+    by ``amounts``, each pass by the adjoint's plan (``self.plan``)."""
+
+    def forward(self, x, kernel, bias=None, *, strides, dilation, amounts, out_hw):
         self.dtypes = [a.dtype for a in (x, kernel, bias) if a is not None]
         dtype = common_dtype(x, kernel, *(() if bias is None else (bias,)))
         x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
-        self.x, self.kernel, self.options = x, kernel, (strides, dilation, amounts)
-        padded_shape = (x.shape[0], *padded_hw, kernel.shape[2])  # (N, Hp, Wp, C_out)
-        full = conv_input_grad(x, kernel, padded_shape, strides, dilation)  # col2im(X · Wᵀ)
-        out = unpad_gradient(full, amounts).copy()  # (N, OH, OW, C_out): the crop, contiguous
+        self.spec = adjoint_spec(x.shape, kernel.shape, strides, dilation, amounts, out_hw, dtype)
+        self.plan, self.x, self.kernel, self.amounts = conv_plan(self.spec), x, kernel, amounts
+        reached = conv_routes.input_grad(self.plan, self.spec, x, kernel)  # col2im(X · Wᵀ)
+        out = _crop(reached, amounts, out_hw)  # (N, OH, OW, C_out)
         if bias is not None:
             out += bias
         return out
 
-    def backward(self, grad):  # the conv whose input gradient the forward was
-        strides, dilation, amounts = self.options
+    def backward(self, grad):  # the adjoint convolution's forward pass and kernel gradient
         grads = [None] * len(self.inputs)
-        padded, kernel_hw, x_hw = pad_array(grad, amounts), self.kernel.shape[:2], self.x.shape[1:3]
-        if self.needs_grad[0]:  # dX = im2col(dY) · W
-            grads[0], cols = conv_forward(
-                padded, self.kernel, strides, dilation, x_hw, keep_cols=self.needs_grad[1]
+        reached = self._reached(pad_array(grad, self.amounts))  # (N, Hn, Wn, C_out)
+        if self.needs_grad[0] or self.plan.kernel_grad == "direct":  # dX = im2col(dY) · W
+            dx, record = conv_routes.forward(
+                self.plan, self.spec, reached, self.kernel, None, False, self.needs_grad[1]
             )
-        else:  # a first layer: only the patches, for dW
-            cols = im2col(padded, kernel_hw, strides, dilation, x_hw)
+            grads[0] = dx if self.needs_grad[0] else None
+        else:  # a first layer: dW rebuilds what it needs from dY itself
+            record = PaddedInput(reached)
         if self.needs_grad[1]:  # dW = im2col(dY)ᵀ · X
-            grads[1] = conv_kernel_grad(cols, self.x, self.kernel.shape)
+            grads[1] = conv_routes.kernel_grad(self.plan, self.spec, self.x, record)
         if len(self.inputs) == 3 and self.needs_grad[2]:
             grads[2] = bias_grad(grad)
         return tuple(
             g if g is None else g.astype(t, copy=False)
             for g, t in zip(grads, self.dtypes, strict=True)
         )
+
+    def _reached(self, padded):
+        """The rows and columns of the padded output that the adjoint's windows read."""
+        Hn, Wn = self.spec.input_shape[1:3]
+        return padded[:, :Hn, :Wn]
+
+
+def _crop(reached, amounts, out_hw):
+    """The transposed output (N, OH, OW, C): the padded output's rows ``top .. top + OH`` (and
+    columns alike), where ``reached`` (N, Hn, Wn, C) holds its first Hn rows and the rest are 0."""
+    (top, _), (left, _) = amounts
+    N, Hn, Wn, C = reached.shape
+    OH, OW = out_hw
+    rows, columns = max(0, min(OH, Hn - top)), max(0, min(OW, Wn - left))
+    if (rows, columns) == (OH, OW):
+        return reached[:, top : top + OH, left : left + OW].copy()
+    out = backend.xp.zeros((N, OH, OW, C), dtype=reached.dtype)
+    out[:, :rows, :columns] = reached[:, top : top + rows, left : left + columns]
+    return out
 
 
 def _output_padding(value, strides):
@@ -142,13 +188,10 @@ def conv2d_transpose(
             f"kernel shape {kernel.shape}, strides {strides}, padding {padding!r} and "
             f"output_padding {output_padding}."
         )
-    padded_hw = tuple(
-        n + before + after for n, (before, after) in zip(out_hw, amounts, strict=True)
-    )
     if axes == (2, 3):
         x = transpose(x, TO_CHANNELS_LAST)
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
     y = Conv2DTranspose.apply(
-        *inputs, strides=strides, dilation=dilation, amounts=amounts, padded_hw=padded_hw
+        *inputs, strides=strides, dilation=dilation, amounts=amounts, out_hw=out_hw
     )
     return transpose(y, TO_CHANNELS_FIRST) if axes == (2, 3) else y

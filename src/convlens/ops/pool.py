@@ -1,13 +1,11 @@
 """Pooling: max, min (the lecture pools with max, min or mean; no framework has min) and average,
 and the global poolings.
 
-The lecture's pooling walks a window over each feature map and keeps one value per window. Here
-no loop runs over the batch or the pixels: a window reduction is separable, so the rows' windows
-are reduced first (PW strided views along W) and those results are then reduced along H (PH
-strided views of whole rows, long contiguous runs), each step one vectorised pass. Max and min
-pooling keep, in the same pass, the index ``k = i * PW + j`` of the winning cell in its window;
-the backward pass routes dY through it with PH×PW strided writes (never ``np.add.at``). The
-common 2×2 windows at stride 2 that tile the input take a path of contiguous passes instead.
+The lecture's pooling walks a window over each feature map and keeps one value per window. These
+ops check their arguments, pad, ask the pool plan (kernels/conv_plan.py) which route pools, and
+record a Function: 2×2 windows at stride 2 that tile the input take single-pass compiled loops
+or contiguous NumPy passes (kernels/pool2x2.py), every other pooling strided views of whole
+windows (kernels/pool.py).
 
 ``padding="same"`` follows TensorFlow: the odd pixel of padding goes to the bottom/right, max and
 min ignore the padded cells (padded with -inf / +inf) and the average divides by the number of
@@ -16,13 +14,11 @@ real cells in each window (PyTorch's ``count_include_pad=False``).
 
 from __future__ import annotations
 
-import numpy
-
 from .. import backend
-from ..kernels import parallel
+from ..kernels import pool as windows
+from ..kernels.conv_plan import pool_plan
 from ..kernels.geometry import conv_output_size, resolve_padding
 from ..kernels.pool2x2 import extreme_2x2, route_2x2
-from ..kernels.pool2x2 import pixels as _pixels
 from ..tensor import Function, Tensor, as_tensor
 from .padding import spatial_axes, to_pair
 from .reduce import max as reduce_max
@@ -31,189 +27,52 @@ from .reduce import mean as reduce_mean
 _LAYOUTS = {(1, 2): "(batch, height, width, channels)", (2, 3): "(batch, channels, height, width)"}
 
 
-def _taps(x, axis: int, start: int, count: int, stride: int):
-    """The view of ``x`` along ``axis`` at ``start, start + S, ...`` (``count`` items)."""
-    index = [slice(None)] * x.ndim
-    index[axis] = slice(start, start + (count - 1) * stride + 1, stride)
-    return x[tuple(index)]
-
-
-def _window_cell(x, i: int, j: int, geometry):
-    """The view of ``x`` (padded) holding cell (i, j) of every window: (N, OH, OW, C) or NCHW."""
-    _, (SH, SW), (OH, OW), (h, w) = geometry
-    return _taps(_taps(x, h, i, OH, SH), w, j, OW, SW)
-
-
-def _pad_with(x, amounts, axes, fill):
-    """``x`` padded by ``amounts`` along ``axes`` with the constant ``fill`` (no copy if none)."""
-    if not any(v for pair in amounts for v in pair):
-        return x
-    widths = [(0, 0)] * x.ndim
-    for axis, pair in zip(axes, amounts, strict=True):
-        widths[axis] = tuple(pair)
-    return backend.xp.pad(x, widths, mode="constant", constant_values=fill)
-
-
-def _crop(dx, amounts, axes):
-    """The inverse of padding: the real cells of a padded gradient."""
-    index = [slice(None)] * dx.ndim
-    for axis, (before, after) in zip(axes, amounts, strict=True):
-        index[axis] = slice(before, dx.shape[axis] - after)
-    return dx[tuple(index)]
-
-
-def _extreme_along(
-    x, axis, size, stride, count, better, extreme, index_dtype, carry=None, weight=1
-):
-    """Running max (or min) over ``size`` strided views along ``axis``, and where it was found.
-
-    ``better`` is strict (``>`` or ``<``), so among equal values the first one wins, as in
-    PyTorch and TensorFlow. Without ``carry`` the index is the position along ``axis``; with it,
-    ``position * weight + carry`` taken from the winning view of ``carry``.
-    """
-    xp = backend.xp
-
-    def index_at(i):  # the index a win at position i records: an int, or a view of the carry
-        return i if carry is None else _taps(carry, axis, i, count, stride) + i * weight
-
-    values = _taps(x, axis, 0, count, stride)
-    if size == 1:
-        index = xp.zeros(values.shape, index_dtype) if carry is None else index_at(0)
-        return values.copy(), index
-    candidate = _taps(x, axis, 1, count, stride)
-    wins = better(candidate, values)
-    values = extreme(values, candidate)  # the first two positions, without a copy
-    if carry is None:
-        index = wins.astype(index_dtype)  # position 1 where it won, else 0
-    else:
-        index = xp.where(wins, index_at(1), index_at(0)).astype(index_dtype, copy=False)
-    for i in range(2, size):
-        candidate = _taps(x, axis, i, count, stride)
-        wins = better(candidate, values)
-        extreme(values, candidate, out=values)
-        xp.copyto(index, index_at(i), where=wins)
-    return values, index
-
-
 class ExtremePool2D(Function):
-    """Max pooling, or min pooling with ``kind="min"``: one code path, two comparisons."""
+    """Max pooling, or min pooling with ``kind="min"``: one code path, two comparisons; each
+    pass by the route of its plan (``self.plan``)."""
 
     def forward(self, x, *, pool, strides, amounts, out_hw, axes, kind):
         xp = backend.xp
         fill = -xp.inf if kind == "max" else xp.inf  # padded cells never win
-        x_padded = _pad_with(x, amounts, axes, fill)  # (N, Hp, Wp, C) or (N, C, Hp, Wp)
-        (PH, PW), (SH, SW), (OH, OW), (h, w) = pool, strides, out_hw, axes
+        x_padded = windows.pad_with(x, amounts, axes, fill)  # (N, Hp, Wp, C) or (N, C, Hp, Wp)
         self.geometry = pool, strides, out_hw, axes
         self.padded_shape, self.amounts = x_padded.shape, amounts
-        self.tiled_2x2 = pool == strides == (2, 2) and _tiles(x_padded.shape, self.geometry)
-        if self.tiled_2x2:
-            x_padded = xp.ascontiguousarray(x_padded)
-            out, arg = extreme_2x2(x_padded, w, kind, with_index=self.needs_grad[0])
-            shape = (*x.shape[:h], OH, OW, *x.shape[w + 1 :])  # (N, OH, OW, C) or (N, C, OH, OW)
-            self.arg = None if arg is None else arg.reshape(shape)
-            return out.reshape(shape)
-        # Each row's windows first (index j), then down the rows (index k = i * PW + j).
-        better, extreme = (xp.greater, xp.maximum) if kind == "max" else (xp.less, xp.minimum)
-        index_dtype = numpy.min_scalar_type(PH * PW - 1)  # uint8 for pools up to 16×16
-        rows, column = _extreme_along(x_padded, w, PW, SW, OW, better, extreme, index_dtype)
-        out, self.arg = _extreme_along(
-            rows, h, PH, SH, OH, better, extreme, index_dtype, column, PW
+        self.plan = pool_plan(x_padded.shape, pool, strides, axes, x.dtype)
+        if self.plan.forward == "windows":
+            out, self.arg = windows.extreme(x_padded, self.geometry, kind)
+            return out
+        (h, w), (OH, OW) = axes, out_hw
+        compiled = self.plan.forward == "compiled_2x2"
+        x_padded = xp.ascontiguousarray(x_padded)
+        out, arg = extreme_2x2(
+            x_padded, w, kind, with_index=self.needs_grad[0], compiled_loops=compiled
         )
-        return out
+        shape = (*x.shape[:h], OH, OW, *x.shape[w + 1 :])  # (N, OH, OW, C) or (N, C, OH, OW)
+        self.arg = None if arg is None else arg.reshape(shape)
+        return out.reshape(shape)
 
     def backward(self, grad):
-        # dx[cell k of a window] = dY where that cell won (arg == k), else 0; overlapping
-        # windows (stride < pool) add their shares.
-        if self.tiled_2x2:  # the kernels' route, when they can run
+        # dx[cell k of a window] = dY where that cell won (arg == k), else 0
+        if self.plan.backward == "compiled_2x2":
             dx = route_2x2(grad, self.arg, self.padded_shape, self.geometry[3][1])
-            if dx is not None:
-                return _crop(dx, self.amounts, self.geometry[3])
-        (PH, PW), (SH, SW) = self.geometry[:2]
-        overlap = SH < PH or SW < PW
-        dx = _blank_gradient(self.padded_shape, grad.dtype, self.geometry)
-
-        def images(dx_part, grad_part, arg):  # a block of images (batch axis first in both)
-            share = backend.xp.empty(grad_part.shape, dtype=grad.dtype)  # C-contiguous
-            for i in range(PH):
-                for j in range(PW):
-                    cell = _window_cell(dx_part, i, j, self.geometry)
-                    wins, pixels = arg == i * PW + j, _pixels(cell)
-                    if overlap:
-                        cell += grad_part * wins
-                    elif pixels is None:
-                        backend.xp.multiply(grad_part, wins, out=cell)
-                    else:  # a few channels: one contiguous pass, then a copy a pixel at a time
-                        numpy.multiply(grad_part, wins, out=share)
-                        numpy.copyto(pixels, _pixels(share))
-
-        parallel.by_rows(images, dx, grad, self.arg)
-        return _crop(dx, self.amounts, self.geometry[3])
+        else:
+            dx = windows.route(grad, self.arg, self.padded_shape, self.geometry)
+        return windows.crop(dx, self.amounts, self.geometry[3])
 
 
 class AvgPool2D(Function):
     """Average pooling over the real cells of each window."""
 
     def forward(self, x, *, pool, strides, amounts, out_hw, axes):
-        (PH, PW), (SH, SW), (OH, OW), (h, w) = pool, strides, out_hw, axes
-        x_padded = _pad_with(x, amounts, axes, 0)  # (N, Hp, Wp, C) or (N, C, Hp, Wp)
-        rows = _sum_along(x_padded, w, PW, SW, OW)  # (N, Hp, OW, C): each row's window sums
-        total = _sum_along(rows, h, PH, SH, OH)  # (N, OH, OW, C)
-        self.count = _real_cells(x.shape, pool, strides, amounts, out_hw, axes, x.dtype)
+        x_padded = windows.pad_with(x, amounts, axes, 0)  # (N, Hp, Wp, C) or (N, C, Hp, Wp)
         self.geometry = pool, strides, out_hw, axes
         self.padded_shape, self.amounts = x_padded.shape, amounts
-        return total / self.count
+        out, self.count = windows.average(x_padded, x.shape, amounts, self.geometry)
+        return out
 
     def backward(self, grad):  # every real cell of a window receives dY / count
-        (PH, PW), (SH, SW) = self.geometry[:2]
-        overlap = SH < PH or SW < PW
-        share = grad / self.count
-        dx = _blank_gradient(self.padded_shape, grad.dtype, self.geometry)
-        for i in range(PH):
-            for j in range(PW):
-                cell = _window_cell(dx, i, j, self.geometry)
-                if overlap:
-                    cell += share
-                else:
-                    cell[...] = share
-        return _crop(dx, self.amounts, self.geometry[3])
-
-
-def _sum_along(x, axis, size, stride, count):
-    total = _taps(x, axis, 0, count, stride).copy()
-    for i in range(1, size):
-        total += _taps(x, axis, i, count, stride)
-    return total
-
-
-def _real_cells(shape, pool, strides, amounts, out_hw, axes, dtype):
-    """How many real (not padded) cells each window covers, shaped to broadcast with the output.
-
-    Separable too: (real rows of window oh) × (real columns of window ow). A plain number when
-    nothing is padded.
-    """
-    xp = backend.xp
-    if not any(v for pair in amounts for v in pair):
-        return dtype.type(pool[0] * pool[1])
-    per_axis = []
-    for n, f, s, (before, _), o in zip(
-        (shape[a] for a in axes), pool, strides, amounts, out_hw, strict=True
-    ):
-        starts = xp.arange(o) * s - before  # first cell of each window, in unpadded coordinates
-        per_axis.append(xp.minimum(starts + f, n) - xp.maximum(starts, 0))
-    count = (per_axis[0][:, None] * per_axis[1][None, :]).astype(dtype)  # (OH, OW)
-    return count[:, :, None] if axes == (1, 2) else count  # (OH, OW, 1) or (OH, OW)
-
-
-def _tiles(padded_shape, geometry) -> bool:
-    """Whether the windows cover the padded input exactly once."""
-    (PH, PW), (SH, SW), (OH, OW), (h, w) = geometry
-    return (SH, SW) == (PH, PW) and (OH * PH, OW * PW) == (padded_shape[h], padded_shape[w])
-
-
-def _blank_gradient(padded_shape, dtype, geometry):
-    """The padded input's gradient buffer: uninitialised when the windows tile it exactly."""
-    blank = backend.xp.empty if _tiles(padded_shape, geometry) else backend.xp.zeros
-    return blank(padded_shape, dtype=dtype)
+        dx = windows.spread(grad, self.count, self.padded_shape, self.geometry)
+        return windows.crop(dx, self.amounts, self.geometry[3])
 
 
 def _prepare(op, x, pool_size, strides, padding, data_format):
