@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy
 
-from .. import backend, losses, optimizers
+from .. import backend, losses, memory, optimizers
 from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
@@ -164,6 +164,7 @@ class Trainer:
         samples, before shuffling, as Keras does.
         """
         self._require_compiled("fit")
+        memory.apply_tuning()  # once per process, at the first step (memory.py)
         if validation_split and validation_data is None:
             if not data_module._is_array_like(x):
                 raise ValueError(
@@ -222,6 +223,7 @@ class Trainer:
         """The loss and metrics on data, without training. A scalar loss when no metrics were
         compiled, else ``[loss, metric...]`` (or a dict with ``return_dict=True``)."""
         self._require_compiled("evaluate")
+        memory.apply_tuning()
         data = data_module.batches(x, y, sample_weight, batch_size, False, None, steps)
         callback_list = CallbackList(callbacks, model=self, verbose=verbose, steps=len(data))
         logs = self._run_evaluation(data, callback_list)
@@ -244,6 +246,7 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x``, batch by batch, as a NumPy array; no graph is recorded."""
+        memory.apply_tuning()
         if data_module._is_array_like(x):
             data = data_module.ArrayBatches(x, batch_size=batch_size or 32, shuffle=False)
         else:
@@ -266,6 +269,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the loss (and metrics) of that batch."""
         self._require_compiled("train_on_batch")
+        memory.apply_tuning()
         if class_weight is not None:
             sample_weight = _class_weights(y, class_weight, sample_weight)
         self._reset_metrics()
@@ -275,12 +279,14 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
+        memory.apply_tuning()
         self._reset_metrics()
         with kernel_threads():
             logs = self.test_step(_tensor(x), _labels(y), sample_weight)
         return logs if return_dict else _scalar_or_list(logs)
 
     def predict_on_batch(self, x):
+        memory.apply_tuning()
         with no_grad(), kernel_threads():
             return backend.to_numpy(self(_tensor(x), training=False).data)
 
