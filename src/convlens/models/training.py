@@ -185,15 +185,15 @@ class Trainer:
         callback_list = self._callbacks(callbacks, verbose, epochs, len(train), history)
         self.stop_training = False
         self._initial_epoch = None  # a callback may set it to resume (BackupAndRestore, as Keras 3)
-        callback_list.on_train_begin()
+        callback_list.on_train_begin({})
         if self._initial_epoch is not None:
             initial_epoch = self._initial_epoch
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
-            callback_list.on_epoch_begin(epoch)
+            callback_list.on_epoch_begin(epoch, {})
             logs = {}
             for step, (bx, by, bw) in enumerate(train.epoch(epoch)):
-                callback_list.on_train_batch_begin(step)
+                callback_list.on_train_batch_begin(step, {})
                 with kernel_threads():
                     logs = self.train_step(_tensor(bx), by, bw)
                 callback_list.on_train_batch_end(step, logs)
@@ -201,7 +201,8 @@ class Trainer:
                     break
             logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_evaluation(validation, CallbackList())
+                # The callbacks see the validation pass as an evaluation (on_test_*), as Keras's.
+                val_logs = self._run_evaluation(validation, callback_list)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -234,10 +235,10 @@ class Trainer:
 
     def _run_evaluation(self, data, callback_list) -> dict:
         self._reset_metrics()
-        callback_list.on_test_begin()
+        callback_list.on_test_begin({})
         logs = {}
         for step, (bx, by, bw) in enumerate(data.epoch()):
-            callback_list.on_test_batch_begin(step)
+            callback_list.on_test_batch_begin(step, {})
             with kernel_threads():
                 logs = self.test_step(_tensor(bx), by, bw)
             callback_list.on_test_batch_end(step, logs)
@@ -252,16 +253,16 @@ class Trainer:
         else:
             data = data_module.IterableBatches(x, steps)
         callback_list = CallbackList(callbacks, model=self)
-        callback_list.on_predict_begin()
+        callback_list.on_predict_begin({})
         outputs = []
         with no_grad():
             for step, (bx, _, _) in enumerate(data.epoch()):
-                callback_list.on_predict_batch_begin(step)
+                callback_list.on_predict_batch_begin(step, {})
                 with kernel_threads():
                     output = self(_tensor(bx), training=False).data
                 outputs.append(backend.to_numpy(output))
                 callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
-        callback_list.on_predict_end()
+        callback_list.on_predict_end({})
         if not outputs:
             raise ValueError("predict() received no data.")
         return numpy.concatenate(outputs)
