@@ -1,8 +1,11 @@
-"""The callbacks' contract: the events, their order and logs, misspelled overrides.
+"""The callbacks' contract: the events, their order and logs, misspelled overrides, and the one
+rule for "has the monitored value improved?" (MonitorCallback).
 
-The oracle is written out by hand: Keras 3's event order for a small fit, evaluate and predict.
+The oracles are written out by hand: Keras 3's event order for a small fit, evaluate and
+predict, and the improvement rule's answers for values chosen exactly representable in binary.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -11,6 +14,7 @@ import pytest
 import convlens.callbacks as callbacks
 from convlens import initializers, layers, models
 from convlens.callbacks.callback import HOOKS, CallbackList
+from convlens.callbacks.monitor_callback import MonitorCallback
 
 ALIASES = ("on_batch_begin", "on_batch_end")
 
@@ -197,3 +201,118 @@ def test_events_and_private_helpers_do_not_warn():
         warnings.simplefilter("error")
         Fine()
         CallbackList([Fine(), callbacks.History(), callbacks.TerminateOnNaN()])
+
+
+# ----- MonitorCallback: the improvement rule -----
+class Metric:
+    def __init__(self, name, direction):
+        self.name, self._direction = name, direction
+
+
+class Model:
+    def __init__(self, metrics=()):
+        self.metrics = list(metrics)
+
+
+def watcher(monitor="val_loss", mode="auto", min_delta=0.0, baseline=None, metrics=()):
+    watch = MonitorCallback(monitor=monitor, mode=mode, min_delta=min_delta, baseline=baseline)
+    watch.set_model(Model(metrics))
+    return watch
+
+
+@pytest.mark.parametrize(
+    "mode, min_delta, current, reference, improves",
+    [
+        ("min", 0.0, 0.5, 1.0, True),
+        ("min", 0.0, 1.0, 1.0, False),  # equal is not better
+        ("min", 0.0, 1.5, 1.0, False),
+        ("max", 0.0, 1.5, 1.0, True),
+        ("max", 0.0, 1.0, 1.0, False),
+        ("max", 0.0, 0.5, 1.0, False),
+        # min_delta: the change must exceed it, in either direction; its sign is ignored.
+        ("min", 0.25, 0.75, 1.0, False),
+        ("min", 0.25, 0.5, 1.0, True),
+        ("min", -0.25, 0.75, 1.0, False),
+        ("max", 0.25, 1.25, 1.0, False),
+        ("max", 0.25, 1.5, 1.0, True),
+        ("max", -0.25, 1.25, 1.0, False),
+        # Nothing seen yet: any number improves, NaN never does.
+        ("min", 0.25, 1e9, None, True),
+        ("max", 0.25, -1e9, None, True),
+        ("min", 0.0, math.nan, None, False),
+        ("max", 0.0, math.nan, 1.0, False),
+        ("min", 0.0, 0.5, math.inf, True),
+    ],
+)
+def test_improvement_rule(mode, min_delta, current, reference, improves):
+    watch = watcher(mode=mode, min_delta=min_delta)
+    assert watch.min_delta == abs(min_delta)
+    assert watch._is_improvement(current, reference) is improves
+
+
+@pytest.mark.parametrize(
+    "monitor, metrics, maximizing",
+    [
+        ("val_loss", (), False),
+        ("loss", (), False),
+        ("val_accuracy", (), True),
+        ("sparse_categorical_accuracy", (), True),
+        ("val_auc", (), True),
+        ("precision", (), True),
+        ("val_mean_squared_error", (), False),
+        ("mae", (), False),
+        # A metric object's direction decides over its name (as Keras 3).
+        ("val_score", (Metric("score", "up"),), True),
+        ("val_accuracy", (Metric("accuracy", "down"),), False),
+    ],
+)
+def test_auto_mode_infers_the_direction(monitor, metrics, maximizing):
+    watch = watcher(monitor=monitor, metrics=metrics)
+    assert watch.maximizing is maximizing
+    assert watch._is_improvement(2.0, 1.0) is maximizing
+    assert watcher(monitor=monitor, mode="min", metrics=metrics).maximizing is False
+    assert watcher(monitor=monitor, mode="max", metrics=metrics).maximizing is True
+
+
+def test_baseline_is_the_value_to_beat_first():
+    watch = watcher(mode="min", baseline=0.5)
+    records = []
+    for value in [0.6, 0.55, 0.4, 0.45, 0.3]:
+        if watch._is_improvement(value, watch.best):
+            watch.best = value
+            records.append(value)
+    assert records == [0.4, 0.3] and watch.best == 0.3
+
+
+def test_a_missing_monitored_key_warns_listing_the_keys_and_is_skipped():
+    watch = watcher(monitor="val_acc")
+    with pytest.warns(
+        UserWarning,
+        match="MonitorCallback is conditioned on metric `val_acc` which is not available. "
+        "Available metrics are: loss,val_loss",
+    ):
+        assert watch._monitored_value({"loss": 1.0, "val_loss": 2.0}) is None
+    assert watch._monitored_value({"val_acc": np.float32(0.5)}) == 0.5
+    # The subclasses word it as Keras does, and carry on without acting.
+    reduce = callbacks.ReduceLROnPlateau(monitor="val_acc", patience=0)
+    reduce.set_model(make_model())
+    with pytest.warns(UserWarning, match="Learning rate reduction is conditioned on metric"):
+        for epoch in range(3):
+            reduce.on_epoch_end(epoch, {"val_loss": 1.0})
+    assert reduce.model.optimizer.learning_rate == pytest.approx(0.01) and reduce.wait == 0
+
+
+@pytest.mark.parametrize(
+    "cls, arguments",
+    [
+        (callbacks.EarlyStopping, {}),
+        (callbacks.ReduceLROnPlateau, {}),
+        (callbacks.ModelCheckpoint, {"filepath": "m.keras"}),
+    ],
+)
+def test_the_monitoring_callbacks_share_the_one_rule(cls, arguments):
+    assert issubclass(cls, MonitorCallback)
+    assert "_is_improvement" not in vars(cls) and "maximizing" not in vars(cls)
+    with pytest.warns(UserWarning, match=f"{cls.__name__}: mode 'maximum' is unknown"):
+        callback = cls(mode="maximum", **arguments)
+    assert callback.mode == "auto"
