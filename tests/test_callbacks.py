@@ -206,7 +206,7 @@ def test_lambda_callback_gets_keras_arguments_in_order():
     fit(make_model(), [callback], epochs=1, validation_split=0.0)
     keys = ["accuracy", "loss"]
     assert events == [
-        ("train_begin", None),
+        ("train_begin", {}),
         ("epoch_begin", 0),
         ("batch_end", 0),
         ("batch_end", 1),

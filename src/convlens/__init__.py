@@ -2,8 +2,10 @@
 
 The layers of the package, imports pointing down only::
 
-    memory          keeps freed arrays' memory in the process (no page faults per step)
-    backend         the array module (NumPy, or CuPy on a GPU)
+    memory          keeps freed arrays' memory in the process (no page faults per step),
+                    from the first model step on, never at import
+    backend         the array module (NumPy, or CuPy on a GPU); runtime switches
+                    (set_memory_tuning)
     tensor          Tensor, Function and reverse-mode autograd
     ops/            pure differentiable functions: elementwise, reduce, shape, linalg,
                     activation, padding, conv, pool, nn (dropout, batch norm), losses; the
@@ -19,13 +21,9 @@ The layers of the package, imports pointing down only::
     filters, images, explain, viz, lecture/, applications, jobs, cli   the lecture's bench
 """
 
-from . import memory
-
-memory.keep_freed_memory()  # before any large array: steps reuse their memory (memory.py)
-
-from . import (  # noqa: E402, I001  (the front builds on the engine above)
+from . import (
     activations,
-    applications,  # noqa: E402
+    applications,
     backend,
     callbacks,
     constraints,
@@ -39,8 +37,8 @@ from . import (  # noqa: E402, I001  (the front builds on the engine above)
     optimizers,
     regularizers,
 )
-from .backend import set_backend  # noqa: E402
-from .tensor import Function, Tensor, no_grad  # noqa: E402
+from .backend import set_backend
+from .tensor import Function, Tensor, no_grad
 
 __version__ = "0.1.0"
 

@@ -8,6 +8,7 @@ from .history import History
 from .lambda_callback import LambdaCallback
 from .lr_scheduler import LearningRateScheduler
 from .model_checkpoint import ModelCheckpoint
+from .monitor_callback import MonitorCallback
 from .progress import ProgressBar
 from .reduce_lr import ReduceLROnPlateau
 from .tensorboard import TensorBoard
@@ -23,6 +24,7 @@ __all__ = [
     "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "MonitorCallback",
     "ProgressBar",
     "ReduceLROnPlateau",
     "TensorBoard",

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import math
-
 from . import monitor as monitoring
-from .callback import Callback
+from .monitor_callback import MonitorCallback
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stop training when ``monitor`` has not improved for ``patience`` epochs.
 
     At each epoch end the monitored value is compared with the best so far; an improvement
-    must beat it by more than ``min_delta``. After ``patience`` epochs without one,
-    ``model.stop_training`` is set and ``fit`` ends after that epoch.
+    must beat it by more than ``min_delta`` (the rule of :class:`MonitorCallback`). After
+    ``patience`` epochs without one, ``model.stop_training`` is set and ``fit`` ends after
+    that epoch.
 
     Args:
         monitor: the key of the epoch logs to watch, e.g. ``"val_loss"``, ``"val_accuracy"``.
@@ -32,7 +31,7 @@ class EarlyStopping(Callback):
     Attributes:
         stopped_epoch: the 0-based epoch at which training was stopped (0 if it was not).
         best_epoch: the 0-based epoch with the best monitored value.
-        best: that best value.
+        best: that best value (None before any epoch was monitored).
 
     Example:
         >>> import numpy as np
@@ -49,6 +48,8 @@ class EarlyStopping(Callback):
         (4, 1)
     """
 
+    _owner = "Early stopping"  # in the missing-key warning, as Keras words it
+
     def __init__(
         self,
         monitor: str = "val_loss",
@@ -60,16 +61,13 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = False,
         start_from_epoch: int = 0,
     ):
-        super().__init__()
-        self.monitor = monitor
-        self.min_delta = abs(min_delta)
+        # The baseline is not the first best value here (as Keras): it gates the wait's reset.
+        super().__init__(monitor, mode, min_delta=min_delta)
         self.patience = patience
         self.verbose = verbose
-        self.mode = monitoring.check_mode("EarlyStopping", mode)
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = start_from_epoch
-        self._maximize = None  # decided at the first epoch end, when the metrics exist
         self.on_train_begin()
 
     def on_train_begin(self, logs=None):
@@ -77,20 +75,11 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.stopped_epoch = 0
         self.best_epoch = 0
-        self.best = None  # becomes -inf or +inf once the direction is known
+        self.best = None
         self.best_weights = None
 
-    def _is_improvement(self, value: float, reference: float) -> bool:
-        if self._maximize:
-            return value - self.min_delta > reference
-        return value + self.min_delta < reference
-
     def on_epoch_end(self, epoch, logs=None):
-        if self._maximize is None:
-            self._maximize = monitoring.maximizes(self.monitor, self.mode, self.model)
-        if self.best is None:
-            self.best = -math.inf if self._maximize else math.inf
-        current = monitoring.monitored_value("Early stopping", self.monitor, logs)
+        current = self._monitored_value(logs)
         if current is None or epoch < self.start_from_epoch:
             return  # nothing to monitor, or still warming up
         if self.restore_best_weights and self.best_weights is None:
@@ -103,8 +92,8 @@ class EarlyStopping(Callback):
             self.best_epoch = epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
-            # Restart the wait only when the baseline is beaten too.
-            if self.baseline is None or self._is_improvement(current, self.baseline):
+            # Restart the wait only when the baseline is beaten too (always, without one).
+            if self._is_improvement(current, self.baseline):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:

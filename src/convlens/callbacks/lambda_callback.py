@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .callback import _EVENTS, Callback
+from .callback import HOOKS, Callback
 
 # Events that carry an index (the epoch or the batch) before the logs.
 _INDEXED = ("epoch_begin", "epoch_end", "batch_begin", "batch_end")
@@ -54,9 +54,9 @@ class LambdaCallback(Callback):
             **kwargs,
         )
         for event, function in functions.items():
-            if event not in _EVENTS:
+            if event not in HOOKS:
                 raise TypeError(
-                    f"LambdaCallback: unknown event {event!r}; the events are {', '.join(_EVENTS)}."
+                    f"LambdaCallback: unknown event {event!r}; the events are {', '.join(HOOKS)}."
                 )
             if function is None:
                 continue

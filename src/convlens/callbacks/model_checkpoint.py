@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import warnings
 
 from . import monitor as monitoring
-from .callback import Callback
+from .monitor_callback import MonitorCallback
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Save the model or its weights every epoch (or every ``save_freq`` batches).
 
     Args:
@@ -27,7 +26,8 @@ class ModelCheckpoint(Callback):
             ``.h5``...): the file is always convlens's zip format (see :mod:`convlens.saving`).
         monitor: the logs key that ``save_best_only`` compares.
         verbose: 0 is silent, 1 writes a line for each decision.
-        save_best_only: save only when ``monitor`` improves on the best value so far. Without
+        save_best_only: save only when ``monitor`` improves on the best value so far (the
+            rule of :class:`MonitorCallback`, without a ``min_delta``). Without
             a placeholder in ``filepath``, each better model overwrites the previous one. The
             best value survives restarts: it is kept in ``.<name>-<hash>.best.json`` in the
             checkpoints' folder and read back when training begins (as long as the checkpoint
@@ -36,7 +36,8 @@ class ModelCheckpoint(Callback):
         mode: ``"min"``, ``"max"`` or ``"auto"`` (accuracy-like names maximise, others
             minimise).
         save_freq: ``"epoch"``, or an int: save after that many batches.
-        initial_value_threshold: the value a model must beat to be saved first.
+        initial_value_threshold: the value a model must beat to be saved first (the
+            ``baseline`` of :class:`MonitorCallback`).
 
     Raises:
         ValueError: for a ``save_freq`` that is neither ``"epoch"`` nor a positive int.
@@ -55,6 +56,11 @@ class ModelCheckpoint(Callback):
         ['model.01.keras', 'model.02.keras']
     """
 
+    _missing_message = (
+        "Can save best model only with {monitor} available, skipping. "
+        "Available metrics are: {available}"
+    )
+
     def __init__(
         self,
         filepath,
@@ -66,7 +72,7 @@ class ModelCheckpoint(Callback):
         save_freq="epoch",
         initial_value_threshold=None,
     ):
-        super().__init__()
+        super().__init__(monitor, mode, baseline=initial_value_threshold)
         if save_freq != "epoch" and (
             isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
         ):
@@ -75,14 +81,11 @@ class ModelCheckpoint(Callback):
                 "'epoch' or a positive int (a number of batches)."
             )
         self.filepath = os.fspath(filepath)
-        self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
-        self.mode = monitoring.check_mode("ModelCheckpoint", mode)
         self.save_freq = save_freq
         self.initial_value_threshold = initial_value_threshold
-        self.best = initial_value_threshold
         self._current_epoch = 0
         self._batches_since_save = 0
         self._best_path = None  # the file the best value belongs to
@@ -98,14 +101,6 @@ class ModelCheckpoint(Callback):
         stem = "".join(c for c in name.split("{")[0] if c.isalnum() or c in "._-").strip(".")
         return os.path.join(folder, f".{stem or 'checkpoint'}-{digest}.best.json")
 
-    def _maximize(self) -> bool:
-        return monitoring.maximizes(self.monitor, self.mode, self.model)
-
-    def _better(self, value, reference) -> bool:
-        if reference is None:
-            return not math.isnan(value)
-        return value > reference if self._maximize() else value < reference
-
     def on_train_begin(self, logs=None):
         self.best = self.initial_value_threshold
         self._best_path = None
@@ -117,7 +112,7 @@ class ModelCheckpoint(Callback):
             saved is not None
             and saved.get("monitor") == self.monitor
             and os.path.exists(saved.get("filepath", ""))
-            and (self.best is None or self._better(saved["best"], self.best))
+            and self._is_improvement(saved["best"], self.best)
         ):
             self.best, self._best_path = float(saved["best"]), saved["filepath"]
 
@@ -151,20 +146,14 @@ class ModelCheckpoint(Callback):
         logs = logs or {}
         filepath = self._format(epoch, batch, logs)
         if self.save_best_only:
-            current = logs.get(self.monitor)
+            current = self._monitored_value(logs)
             if current is None:
-                warnings.warn(
-                    f"Can save best model only with {self.monitor} available, "
-                    f"skipping. Available metrics are: {','.join(logs)}",
-                    stacklevel=2,
-                )
                 return
-            current = float(current)
             if self.best is None:
-                shown = "-inf" if self._maximize() else "inf"
+                shown = "-inf" if self.maximizing else "inf"
             else:
                 shown = f"{self.best:.5f}"
-            if not self._better(current, self.best):
+            if not self._is_improvement(current, self.best):
                 self._say(f"Epoch {epoch + 1}: {self.monitor} did not improve from {shown}")
                 return
             self._say(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import math
-
 from . import monitor as monitoring
-from .callback import Callback
+from .monitor_callback import MonitorCallback
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement.
 
-    Keras 3's rule: an improvement beats the best value by more than ``min_delta``; after a
-    reduction, ``cooldown`` epochs pass before waiting starts again; the rate never goes
-    below ``min_lr``. Each epoch's logs get the rate that epoch used, ``"learning_rate"``.
+    Keras 3's rule: an improvement beats the best value by more than ``min_delta`` (the rule
+    of :class:`MonitorCallback`); after a reduction, ``cooldown`` epochs pass before waiting
+    starts again; the rate never goes below ``min_lr``. Each epoch's logs get the rate that
+    epoch used, ``"learning_rate"``.
 
     Args:
         monitor: the logs key to watch.
@@ -21,7 +20,7 @@ class ReduceLROnPlateau(Callback):
         patience: epochs without improvement before a reduction.
         verbose: 0 is silent, 1 writes a line at each reduction.
         mode: ``"min"``, ``"max"`` or ``"auto"`` (accuracy-like names maximise, others minimise).
-        min_delta: the smallest change that counts as an improvement.
+        min_delta: the smallest change that counts as an improvement (its sign is ignored).
         cooldown: epochs to wait after a reduction before counting again.
         min_lr: the lower bound of the learning rate.
 
@@ -32,6 +31,8 @@ class ReduceLROnPlateau(Callback):
         >>> callback = ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5,
         ...                              min_lr=0.001)
     """
+
+    _owner = "Learning rate reduction"  # in the missing-key warning, as Keras words it
 
     def __init__(
         self,
@@ -44,17 +45,14 @@ class ReduceLROnPlateau(Callback):
         cooldown: int = 0,
         min_lr: float = 0.0,
     ):
-        super().__init__()
+        super().__init__(monitor, mode, min_delta=min_delta)
         if factor >= 1.0:
             raise ValueError(
                 f"ReduceLROnPlateau does not support a factor >= 1.0, received factor={factor}."
             )
-        self.monitor = monitor
         self.factor = factor
         self.patience = patience
         self.verbose = verbose
-        self.mode = monitoring.check_mode("ReduceLROnPlateau", mode)
-        self.min_delta = min_delta
         self.cooldown = cooldown
         self.min_lr = min_lr
         self._reset()
@@ -62,13 +60,7 @@ class ReduceLROnPlateau(Callback):
     def _reset(self) -> None:
         self.cooldown_counter = 0
         self.wait = 0
-        self.best = None  # -inf or +inf once the direction is known
-        self._maximize = None
-
-    def _improves(self, value: float) -> bool:
-        if self._maximize:
-            return value > self.best + self.min_delta
-        return value < self.best - self.min_delta
+        self.best = None
 
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
@@ -79,16 +71,13 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs["learning_rate"] = monitoring.learning_rate(self.model)
-        current = monitoring.monitored_value("Learning rate reduction", self.monitor, logs)
+        current = self._monitored_value(logs)
         if current is None:
             return
-        if self.best is None:
-            self._maximize = monitoring.maximizes(self.monitor, self.mode, self.model)
-            self.best = -math.inf if self._maximize else math.inf
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._improves(current):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():

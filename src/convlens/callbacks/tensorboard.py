@@ -159,7 +159,7 @@ class TensorBoard(Callback):
             writer.flush()
 
     def on_test_end(self, logs=None):
-        # Reached from model.evaluate(callbacks=[...]); fit's validation is logged per epoch.
+        # After evaluate(callbacks=[...]) and after each validation pass of fit, as Keras 3.
         optimizer = getattr(self.model, "optimizer", None)
         if not logs or optimizer is None:
             return

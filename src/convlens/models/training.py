@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy
 
-from .. import backend, losses, optimizers
+from .. import backend, losses, memory, optimizers
 from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
@@ -164,6 +164,7 @@ class Trainer:
         samples, before shuffling, as Keras does.
         """
         self._require_compiled("fit")
+        memory.apply_tuning()  # once per process, at the first step (memory.py)
         if validation_split and validation_data is None:
             if not data_module._is_array_like(x):
                 raise ValueError(
@@ -184,15 +185,15 @@ class Trainer:
         callback_list = self._callbacks(callbacks, verbose, epochs, len(train), history)
         self.stop_training = False
         self._initial_epoch = None  # a callback may set it to resume (BackupAndRestore, as Keras 3)
-        callback_list.on_train_begin()
+        callback_list.on_train_begin({})
         if self._initial_epoch is not None:
             initial_epoch = self._initial_epoch
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
-            callback_list.on_epoch_begin(epoch)
+            callback_list.on_epoch_begin(epoch, {})
             logs = {}
             for step, (bx, by, bw) in enumerate(train.epoch(epoch)):
-                callback_list.on_train_batch_begin(step)
+                callback_list.on_train_batch_begin(step, {})
                 with kernel_threads():
                     logs = self.train_step(_tensor(bx), by, bw)
                 callback_list.on_train_batch_end(step, logs)
@@ -200,7 +201,8 @@ class Trainer:
                     break
             logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_evaluation(validation, CallbackList())
+                # The callbacks see the validation pass as an evaluation (on_test_*), as Keras's.
+                val_logs = self._run_evaluation(validation, callback_list)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -222,6 +224,7 @@ class Trainer:
         """The loss and metrics on data, without training. A scalar loss when no metrics were
         compiled, else ``[loss, metric...]`` (or a dict with ``return_dict=True``)."""
         self._require_compiled("evaluate")
+        memory.apply_tuning()
         data = data_module.batches(x, y, sample_weight, batch_size, False, None, steps)
         callback_list = CallbackList(callbacks, model=self, verbose=verbose, steps=len(data))
         logs = self._run_evaluation(data, callback_list)
@@ -232,10 +235,10 @@ class Trainer:
 
     def _run_evaluation(self, data, callback_list) -> dict:
         self._reset_metrics()
-        callback_list.on_test_begin()
+        callback_list.on_test_begin({})
         logs = {}
         for step, (bx, by, bw) in enumerate(data.epoch()):
-            callback_list.on_test_batch_begin(step)
+            callback_list.on_test_batch_begin(step, {})
             with kernel_threads():
                 logs = self.test_step(_tensor(bx), by, bw)
             callback_list.on_test_batch_end(step, logs)
@@ -244,21 +247,22 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x``, batch by batch, as a NumPy array; no graph is recorded."""
+        memory.apply_tuning()
         if data_module._is_array_like(x):
             data = data_module.ArrayBatches(x, batch_size=batch_size or 32, shuffle=False)
         else:
             data = data_module.IterableBatches(x, steps)
         callback_list = CallbackList(callbacks, model=self)
-        callback_list.on_predict_begin()
+        callback_list.on_predict_begin({})
         outputs = []
         with no_grad():
             for step, (bx, _, _) in enumerate(data.epoch()):
-                callback_list.on_predict_batch_begin(step)
+                callback_list.on_predict_batch_begin(step, {})
                 with kernel_threads():
                     output = self(_tensor(bx), training=False).data
                 outputs.append(backend.to_numpy(output))
                 callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
-        callback_list.on_predict_end()
+        callback_list.on_predict_end({})
         if not outputs:
             raise ValueError("predict() received no data.")
         return numpy.concatenate(outputs)
@@ -266,6 +270,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the loss (and metrics) of that batch."""
         self._require_compiled("train_on_batch")
+        memory.apply_tuning()
         if class_weight is not None:
             sample_weight = _class_weights(y, class_weight, sample_weight)
         self._reset_metrics()
@@ -275,12 +280,14 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
+        memory.apply_tuning()
         self._reset_metrics()
         with kernel_threads():
             logs = self.test_step(_tensor(x), _labels(y), sample_weight)
         return logs if return_dict else _scalar_or_list(logs)
 
     def predict_on_batch(self, x):
+        memory.apply_tuning()
         with no_grad(), kernel_threads():
             return backend.to_numpy(self(_tensor(x), training=False).data)
 
