@@ -4,6 +4,7 @@ from .activation_layers import LeakyReLU, ReLU, Softmax
 from .conv import Conv1D, Conv2D
 from .conv_variants import Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Rescaling
+from .input_layer import Input, InputLayer
 from .layer import InputSpec, Layer
 from .merge import Add, Concatenate
 from .normalization import BatchNormalization
@@ -15,7 +16,7 @@ from .pooling import (
     MinPooling2D,
 )
 from .reshaping import Flatten, Reshape, ZeroPadding2D
-from .symbolic import Input, InputLayer, KerasTensor
+from .symbolic import KerasTensor
 
 LAYER_CLASSES = {
     cls.__name__: cls

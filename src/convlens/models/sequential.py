@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..layers.input_layer import Input, InputLayer
 from ..layers.layer import Layer, unique_name
-from ..layers.symbolic import Input, InputLayer, KerasTensor
+from ..layers.symbolic import KerasTensor
 from .model import Model
 
 
@@ -116,13 +117,12 @@ class Sequential(Model):
         return x
 
     def __call__(self, inputs, training=None):
-        from ..layers.symbolic import symbolic_call
         from .training import _tensor
 
         if isinstance(inputs, KerasTensor):
             if not self.built:
                 self.build(inputs.shape)
-            return symbolic_call(self, inputs)
+            return self.symbolic_call(inputs)
         inputs = _tensor(inputs)
         if not self.built:
             self.build((None,) + tuple(inputs.shape[1:]))

@@ -7,8 +7,8 @@ the classes convlens defines, never imported by a name found in a file.
 
 from __future__ import annotations
 
+from ..layers.input_layer import Input, InputLayer
 from ..layers.layer import Layer
-from ..layers.symbolic import Input, InputLayer
 
 
 def layer_config(layer: Layer) -> dict:
