@@ -1,5 +1,6 @@
 """Layers with Keras's names, arguments and weight layouts; the math stays in ``convlens.ops``."""
 
+from .. import registry
 from .activation_layers import LeakyReLU, ReLU, Softmax
 from .conv import Conv1D, Conv2D
 from .conv_variants import Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
@@ -47,4 +48,6 @@ LAYER_CLASSES = {
         ZeroPadding2D,
     )
 }
-"""Every layer class a model file may name; loading looks classes up here and nowhere else."""
+"""Every layer class a model file may name: registered below, so loading finds them by name."""
+
+registry.register_layers(LAYER_CLASSES)

@@ -6,9 +6,11 @@ interface of :class:`~convlens.models.training.Trainer`, the summary and saving.
 
 from __future__ import annotations
 
+from .. import saving
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, unique_name
 from ..layers.symbolic import KerasTensor, Node, format_shape
+from .serialization import functional_config, functional_from_config
 from .training import Trainer
 
 
@@ -198,25 +200,22 @@ class Model(Trainer, Layer):
         print_summary(self, print_fn=print_fn)
 
     def get_config(self):
-        from .serialization import functional_config
-
         return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """The model :meth:`get_config` describes, its layers found through the registry."""
+        return functional_from_config(cls, config)
 
     def save(self, filepath, overwrite=True):
         """Save architecture, compile configuration, weights and optimizer state in one file."""
-        from ..saving import save_model
-
-        save_model(self, filepath, overwrite=overwrite)
+        saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
-        from ..saving import save_weights
-
-        save_weights(self, filepath, overwrite=overwrite)
+        saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
-        from ..saving import load_weights
-
-        load_weights(self, filepath)
+        saving.load_weights(self, filepath)
 
 
 def _nodes_between(inputs, outputs) -> list[Node]:

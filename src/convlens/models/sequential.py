@@ -6,6 +6,7 @@ from ..layers.input_layer import Input, InputLayer
 from ..layers.layer import Layer, unique_name
 from ..layers.symbolic import KerasTensor
 from .model import Model
+from .serialization import sequential_config, sequential_from_config
 
 
 class Sequential(Model):
@@ -138,6 +139,9 @@ class Sequential(Model):
         super().summary(line_length, print_fn, show_trainable)
 
     def get_config(self):
-        from .serialization import sequential_config
-
         return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """The model :meth:`get_config` describes, its layers found through the registry."""
+        return sequential_from_config(cls, config)
