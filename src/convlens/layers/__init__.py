@@ -3,8 +3,9 @@
 from .. import registry
 from .activation_layers import LeakyReLU, ReLU, Softmax
 from .conv import Conv1D, Conv2D
-from .conv_variants import Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
+from .conv_transpose import Conv2DTranspose
 from .core import Activation, Dense, Dropout, Rescaling
+from .depthwise_conv import DepthwiseConv2D, SeparableConv2D
 from .input_layer import Input, InputLayer
 from .layer import InputSpec, Layer
 from .merge import Add, Concatenate
