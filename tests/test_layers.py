@@ -208,3 +208,35 @@ def test_config_round_trip_rebuilds_the_same_layer(layer):
     config = json.loads(json.dumps(layer.get_config()))
     clone = type(layer).from_config(config)
     assert clone.get_config() == layer.get_config()
+
+
+def test_conv1d_and_conv2d_are_siblings_on_one_base_taking_rank():
+    from convlens.layers.base_conv import BaseConv
+
+    conv1d, conv2d = layers.Conv1D(4, 3), layers.Conv2D(4, 3)
+    assert (conv1d.rank, conv2d.rank) == (1, 2)
+    assert layers.Conv1D.__bases__ == layers.Conv2D.__bases__ == (BaseConv,)
+    assert not isinstance(conv1d, layers.Conv2D)
+    for cls in (layers.DepthwiseConv2D, layers.SeparableConv2D, layers.Conv2DTranspose):
+        assert issubclass(cls, BaseConv)
+    # Keras's Conv1D order: activation follows groups.
+    assert layers.Conv1D(4, 3, 1, "valid", None, 1, 1, "relu").activation is cl.activations.relu
+
+
+def test_base_conv_rejects_a_rank_without_an_op():
+    from convlens.layers.base_conv import BaseConv
+
+    with pytest.raises(ValueError, match=r'BaseConv "base_conv[_0-9]*": rank must be 1 or 2'):
+        BaseConv(rank=3, filters=4, kernel_size=3)
+
+
+def test_conv_configs_saved_before_the_base_class_load_unchanged():
+    """Configs written by the conv layers of format version 1 (tests/data, one per layer)
+    rebuild layers whose get_config() gives them back key for key, in the same order."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "conv_layer_configs_v1.json"
+    for entry in json.loads(path.read_text()):
+        layer = getattr(layers, entry["class_name"]).from_config(entry["config"])
+        assert list(layer.get_config().items()) == list(entry["config"].items()), layer.name

@@ -149,3 +149,17 @@ def test_missing_file_and_overwrite_false(tmp_path):
     with pytest.raises(FileExistsError):
         model.save(tmp_path / "m.keras", overwrite=False)
     assert os.path.exists(tmp_path / "m.keras")
+
+
+def test_a_file_whose_top_level_is_not_a_model_is_refused(tmp_path):
+    path = tmp_path / "layer.keras"
+    config = {
+        "format": "convlens-model",
+        "version": 1,
+        "compile": None,
+        "model": {"class_name": "Dense", "config": {"units": 2}},
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+    with pytest.raises(ModelFileError, match="Unknown model class 'Dense'; known classes: Func"):
+        models.load_model(path)

@@ -6,6 +6,10 @@ all found the same way: a name (``"glorot_uniform"``), a config dict
 name raises a ``ValueError`` that lists the accepted names, as Keras's guidelines ask (say what
 was expected and how to fix it). Serialized objects are plain JSON: no pickle, and loading a
 config never imports or executes anything that is not in the registry.
+
+Layer and model classes are registered here by layers/ and models/ when they are imported;
+saving rebuilds a model through :func:`model_from_config` and so never imports models (as
+Keras's ``saving/serialization_lib.py`` reaches classes through its registry).
 """
 
 from __future__ import annotations
@@ -145,3 +149,51 @@ def get(kind: str, identifier, names: dict, classes: dict, base: type):
         f"Could not interpret {kind} identifier {identifier!r}: expected a name (one of "
         f"{', '.join(sorted(names))}), a config dict, a {base.__name__} or a callable."
     )
+
+
+# ----- layers and models, by the class name a model file gives them -----
+# layers/ and models/ register their classes when imported (``import convlens`` imports both), so
+# saving rebuilds any of them without importing either: the dependency points one way only.
+_LAYERS: dict[str, type] = {}
+_MODELS: dict[str, type] = {}
+
+
+def register_layers(classes: dict, models: bool = False) -> None:
+    """Make ``classes`` (name -> class) loadable by name; ``models=True`` for the classes that
+    may be a model file's top level (Sequential, the functional Model)."""
+    _LAYERS.update(classes)
+    if models:
+        _MODELS.update(classes)
+
+
+def layer_config(layer) -> dict:
+    """``{"class_name": ..., "config": layer.get_config()}``: how a file names a layer or model."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def layer_from_config(config: dict):
+    """A new layer (or nested model) from :func:`layer_config`'s dict, with ``from_config``.
+
+    Raises:
+        ValueError: for a class convlens does not define (listing those it does); nothing that
+            a file names is ever imported.
+    """
+    return _from_config(config, _LAYERS, "layer")
+
+
+def model_from_config(config: dict):
+    """A new Sequential or functional Model from :func:`layer_config`'s dict.
+
+    Raises:
+        ValueError: for any other class name (listing the model classes).
+    """
+    return _from_config(config, _MODELS, "model")
+
+
+def _from_config(config, classes: dict, kind: str):
+    name = config.get("class_name") if isinstance(config, dict) else None
+    if name not in classes:
+        raise ValueError(
+            f"Unknown {kind} class {name!r}; known classes: {', '.join(sorted(classes))}."
+        )
+    return classes[name].from_config(dict(config.get("config", {})))

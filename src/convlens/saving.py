@@ -2,9 +2,11 @@
 
 ``config.json`` describes the architecture and the compile configuration; ``weights.npz`` and
 ``optimizer.npz`` hold arrays, read with ``allow_pickle=False``. Nothing in a file is ever
-executed or unpickled: layer classes are looked up by name in convlens's own table. Every write
-goes to a temporary file in the same folder that is then renamed into place, so an interrupted
-save never leaves a half-written model where a good one was.
+executed or unpickled: layer and model classes are looked up by name in ``convlens.registry``,
+where layers/ and models/ register them, so this module imports neither (models import it: the
+dependency points one way). Every write goes to a temporary file in the same folder that is
+then renamed into place, so an interrupted save never leaves a half-written model where a good
+one was.
 
 Any file name works (``model.keras``, ``model.h5``, as in the lecture's ModelCheckpoint); the
 content is always this format, not Keras's HDF5.
@@ -19,6 +21,8 @@ import tempfile
 import zipfile
 
 import numpy
+
+from . import registry
 
 FORMAT = "convlens-model"
 VERSION = 1
@@ -79,12 +83,10 @@ def model_weights(model):
 
 def save_model(model, filepath, overwrite=True) -> None:
     """Write architecture, compile configuration, weights and optimizer state to ``filepath``."""
-    from .models.serialization import layer_config
-
     config = {
         "format": FORMAT,
         "version": VERSION,
-        "model": layer_config(model),
+        "model": registry.layer_config(model),
         "compile": getattr(model, "_compile_config", None) if model.compiled else None,
     }
     optimizer = model.optimizer if model.compiled else None
@@ -140,14 +142,19 @@ def _assign_weights(model, arrays: dict, filepath) -> None:
 
 
 def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
-    """A model from a file written by :func:`save_model`."""
+    """Load a model saved by ``model.save``: architecture, weights, and (when compiled)
+    the optimizer with its state. Never executes code from the file.
+
+    Raises:
+        FileNotFoundError: when there is no file at ``filepath``.
+        ModelFileError: naming the file and the problem, for a corrupt or foreign file.
+    """
     from . import optimizers
-    from .models.serialization import model_from_config
 
     with _open(filepath) as archive:
         config = _read_config(archive, filepath)
         try:
-            model = model_from_config(config["model"])
+            model = registry.model_from_config(config["model"])
         except (KeyError, TypeError, ValueError) as error:
             raise ModelFileError(
                 f"{filepath}: the architecture cannot be rebuilt ({error})."

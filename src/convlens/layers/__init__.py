@@ -1,9 +1,12 @@
 """Layers with Keras's names, arguments and weight layouts; the math stays in ``convlens.ops``."""
 
+from .. import registry
 from .activation_layers import LeakyReLU, ReLU, Softmax
 from .conv import Conv1D, Conv2D
-from .conv_variants import Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
+from .conv_transpose import Conv2DTranspose
 from .core import Activation, Dense, Dropout, Rescaling
+from .depthwise_conv import DepthwiseConv2D, SeparableConv2D
+from .input_layer import Input, InputLayer
 from .layer import InputSpec, Layer
 from .merge import Add, Concatenate
 from .normalization import BatchNormalization
@@ -15,7 +18,7 @@ from .pooling import (
     MinPooling2D,
 )
 from .reshaping import Flatten, Reshape, ZeroPadding2D
-from .symbolic import Input, InputLayer, KerasTensor
+from .symbolic import KerasTensor
 
 LAYER_CLASSES = {
     cls.__name__: cls
@@ -46,4 +49,6 @@ LAYER_CLASSES = {
         ZeroPadding2D,
     )
 }
-"""Every layer class a model file may name; loading looks classes up here and nowhere else."""
+"""Every layer class a model file may name: registered below, so loading finds them by name."""
+
+registry.register_layers(LAYER_CLASSES)

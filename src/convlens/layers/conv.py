@@ -1,162 +1,85 @@
-"""Convolution layers with Keras's signatures: Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D,
-Conv2DTranspose. Each holds its kernels and calls the matching op in ``convlens.ops``.
+"""Conv1D and Conv2D: siblings on BaseConv with the rank fixed, Keras's signatures.
+
+Each only names its arguments and forwards them by keyword (as Keras's ``conv1d.py`` and
+``conv2d.py``); geometry, weights, the call and the config live in base_conv.py.
 """
 
 from __future__ import annotations
 
-from .. import activations, ops
-from ..kernels.geometry import conv_output_size, resolve_padding, same_padding
-from .core import _get_regularizer, serialize, weight_options
-from .layer import InputSpec, Layer
-from .reshaping import check_data_format
-
-_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+from .base_conv import BaseConv
 
 
-class _Conv(Layer):
-    """What every convolution layer shares: geometry, activation, bias, validation, config."""
+class Conv1D(BaseConv):
+    """1-D convolution over sequences ``(batch, steps, channels)``.
 
-    rank = 2
-    kernel_names = ("kernel",)
+    ``padding="causal"`` pads only the start, so output t never sees inputs after t.
+
+    Args:
+        filters: the number of kernels (output channels).
+        kernel_size: F, an int or a 1-tuple.
+        strides: S, an int or a 1-tuple.
+        padding: ``"valid"``, ``"same"`` or ``"causal"``.
+        data_format: ``"channels_last"`` (batch, steps, channels) or ``"channels_first"``.
+        dilation_rate: spacing between kernel taps.
+        groups: split the channels into groups convolved separately (C_in/groups each).
+        activation, use_bias, *_initializer, *_regularizer, *_constraint: as ``Dense``.
+
+    Input shape:
+        ``(batch, steps, channels)`` (or channels first).
+
+    Output shape:
+        ``(batch, new_steps, filters)``.
+
+    Example:
+        >>> from convlens import layers
+        >>> import numpy as np
+        >>> layers.Conv1D(4, 3, padding="causal")(np.zeros((2, 10, 1))).shape
+        (2, 10, 4)
+    """
 
     def __init__(
         self,
+        filters,
         kernel_size,
         strides=1,
         padding="valid",
         data_format=None,
         dilation_rate=1,
+        groups=1,
         activation=None,
         use_bias=True,
+        kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        kernel_regularizer=None,
         bias_regularizer=None,
         activity_regularizer=None,
+        kernel_constraint=None,
         bias_constraint=None,
-        padding_mode="zeros",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.kernel_size = self.positive_ints(kernel_size, self.rank, "kernel_size")
-        self.strides = self.positive_ints(strides, self.rank, "strides")
-        self.dilation_rate = self.positive_ints(dilation_rate, self.rank, "dilation_rate")
-        self.data_format = check_data_format(self, data_format)
-        if isinstance(padding, str):
-            padding = padding.lower()
-            allowed = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
-            if padding not in allowed:
-                raise ValueError(
-                    f'{type(self).__name__} "{self.name}": padding must be one of '
-                    f"{', '.join(allowed)} (or explicit amounts), received {padding!r}."
-                )
-        elif self.rank == 2:
-            resolve_padding(padding, (1, 1), (1, 1))  # validates the explicit forms
-        self.padding = padding
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(
-                f'{type(self).__name__} "{self.name}": padding_mode must be one of '
-                f"{', '.join(_PADDING_MODES)}, received {padding_mode!r}."
-            )
-        self.padding_mode = padding_mode
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.bias_initializer, self.bias_regularizer = bias_initializer, bias_regularizer
-        self.bias_constraint = bias_constraint
-        self.activity_regularizer = _get_regularizer(activity_regularizer)
-        self.input_spec = InputSpec(ndim=self.rank + 2)
-
-    @property
-    def channel_axis(self):
-        return -1 if self.data_format == "channels_last" else 1
-
-    def input_channels(self, input_shape):
-        channels = input_shape[self.channel_axis]
-        if channels is None:
-            raise self.shape_error("a known number of channels", input_shape)
-        return channels
-
-    def add_bias(self, size):
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (size,),
-                self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-
-    def spatial(self, shape):
-        return tuple(shape[1:-1]) if self.data_format == "channels_last" else tuple(shape[2:])
-
-    def with_spatial(self, shape, spatial, channels):
-        if self.data_format == "channels_last":
-            return (shape[0],) + tuple(spatial) + (channels,)
-        return (shape[0], channels) + tuple(spatial)
-
-    def output_spatial(self, input_shape):
-        sizes = []
-        for i, n in enumerate(self.spatial(input_shape)):
-            if n is None:
-                sizes.append(None)
-                continue
-            padding = self.padding
-            if padding == "same":
-                amounts = same_padding(
-                    n, self.kernel_size[i], self.strides[i], self.dilation_rate[i]
-                )
-            elif padding == "causal":
-                amounts = (self.dilation_rate[i] * (self.kernel_size[i] - 1), 0)
-            elif padding == "valid":
-                amounts = (0, 0)
-            else:
-                amounts = resolve_padding(padding, (n, n), (1, 1))[i]
-            try:
-                sizes.append(
-                    conv_output_size(
-                        n, self.kernel_size[i], self.strides[i], amounts, self.dilation_rate[i]
-                    )
-                )
-            except ValueError as error:
-                raise self.shape_error(
-                    f"an input large enough for the kernel ({error})", input_shape
-                ) from None
-        return sizes
-
-    def finish(self, outputs):
-        return self.activation(outputs)
-
-    def op_options(self):
-        options = dict(
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
-            data_format=self.data_format,
+        super().__init__(
+            rank=1,
+            filters=filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
         )
-        if self.rank == 2:
-            options["padding_mode"] = self.padding_mode
-        return options
-
-    def get_config(self):
-        config = {
-            **super().get_config(),
-            "kernel_size": list(self.kernel_size),
-            "strides": list(self.strides),
-            "padding": self.padding
-            if isinstance(self.padding, (str, int))
-            else [list(p) if isinstance(p, (tuple, list)) else p for p in self.padding],
-            "data_format": self.data_format,
-            "dilation_rate": list(self.dilation_rate),
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "activity_regularizer": serialize(self.activity_regularizer),
-            **weight_options(self, "bias"),
-        }
-        if self.rank == 2:
-            config["padding_mode"] = self.padding_mode
-        return config
 
 
-class Conv2D(_Conv):
+class Conv2D(BaseConv):
     """2-D convolution (the lecture's cross-correlation of an image with F×F kernels).
 
     ``filters`` kernels of size ``kernel_size`` slide over the input with ``strides``; the
@@ -210,93 +133,23 @@ class Conv2D(_Conv):
         **kwargs,
     ):
         super().__init__(
-            kernel_size,
-            strides,
-            padding,
-            data_format,
-            dilation_rate,
-            activation,
-            use_bias,
-            bias_initializer,
-            bias_regularizer,
-            activity_regularizer,
-            bias_constraint,
-            padding_mode,
+            rank=2,
+            filters=filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            padding_mode=padding_mode,
             **kwargs,
         )
-        if not isinstance(filters, int) or filters < 1:
-            raise ValueError(
-                f'{type(self).__name__} "{self.name}": filters must be a positive '
-                f"int, received {filters!r}."
-            )
-        if not isinstance(groups, int) or groups < 1 or filters % groups:
-            raise ValueError(
-                f'{type(self).__name__} "{self.name}": groups must be a positive int '
-                f"dividing filters ({filters}), received {groups!r}."
-            )
-        self.filters, self.groups = filters, groups
-        self.kernel_initializer, self.kernel_regularizer = kernel_initializer, kernel_regularizer
-        self.kernel_constraint = kernel_constraint
-
-    def build(self, input_shape):
-        channels = self.input_channels(input_shape)
-        if channels % self.groups:
-            raise self.shape_error(
-                f"a number of channels divisible by groups={self.groups}", input_shape
-            )
-        self.output_spatial(input_shape)  # a kernel larger than the input fails here, named
-        shape = self.kernel_size + (channels // self.groups, self.filters)
-        self.kernel = self.add_weight(
-            "kernel",
-            shape,
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.add_bias(self.filters)
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self.channel_axis: channels})
-
-    def call(self, inputs, training=False):
-        options = dict(groups=self.groups, **self.op_options())
-        if self.rank == 2 and self.activation is activations.relu:  # fused: one pass less
-            return ops.conv2d(inputs, self.kernel, self.bias, activation="relu", **options)
-        op = ops.conv2d if self.rank == 2 else ops.conv1d
-        return self.finish(op(inputs, self.kernel, self.bias, **options))
-
-    def compute_output_shape(self, input_shape):
-        return self.with_spatial(input_shape, self.output_spatial(input_shape), self.filters)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "groups": self.groups,
-            **weight_options(self, "kernel"),
-        }
-
-
-class Conv1D(Conv2D):
-    """1-D convolution over sequences ``(batch, steps, channels)``; ``padding="causal"`` pads
-    only the start, so output t never sees inputs after t."""
-
-    rank = 1
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,
-        dilation_rate=1,
-        groups=1,
-        **kwargs,
-    ):
-        super().__init__(
-            filters, kernel_size, strides, padding, data_format, dilation_rate, groups, **kwargs
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("padding_mode", None)
-        return config

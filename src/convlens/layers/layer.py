@@ -2,7 +2,7 @@
 
 A layer owns its weights and calls a pure op from ``convlens.ops``; the math lives there. Called
 on a symbolic :class:`~convlens.layers.symbolic.KerasTensor` (from ``Input``), a layer records a
-node of a functional graph instead of computing.
+node of a functional graph instead of computing (:meth:`Layer.symbolic_call`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy
 from .. import backend
 from ..registry import snake_case
 from ..tensor import Tensor, as_tensor
+from .symbolic import KerasTensor, Node, format_shape
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
 
@@ -23,14 +24,6 @@ def unique_name(prefix: str) -> str:
     """``prefix`` the first time, then ``prefix_1``, ``prefix_2``... as Keras names layers."""
     n = next(_name_counters[prefix])
     return prefix if n == 0 else f"{prefix}_{n}"
-
-
-def format_shape(shape) -> str:
-    return (
-        "("
-        + ", ".join("None" if d is None else str(d) for d in shape)
-        + (",)" if len(shape) == 1 else ")")
-    )
 
 
 class InputSpec:
@@ -203,10 +196,8 @@ class Layer:
         return input_shape
 
     def __call__(self, inputs, training=None):
-        from .symbolic import KerasTensor, symbolic_call
-
         if any(isinstance(t, KerasTensor) for t in _flat(inputs)):
-            return symbolic_call(self, inputs)
+            return self.symbolic_call(inputs)
         inputs = (
             [as_tensor(t) for t in inputs]
             if isinstance(inputs, (list, tuple))
@@ -219,6 +210,34 @@ class Layer:
         if self.activity_regularizer is not None:
             self.losses = [self.activity_regularizer(outputs)]
         return outputs
+
+    def symbolic_call(self, inputs) -> KerasTensor:
+        """Build for the symbolic inputs' shapes and record the call as a graph node.
+
+        Raises:
+            ValueError: the layer's own shape error, followed by the layers that produced the
+                inputs and their output shapes: the mismatch is between the two.
+        """
+        is_list = isinstance(inputs, (list, tuple))
+        symbols = list(inputs) if is_list else [inputs]
+        shapes = [s.shape for s in symbols] if is_list else symbols[0].shape
+        try:
+            self.ensure_built(shapes)
+            self.check_input_shape(shapes)
+            output_shape = self.compute_output_shape(shapes)
+        except ValueError as error:
+            sources = ", ".join(
+                f'{type(s.node.layer).__name__} "{s.node.layer.name}" '
+                f"(output shape {format_shape(s.shape)})"
+                for s in symbols
+                if s.node is not None and not s.node.is_input
+            )
+            if not sources:
+                raise
+            raise ValueError(f"{error} The input comes from {sources}.") from None
+        output = KerasTensor(output_shape, self.dtype, name=self.name)
+        output.node = Node(self, symbols, [output], takes_list=is_list)
+        return output
 
     def ensure_built(self, input_shape) -> None:
         """Build once, for ``input_shape`` with the batch axis as None."""

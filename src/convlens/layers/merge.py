@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 
 from .. import ops
-from .layer import Layer, format_shape
+from .layer import Layer
+from .symbolic import format_shape
 
 
 class _Merge(Layer):

@@ -1,15 +1,13 @@
 """Models: Sequential and the functional Model, with compile/fit/evaluate/predict and summary."""
 
+from .. import registry
+from ..saving import load_model
 from .model import Model
 from .sequential import Sequential
 
-
-def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
-    """Load a model saved by ``model.save``: architecture, weights, and (when compiled)
-    the optimizer with its state. Never executes code from the file."""
-    from ..saving import load_model as load
-
-    return load(filepath, compile=compile)
-
+# Model files name these classes; saving finds them here through the registry, never by import.
+registry.register_layers(
+    {"Sequential": Sequential, "Functional": Model, "Model": Model}, models=True
+)
 
 __all__ = ["Model", "Sequential", "load_model"]

@@ -6,8 +6,11 @@ interface of :class:`~convlens.models.training.Trainer`, the summary and saving.
 
 from __future__ import annotations
 
+from .. import saving
+from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, unique_name
-from ..layers.symbolic import InputLayer, KerasTensor, Node
+from ..layers.symbolic import KerasTensor, Node, format_shape
+from .serialization import functional_config, functional_from_config
 from .training import Trainer
 
 
@@ -166,11 +169,9 @@ class Model(Trainer, Layer):
         return outputs[0] if self._single_output else outputs
 
     def __call__(self, inputs, training=None):
-        from ..layers.symbolic import symbolic_call
-
         first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
         if isinstance(first, KerasTensor):
-            return symbolic_call(self, inputs)
+            return self.symbolic_call(inputs)
         inputs = _as_tensors(inputs)
         self._check_inputs(inputs)
         return self.call(inputs, training=bool(training))
@@ -185,7 +186,7 @@ class Model(Trainer, Layer):
                 layer = symbol.node.layer
                 raise ValueError(
                     f'Model "{self.name}": input "{layer.name}" expects shape '
-                    f"{_fmt(expected)}, received {_fmt(value.shape)}."
+                    f"{format_shape(expected)}, received {format_shape(value.shape)}."
                 )
 
     def compute_output_shape(self, input_shape):
@@ -199,25 +200,22 @@ class Model(Trainer, Layer):
         print_summary(self, print_fn=print_fn)
 
     def get_config(self):
-        from .serialization import functional_config
-
         return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """The model :meth:`get_config` describes, its layers found through the registry."""
+        return functional_from_config(cls, config)
 
     def save(self, filepath, overwrite=True):
         """Save architecture, compile configuration, weights and optimizer state in one file."""
-        from ..saving import save_model
-
-        save_model(self, filepath, overwrite=overwrite)
+        saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
-        from ..saving import save_weights
-
-        save_weights(self, filepath, overwrite=overwrite)
+        saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
-        from ..saving import load_weights
-
-        load_weights(self, filepath)
+        saving.load_weights(self, filepath)
 
 
 def _nodes_between(inputs, outputs) -> list[Node]:
@@ -255,9 +253,3 @@ def _as_tensors(inputs):
 
 def _one_or_list(values, single):
     return values[0] if single else values
-
-
-def _fmt(shape):
-    from ..layers.layer import format_shape
-
-    return format_shape(shape)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from ..layers.input_layer import Input, InputLayer
 from ..layers.layer import Layer, unique_name
-from ..layers.symbolic import Input, InputLayer, KerasTensor
+from ..layers.symbolic import KerasTensor
 from .model import Model
+from .serialization import sequential_config, sequential_from_config
 
 
 class Sequential(Model):
@@ -116,13 +118,12 @@ class Sequential(Model):
         return x
 
     def __call__(self, inputs, training=None):
-        from ..layers.symbolic import symbolic_call
         from .training import _tensor
 
         if isinstance(inputs, KerasTensor):
             if not self.built:
                 self.build(inputs.shape)
-            return symbolic_call(self, inputs)
+            return self.symbolic_call(inputs)
         inputs = _tensor(inputs)
         if not self.built:
             self.build((None,) + tuple(inputs.shape[1:]))
@@ -138,6 +139,9 @@ class Sequential(Model):
         super().summary(line_length, print_fn, show_trainable)
 
     def get_config(self):
-        from .serialization import sequential_config
-
         return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """The model :meth:`get_config` describes, its layers found through the registry."""
+        return sequential_from_config(cls, config)

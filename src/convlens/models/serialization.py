@@ -1,45 +1,16 @@
 """Model architectures as JSON-able configs, and back: no code is ever executed on load.
 
 A Sequential is its list of layer configs; a functional Model lists its layers with, for each,
-the names of the layers whose outputs it takes. Layer classes are looked up in one table of
-the classes convlens defines, never imported by a name found in a file.
+the names of the layers whose outputs it takes. Layer classes are found by name in the registry
+(``convlens.registry``), where layers/ and models/ register them, never imported by a name found
+in a file. ``Sequential.from_config`` and ``Model.from_config`` call the functions here, so
+saving rebuilds a model through the registry alone.
 """
 
 from __future__ import annotations
 
-from ..layers.layer import Layer
-from ..layers.symbolic import Input, InputLayer
-
-
-def layer_config(layer: Layer) -> dict:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
-
-
-def layer_from_config(config: dict) -> Layer:
-    """A new layer from ``{"class_name", "config"}``.
-
-    Raises:
-        ValueError: for a class convlens does not define (listing those it does).
-    """
-    from .. import layers as layers_module
-    from . import model as model_module
-    from . import sequential as sequential_module
-
-    classes = dict(layers_module.LAYER_CLASSES)
-    classes.update(
-        Sequential=sequential_module.Sequential,
-        Functional=model_module.Model,
-        Model=model_module.Model,
-    )
-    name = config.get("class_name") if isinstance(config, dict) else None
-    if name not in classes:
-        raise ValueError(
-            f"Unknown layer class {name!r}; known classes: {', '.join(sorted(classes))}."
-        )
-    cls = classes[name]
-    if cls in (sequential_module.Sequential, model_module.Model):
-        return model_from_config(config)
-    return cls.from_config(dict(config.get("config", {})))
+from ..layers.input_layer import Input, InputLayer
+from ..registry import layer_config, layer_from_config, model_from_config
 
 
 def sequential_config(model) -> dict:
@@ -74,19 +45,19 @@ def functional_config(model) -> dict:
     }
 
 
-def model_from_config(entry: dict):
-    """A Sequential or functional Model from ``{"class_name", "config"}``."""
-    from .model import Model
-    from .sequential import Sequential
+def sequential_from_config(cls, config: dict):
+    """A ``cls`` (Sequential) from :func:`sequential_config`'s dict."""
+    layers = [layer_from_config(c) for c in config["layers"]]
+    if config.get("input_shape") is not None:
+        layers = [Input(tuple(config["input_shape"]))] + layers
+    model = cls(layers, name=config.get("name"))
+    model.trainable = config.get("trainable", True)
+    return model
 
-    config = entry["config"]
-    if entry["class_name"] == "Sequential":
-        layers = [layer_from_config(c) for c in config["layers"]]
-        if config.get("input_shape") is not None:
-            layers = [Input(tuple(config["input_shape"]))] + layers
-        model = Sequential(layers, name=config.get("name"))
-        model.trainable = config.get("trainable", True)
-        return model
+
+def functional_from_config(cls, config: dict):
+    """A ``cls`` (functional Model) from :func:`functional_config`'s dict: each layer is called
+    on the outputs of the layers it names, in the order saved (each after its inputs)."""
     outputs = {}
     for item in config["layers"]:
         if item["class_name"] == "InputLayer":
@@ -103,7 +74,7 @@ def model_from_config(entry: dict):
         outputs[layer.name] = layer(arguments if item["takes_list"] else arguments[0])
     inputs = [outputs[name] for name in config["inputs"]]
     results = [outputs[name] for name in config["outputs"]]
-    model = Model(
+    model = cls(
         inputs[0] if config["single_input"] else inputs,
         results[0] if config["single_output"] else results,
         name=config.get("name"),
@@ -112,4 +83,13 @@ def model_from_config(entry: dict):
     return model
 
 
-__all__ = ["InputLayer", "layer_config", "layer_from_config", "model_from_config"]
+__all__ = [
+    "InputLayer",
+    "functional_config",
+    "functional_from_config",
+    "layer_config",
+    "layer_from_config",
+    "model_from_config",
+    "sequential_config",
+    "sequential_from_config",
+]

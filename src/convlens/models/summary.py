@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 
 from ..kernels.geometry import resolve_padding
+from ..layers.input_layer import InputLayer
 from ..layers.layer import format_shape
-from ..layers.symbolic import InputLayer
 
 
 def geometry(layer):
