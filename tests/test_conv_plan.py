@@ -299,3 +299,40 @@ def test_the_full_correlation_takes_its_own_forward_route():
         rtol=1e-10,
         atol=1e-12,
     )
+
+
+def test_the_summary_shows_each_layers_route():
+    """``summary(show_routes=...)`` adds a column: the plan of each conv layer and the route of
+    each pooling, for the batch size asked; the layers' own plans say why."""
+    model = cl.models.Sequential(
+        [
+            cl.layers.Input((12, 12, 6)),
+            cl.layers.Conv2D(4, 3, strides=2, padding="same", name="conv2d"),
+            cl.layers.DepthwiseConv2D(3, padding="same", name="depthwise_conv2d"),
+            cl.layers.SeparableConv2D(8, 3, name="separable_conv2d"),
+            cl.layers.Conv2DTranspose(4, 3, strides=2, name="conv2d_transpose"),
+            cl.layers.AveragePooling2D(name="average_pooling2d"),
+            cl.layers.Reshape((-1, 4), name="reshape"),
+            cl.layers.Conv1D(3, 5, padding="causal", name="conv1d"),
+        ]
+    )
+    lines = []
+    model.summary(print_fn=lines.append, show_routes=16)
+    assert "Route (forward / dX / dW)" in lines[2]
+    rows = {line.split()[0]: line for line in lines[4:11]}
+    expected = {
+        "conv2d": plan((16, 12, 12, 6), (3, 3, 6, 4), strides=2, padding="same"),
+        "depthwise_conv2d": plan((16, 6, 6, 4), (3, 3, 1, 4), padding="same", groups=4),
+        "separable_conv2d": plan((16, 6, 6, 4), (3, 3, 1, 4), groups=4),
+        "conv2d_transpose": ops.conv2d_transpose_plan((16, 4, 4, 8), (3, 3, 4, 8), strides=2),
+        "conv1d": ops.conv1d_plan((16, 20, 4), (5, 4, 3), padding="causal"),
+    }
+    for name, expected_plan in expected.items():
+        layer = model.get_layer(name)
+        assert layer.conv_plan(16) == expected_plan, name
+        assert rows[name].rstrip().endswith(expected_plan.short()), rows[name]
+    assert rows["average_pooling2d"].rstrip().endswith("windows")
+    assert "Routes for a batch of 16" in lines[-1]
+    plain = []
+    model.summary(print_fn=plain.append)
+    assert "Route" not in plain[2]

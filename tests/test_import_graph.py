@@ -84,3 +84,47 @@ def test_saving_imports_nothing_from_models():
 )
 def test_no_layer_model_or_saving_module_is_in_an_import_circle(module):
     assert module not in reachable(module)
+
+
+def _circles() -> list[set[str]]:
+    """The strongly connected components of the import graph with more than one module."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(module):  # Tarjan's algorithm; the graph has ~150 nodes, recursion is fine
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for name in GRAPH[module]:
+            if name not in index:
+                visit(name)
+                low[module] = min(low[module], low[name])
+            elif name in on_stack:
+                low[module] = min(low[module], index[name])
+        if low[module] == index[module]:
+            component = set()
+            while not component or module not in component:
+                component.add(stack.pop())
+            on_stack.difference_update(component)
+            if len(component) > 1:
+                found.append(component)
+
+    for module in GRAPH:
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_the_only_import_circle_is_tensor_and_ops():
+    """As in tinygrad, a Tensor's methods call ops and ops build Tensors; nothing else circles."""
+    inherent = {"convlens.tensor", "convlens.ops"}
+    for circle in _circles():
+        outside = {m for m in circle if m not in inherent and not m.startswith("convlens.ops.")}
+        assert not outside, f"an import circle through {sorted(circle)}"
+
+
+def test_kernels_know_no_tensor_no_op_and_no_layer():
+    """kernels/ takes and returns plain arrays: it reaches nothing above it."""
+    above = ("convlens.tensor", "convlens.ops", "convlens.layers", "convlens.models")
+    for module in (m for m in MODULES if m.startswith("convlens.kernels")):
+        reached = {m for m in reachable(module) if m.startswith(above)}
+        assert not reached, f"{module} reaches {sorted(reached)}"

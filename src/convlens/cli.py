@@ -87,7 +87,7 @@ def cmd_predict(args) -> None:
 
 
 def cmd_summary(args) -> None:
-    _load_model(args.model).summary(print_fn=_out)
+    _load_model(args.model).summary(print_fn=_out, show_routes=args.routes or False)
 
 
 def cmd_filter(args) -> None:
@@ -222,6 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="print a saved model's summary")
     summary.add_argument("model")
+    summary.add_argument(
+        "--routes",
+        type=int,
+        nargs="?",
+        const=32,
+        metavar="BATCH",
+        help="also show how each convolution and pooling is computed, for a batch of BATCH "
+        "(default 32)",
+    )
     summary.set_defaults(run=cmd_summary)
 
     filter_ = commands.add_parser("filter", help="apply the lecture's kernels to a photo")

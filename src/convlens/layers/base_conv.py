@@ -197,6 +197,17 @@ class BaseConv(Layer):
     def finish(self, outputs):
         return self.activation(outputs)
 
+    def conv_plan(self, batch_size: int = 32):
+        """How this layer's convolution is computed for a batch of ``batch_size``: the routes of
+        its forward pass, input gradient and kernel gradient, and why (kernels/conv_plan.py).
+        None until the layer is built."""
+        if self.input_shape is None:
+            return None
+        shape = (batch_size, *self.input_shape[1:])
+        options = dict(groups=self.groups, dtype=self.kernel.dtype, **self.op_options())
+        plan = ops.conv1d_plan if self.rank == 1 else ops.conv2d_plan
+        return plan(shape, self.kernel.shape, **options)
+
     def op_options(self):
         options = dict(
             strides=self.strides,

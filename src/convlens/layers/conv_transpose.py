@@ -100,6 +100,21 @@ class Conv2DTranspose(BaseConv):
             )
         )
 
+    def conv_plan(self, batch_size: int = 32):
+        """The plan of the convolution this layer is the adjoint of, passes swapped."""
+        if self.input_shape is None:
+            return None
+        return ops.conv2d_transpose_plan(
+            (batch_size, *self.input_shape[1:]),
+            self.kernel.shape,
+            strides=self.strides,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            dilation_rate=self.dilation_rate,
+            data_format=self.data_format,
+            dtype=self.kernel.dtype,
+        )
+
     def output_spatial(self, input_shape):
         return [
             None

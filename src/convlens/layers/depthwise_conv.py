@@ -13,6 +13,17 @@ from .core import weight_options
 from .layer import InputSpec
 
 
+def _depthwise_plan(layer, kernel, batch_size):
+    """The plan of a depthwise convolution by ``kernel`` (KH, KW, C, M): a conv2d with groups C
+    and the kernel seen as (KH, KW, 1, C·M), as ops.depthwise_conv2d computes it."""
+    if layer.input_shape is None:
+        return None
+    KH, KW, C, M = kernel.shape
+    shape = (batch_size, *layer.input_shape[1:])
+    options = dict(groups=C, dtype=kernel.dtype, **layer.op_options())
+    return ops.conv2d_plan(shape, (KH, KW, 1, C * M), **options)
+
+
 def _check_multiplier(layer, depth_multiplier):
     if not isinstance(depth_multiplier, int) or depth_multiplier < 1:
         raise ValueError(
@@ -94,6 +105,10 @@ class DepthwiseConv2D(BaseConv):
         return self.finish(
             ops.depthwise_conv2d(inputs, self.kernel, self.bias, **self.op_options())
         )
+
+    def conv_plan(self, batch_size: int = 32):
+        """The plan of the grouped convolution this layer is (one input channel per group)."""
+        return _depthwise_plan(self, self.kernel, batch_size)
 
     def compute_output_shape(self, input_shape):
         channels = input_shape[self.channel_axis]
@@ -185,6 +200,11 @@ class SeparableConv2D(BaseConv):
                 inputs, self.depthwise_kernel, self.pointwise_kernel, self.bias, **self.op_options()
             )
         )
+
+    def conv_plan(self, batch_size: int = 32):
+        """The plan of the depthwise step, which does the spatial work (the 1×1 pointwise step
+        after it is one matrix product)."""
+        return _depthwise_plan(self, self.depthwise_kernel, batch_size)
 
     def kernel_config(self):
         return {

@@ -192,12 +192,18 @@ class Model(Trainer, Layer):
     def compute_output_shape(self, input_shape):
         return self.output_shape
 
-    def summary(self, line_length=None, print_fn=None, show_trainable=False):
+    def summary(self, line_length=None, print_fn=None, show_trainable=False, show_routes=False):
         """Print a table of layers, output shapes and parameter counts (as Keras), plus the
-        padding each conv/pool layer applies and its receptive field."""
+        padding each conv/pool layer applies and its receptive field.
+
+        Args:
+            show_routes: also show how each convolution and pooling is computed (which
+                algorithm runs the forward pass, dX and dW: kernels/conv_plan.py), for a batch
+                of 32, or of the batch size given instead of True.
+        """
         from .summary import print_summary
 
-        print_summary(self, print_fn=print_fn)
+        print_summary(self, print_fn=print_fn, show_routes=show_routes)
 
     def get_config(self):
         return functional_config(self)

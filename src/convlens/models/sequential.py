@@ -130,13 +130,13 @@ class Sequential(Model):
         self._check_inputs(inputs)
         return self.call(inputs, training=bool(training))
 
-    def summary(self, line_length=None, print_fn=None, show_trainable=False):
+    def summary(self, line_length=None, print_fn=None, show_trainable=False, show_routes=False):
         if not self.built:
             raise ValueError(
                 f'Sequential "{self.name}" is not built yet: give the first layer an input shape '
                 "(layers.Input(shape) first), or call the model on data first."
             )
-        super().summary(line_length, print_fn, show_trainable)
+        super().summary(line_length, print_fn, show_trainable, show_routes)
 
     def get_config(self):
         return sequential_config(self)

@@ -1,6 +1,7 @@
 """``model.summary()``: Keras's table of layers, output shapes and parameter counts, plus what
 the lecture asks of every conv and pool layer: the padding it actually applies and the
-receptive field of its outputs on the input image.
+receptive field of its outputs on the input image; with ``show_routes``, how each convolution
+and pooling is computed (the routes of kernels/conv_plan.py).
 """
 
 from __future__ import annotations
@@ -72,8 +73,21 @@ def _size(count: int, dtype_bytes: int = 4) -> str:
         size /= 1024
 
 
-def summary_lines(model) -> list[str]:
-    """The summary as lines of text."""
+def route(layer, batch_size: int) -> str:
+    """``forward / dX / dW`` of a conv layer's plan, the pool route of a pooling layer, else
+    an empty string."""
+    plan = None
+    if hasattr(layer, "conv_plan"):
+        plan = layer.conv_plan(batch_size)
+    elif hasattr(layer, "pool_plan"):
+        plan = layer.pool_plan(batch_size)
+    return "" if plan is None else plan.short()
+
+
+def summary_lines(model, show_routes=False) -> list[str]:
+    """The summary as lines of text; ``show_routes`` (True: for a batch of 32, or a batch
+    size) adds the route column."""
+    batch = 32 if show_routes is True else show_routes
     fields = receptive_fields(model)
     rows = []
     for layer in model.layers:
@@ -89,15 +103,11 @@ def summary_lines(model) -> list[str]:
             (top, bottom), (left, right) = shape[2]
             rf = fields.get(id(layer))
             extra = f"pad {top},{bottom},{left},{right}" + (f" · RF {rf[0]}x{rf[1]}" if rf else "")
-        rows.append(
-            (
-                f"{layer.name} ({type(layer).__name__})",
-                shape_text,
-                f"{layer.count_params():,}",
-                extra,
-            )
-        )
+        row = (f"{layer.name} ({type(layer).__name__})", shape_text, f"{layer.count_params():,}")
+        rows.append((*row, extra, route(layer, batch)) if batch else (*row, extra))
     headers = ("Layer (type)", "Output Shape", "Param #", "Padding (t,b,l,r) · Receptive field")
+    if batch:
+        headers += ("Route (forward / dX / dW)",)
     widths = (
         [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
         if rows
@@ -120,12 +130,17 @@ def summary_lines(model) -> list[str]:
         f" Trainable params: {trainable:,} ({_size(trainable)})",
         f" Non-trainable params: {non_trainable:,} ({_size(non_trainable)})",
     ]
+    if batch:
+        lines.append(
+            f" Routes for a batch of {batch}; layer.conv_plan({batch}).why says why "
+            "(kernels/conv_plan.py)."
+        )
     return lines
 
 
-def print_summary(model, print_fn=None) -> None:
+def print_summary(model, print_fn=None, show_routes=False) -> None:
     """Write the summary through ``print_fn`` (one call per line), or to standard output."""
-    for text in summary_lines(model):
+    for text in summary_lines(model, show_routes):
         if print_fn is not None:
             print_fn(text)
         else:

@@ -25,8 +25,8 @@ from .activation import (
     tanh,
 )
 from .conv import conv2d, conv2d_plan
-from .conv_transpose import conv2d_transpose
-from .conv_variants import conv1d, depthwise_conv2d, separable_conv2d
+from .conv_transpose import conv2d_transpose, conv2d_transpose_plan
+from .conv_variants import conv1d, conv1d_plan, depthwise_conv2d, separable_conv2d
 from .elementwise import (
     abs,
     add,

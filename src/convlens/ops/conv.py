@@ -62,7 +62,7 @@ class Conv2D(Function):
         )
 
 
-class _Shape(NamedTuple):
+class ShapeOnly(NamedTuple):
     """An array's shape and rank without the array: what the checks read, for plans."""
 
     shape: tuple
@@ -215,8 +215,8 @@ def conv2d_plan(
         >>> conv2d_plan((128, 32, 32, 3), (3, 3, 3, 32), strides=2, padding="same").short()
         'im2col / banded / im2col'
     """
-    kernel = _Shape(tuple(kernel_shape), len(kernel_shape))
-    x = _Shape(tuple(input_shape), len(input_shape))
+    kernel = ShapeOnly(tuple(kernel_shape), len(kernel_shape))
+    x = ShapeOnly(tuple(input_shape), len(input_shape))
     axes = spatial_axes(data_format, "conv2d_plan")
     spec = _conv2d_spec(
         "conv2d_plan", x, kernel, None, axes, strides, padding, dilation_rate, groups,

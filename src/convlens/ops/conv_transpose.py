@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from .. import backend
 from ..kernels import conv_routes
-from ..kernels.conv_plan import conv_plan
+from ..kernels.conv_plan import ConvPlan, conv_plan
 from ..kernels.epilogue import bias_grad
 from ..kernels.geometry import ConvSpec, conv_transpose_output_size, conv_transpose_padding, is_int
 from ..kernels.padding import PaddedInput, pad_array
 from ..tensor import Function, Tensor, as_tensor
-from .conv import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, common_dtype
+from .conv import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, ShapeOnly, common_dtype
 from .conv_checks import check_bias, check_channels, check_rank
 from .padding import spatial_axes, to_pair
 from .shape import transpose
@@ -100,6 +100,80 @@ def _crop(reached, amounts, out_hw):
     return out
 
 
+def _transpose_geometry(
+    op, x, kernel, bias, strides, padding, output_padding, dilation_rate, data_format
+):
+    """Validate conv2d_transpose's arguments (``x``, ``kernel``: anything with ``shape`` and
+    ``ndim``); the spatial axes, strides, dilation, the padding of the adjoint convolution's
+    input and the output's (OH, OW)."""
+    axes = spatial_axes(data_format, op)
+    strides, dilation = (
+        to_pair(strides, f"{op}: strides"),
+        to_pair(dilation_rate, f"{op}: dilation_rate"),
+    )
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        raise ValueError(f'{op}: padding must be "valid" or "same", received {padding!r}.')
+    layout = (
+        "(batch, height, width, channels)" if axes == (1, 2) else "(batch, channels, height, width)"
+    )
+    check_rank(op, "input", x, 4, layout)
+    check_rank(op, "kernel", kernel, 4, "(kernel_height, kernel_width, filters, input_channels)")
+    check_channels(op, x, kernel.shape[3], -1 if axes == (1, 2) else 1, "the kernel's last axis")
+    check_bias(op, bias, kernel.shape[2])
+    output_padding = _output_padding(output_padding, strides)
+    sizes = [
+        (x.shape[a], f, s, padding.lower(), p, d)
+        for a, f, s, p, d in zip(
+            axes, kernel.shape[:2], strides, output_padding, dilation, strict=True
+        )
+    ]
+    amounts = tuple(conv_transpose_padding(*size) for size in sizes)
+    out_hw = tuple(conv_transpose_output_size(*size) for size in sizes)
+    if min(out_hw) < 1:
+        raise ValueError(
+            f"{op}: the output would be empty: spatial size {out_hw} for input shape {x.shape}, "
+            f"kernel shape {kernel.shape}, strides {strides}, padding {padding!r} and "
+            f"output_padding {output_padding}."
+        )
+    return axes, strides, dilation, amounts, out_hw
+
+
+def conv2d_transpose_plan(
+    input_shape,
+    kernel_shape,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    dilation_rate=1,
+    data_format: str = "channels_last",
+    dtype="float32",
+) -> ConvPlan:
+    """The routes :func:`conv2d_transpose` takes for these shapes: the plan of the convolution
+    it is the adjoint of, passes swapped (its forward pass is that convolution's dX).
+
+    Example:
+        >>> conv2d_transpose_plan((8, 7, 7, 16), (3, 3, 8, 16), strides=2).short()
+        'banded / im2col / im2col'
+    """
+    op = "conv2d_transpose_plan"
+    x = ShapeOnly(tuple(input_shape), len(input_shape))
+    kernel = ShapeOnly(tuple(kernel_shape), len(kernel_shape))
+    axes, strides, dilation, amounts, out_hw = _transpose_geometry(
+        op, x, kernel, None, strides, padding, output_padding, dilation_rate, data_format
+    )
+    channels_last = tuple(x.shape[i] for i in (0, *axes, 3 if axes == (1, 2) else 1))
+    adjoint = conv_plan(
+        adjoint_spec(channels_last, kernel.shape, strides, dilation, amounts, out_hw, dtype)
+    )
+    return ConvPlan(
+        forward=adjoint.input_grad,
+        input_grad=adjoint.forward,
+        kernel_grad=adjoint.kernel_grad,
+        why=f"the adjoint convolution's plan, passes swapped: {adjoint.why}",
+        keep_patches=adjoint.keep_patches,
+    )
+
+
 def _output_padding(value, strides):
     if value is None:
         return (None, None)
@@ -159,35 +233,9 @@ def conv2d_transpose(
     op = "conv2d_transpose"
     x, kernel = as_tensor(x), as_tensor(kernel)
     bias = None if bias is None else as_tensor(bias)
-    axes = spatial_axes(data_format, op)
-    strides, dilation = (
-        to_pair(strides, f"{op}: strides"),
-        to_pair(dilation_rate, f"{op}: dilation_rate"),
+    axes, strides, dilation, amounts, out_hw = _transpose_geometry(
+        op, x, kernel, bias, strides, padding, output_padding, dilation_rate, data_format
     )
-    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-        raise ValueError(f'{op}: padding must be "valid" or "same", received {padding!r}.')
-    layout = (
-        "(batch, height, width, channels)" if axes == (1, 2) else "(batch, channels, height, width)"
-    )
-    check_rank(op, "input", x, 4, layout)
-    check_rank(op, "kernel", kernel, 4, "(kernel_height, kernel_width, filters, input_channels)")
-    check_channels(op, x, kernel.shape[3], -1 if axes == (1, 2) else 1, "the kernel's last axis")
-    check_bias(op, bias, kernel.shape[2])
-    output_padding = _output_padding(output_padding, strides)
-    sizes = [
-        (x.shape[a], f, s, padding.lower(), p, d)
-        for a, f, s, p, d in zip(
-            axes, kernel.shape[:2], strides, output_padding, dilation, strict=True
-        )
-    ]
-    amounts = tuple(conv_transpose_padding(*size) for size in sizes)
-    out_hw = tuple(conv_transpose_output_size(*size) for size in sizes)
-    if min(out_hw) < 1:
-        raise ValueError(
-            f"{op}: the output would be empty: spatial size {out_hw} for input shape {x.shape}, "
-            f"kernel shape {kernel.shape}, strides {strides}, padding {padding!r} and "
-            f"output_padding {output_padding}."
-        )
     if axes == (2, 3):
         x = transpose(x, TO_CHANNELS_LAST)
     inputs = (x, kernel) if bias is None else (x, kernel, bias)

@@ -7,9 +7,10 @@ input channel per group (Keras's (KH, KW, C, depth_multiplier) kernel viewed as
 
 from __future__ import annotations
 
+from ..kernels.conv_plan import ConvPlan
 from ..kernels.geometry import is_int
 from ..tensor import Tensor, as_tensor
-from .conv import named_conv2d
+from .conv import ShapeOnly, conv2d_plan, named_conv2d
 from .conv_checks import check_channels, check_groups, check_rank
 from .padding import spatial_axes, to_pair
 from .shape import reshape
@@ -24,6 +25,59 @@ def _single(value, name: str) -> int:
     if not is_int(value):
         raise ValueError(f"{name} must be an int or a 1-tuple of ints, received {value!r}.")
     return to_pair(value, name)[0]
+
+
+def _conv1d_as_2d(op, x, kernel, strides, padding, dilation_rate, groups, data_format):
+    """Validate conv1d's arguments (``x``, ``kernel``: anything with ``shape`` and ``ndim``);
+    the steps' axis, and the arguments of the conv2d of height 1 that computes it."""
+    axis = spatial_axes(data_format, op)[0]  # the steps: 1 (channels last) or 2
+    check_rank(op, "input", x, 3, _LAYOUTS_1D[axis])
+    check_rank(op, "kernel", kernel, 3, "(kernel_size, input_channels / groups, filters)")
+    stride, dilation = (
+        _single(strides, f"{op}: strides"),
+        _single(dilation_rate, f"{op}: dilation_rate"),
+    )
+    groups = check_groups(op, groups)
+    K, Cg = kernel.shape[:2]
+    check_channels(
+        op, x, Cg * groups, -1 if axis == 1 else 1, f"the kernel's C_in * groups = {Cg} * {groups}"
+    )
+    if isinstance(padding, str) and padding.lower() == "causal":
+        padding = ((0, 0), (dilation * (K - 1), 0))  # all D (K - 1) zeros before the first step
+    elif not isinstance(padding, str):
+        padding = ((0, 0), (padding, padding) if is_int(padding) else tuple(padding))
+    return axis, dict(
+        strides=(1, stride), padding=padding, dilation_rate=(1, dilation), groups=groups,
+        data_format=data_format,
+    )  # fmt: skip
+
+
+def conv1d_plan(
+    input_shape,
+    kernel_shape,
+    strides=1,
+    padding="valid",
+    dilation_rate=1,
+    groups=1,
+    data_format: str = "channels_last",
+    padding_mode: str = "zeros",
+    dtype="float32",
+) -> ConvPlan:
+    """The routes :func:`conv1d` takes for these shapes: those of its conv2d of height 1.
+
+    Example:
+        >>> conv1d_plan((8, 100, 4), (5, 4, 16), padding="causal", dtype="float16").short()
+        'im2col / banded / im2col'
+    """
+    op = "conv1d_plan"
+    x = ShapeOnly(tuple(input_shape), len(input_shape))
+    kernel = ShapeOnly(tuple(kernel_shape), len(kernel_shape))
+    axis, options = _conv1d_as_2d(
+        op, x, kernel, strides, padding, dilation_rate, groups, data_format
+    )
+    N, L = x.shape[0], x.shape[axis]
+    x2 = (N, 1, L, x.shape[2]) if axis == 1 else (N, x.shape[1], 1, L)
+    return conv2d_plan(x2, (1, *kernel.shape), padding_mode=padding_mode, dtype=dtype, **options)
 
 
 def conv1d(
@@ -59,28 +113,13 @@ def conv1d(
         [0.0, 1.0, 3.0, 5.0]
     """
     op, x, kernel = "conv1d", as_tensor(x), as_tensor(kernel)
-    axis = spatial_axes(data_format, op)[0]  # the steps: 1 (channels last) or 2
-    check_rank(op, "input", x, 3, _LAYOUTS_1D[axis])
-    check_rank(op, "kernel", kernel, 3, "(kernel_size, input_channels / groups, filters)")
-    stride, dilation = (
-        _single(strides, f"{op}: strides"),
-        _single(dilation_rate, f"{op}: dilation_rate"),
+    axis, options = _conv1d_as_2d(
+        op, x, kernel, strides, padding, dilation_rate, groups, data_format
     )
-    groups = check_groups(op, groups)
-    K, Cg = kernel.shape[:2]
-    check_channels(
-        op, x, Cg * groups, -1 if axis == 1 else 1, f"the kernel's C_in * groups = {Cg} * {groups}"
-    )
-    if isinstance(padding, str) and padding.lower() == "causal":
-        padding = ((0, 0), (dilation * (K - 1), 0))  # all D (K - 1) zeros before the first step
-    elif not isinstance(padding, str):
-        padding = ((0, 0), (padding, padding) if is_int(padding) else tuple(padding))
     N, L = x.shape[0], x.shape[axis]
     x2 = reshape(x, (N, 1, L, x.shape[2]) if axis == 1 else (N, x.shape[1], 1, L))  # H = 1
     k2 = reshape(kernel, (1, *kernel.shape))  # (1, K, C / groups, C_out)
-    y = named_conv2d(
-        x2, k2, bias, (1, stride), padding, (1, dilation), groups, data_format, padding_mode, op=op
-    )
+    y = named_conv2d(x2, k2, bias, padding_mode=padding_mode, op=op, **options)
     if axis == 1:
         return reshape(y, (N, y.shape[2], y.shape[3]))  # (N, 1, OL, C_out) -> (N, OL, C_out)
     return reshape(y, (N, y.shape[1], y.shape[3]))  # (N, C_out, 1, OL) -> (N, C_out, OL)
