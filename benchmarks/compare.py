@@ -9,8 +9,9 @@ script never installs anything). Each framework runs in its own process; rounds 
 table shows medians after warm-up, and ``convlens / best`` is convlens's rate over the best peer's
 (above 1, convlens is faster). ``--baseline SRC`` adds a column for the convlens package found
 in another source tree (e.g. a ``git worktree`` of the previous commit's ``src``; a tree from
-before the rename holds it as ``convnet``) and the speed-up over it. ``--device gpu`` runs every row on the GPU: convlens on CuPy (``CONVLENS_BACKEND=cupy``),
-PyTorch on CUDA, the data already on the device and every timing ended by a synchronisation.
+before the rename holds it as ``convnet``) and the speed-up over it. ``--device gpu`` runs every
+row on the GPU: convlens on CuPy (``CONVLENS_BACKEND=cupy``), PyTorch on CUDA, the data already
+on the device and every timing ended by a synchronisation.
 It is a benchmark, never a test.
 
 Usage:
