@@ -336,3 +336,19 @@ def test_the_summary_shows_each_layers_route():
     plain = []
     model.summary(print_fn=plain.append)
     assert "Route" not in plain[2]
+
+
+def test_layers_without_a_route_show_none():
+    model = cl.models.Sequential(
+        [
+            cl.layers.Input((8, 8, 3)),
+            cl.layers.MaxPooling2D(padding="same", name="max_pooling2d"),
+            cl.layers.GlobalAveragePooling2D(name="global"),
+            cl.layers.Dense(2, name="dense"),
+        ]
+    )
+    lines = []
+    model.summary(print_fn=lines.append, show_routes=True)
+    rows = {line.split()[0]: line.split("│")[-1].strip() for line in lines[4:7]}
+    expected_pool = model.get_layer("max_pooling2d").pool_plan(32).short()
+    assert rows == {"max_pooling2d": expected_pool, "global": "", "dense": ""}

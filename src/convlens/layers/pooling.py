@@ -121,21 +121,6 @@ class _GlobalPooling2D(Layer):
     def call(self, inputs, training=False):
         return type(self).op(inputs, data_format=self.data_format, keepdims=self.keepdims)
 
-    def pool_plan(self, batch_size: int = 32, dtype="float32"):
-        """How max or min pooling runs for a batch of ``batch_size`` (kernels/conv_plan.py:
-        compiled 2×2 loops, contiguous NumPy passes, or strided window views), and why; average
-        pooling has one route, the window views. None until the layer is built."""
-        if self.input_shape is None:
-            return None
-        axes = (2, 3) if self.data_format == "channels_first" else (1, 2)
-        padded = [batch_size, *self.input_shape[1:]]
-        for axis, n, f, s in zip(axes, (padded[a] for a in axes), self.pool_size, self.strides):
-            before, after = same_padding(n, f, s) if self.padding == "same" else (0, 0)
-            padded[axis] = n + before + after
-        if type(self).op is ops.avg_pool2d:
-            return PoolPlan("windows", "windows", "average pooling has one route")
-        return pool_plan(tuple(padded), self.pool_size, self.strides, axes, dtype)
-
     def compute_output_shape(self, input_shape):
         first = self.data_format == "channels_first"
         channels = input_shape[1] if first else input_shape[3]
