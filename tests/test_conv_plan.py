@@ -13,13 +13,8 @@ import convlens as cl
 from conv_oracle import naive_conv2d
 from convlens import kernels, ops
 from convlens.kernels import conv_routes
-from convlens.kernels.conv_plan import (
-    INPUT_GRAD_ROUTES,
-    POOL_ROUTES,
-    ROUTES,
-    THRESHOLDS,
-    pool_plan,
-)
+from convlens.kernels.conv_plan import INPUT_GRAD_ROUTES, POOL_ROUTES, ROUTES, THRESHOLDS
+from convlens.kernels.pool_plan import pool_plan
 from oracle import check_op, numpy_only, spies
 from test_conv import arrays_for, conv_cases, naive_with
 

@@ -182,7 +182,7 @@ def test_kernel_gradient_from_kept_patches_split_over_threads_matches_tap_sums(
 ):
     from convlens import kernels, ops
     from convlens.kernels import banded, im2col
-    from convlens.kernels.conv_plan import limit
+    from convlens.kernels.thresholds import limit
     from convlens.tensor import Tensor
 
     monkeypatch.setenv("CONVLENS_NUM_THREADS", "2")

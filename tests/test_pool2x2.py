@@ -11,7 +11,7 @@ import pytest
 import convlens as cl
 from convlens import ops
 from convlens.kernels import conv_plan, parallel, pool2x2
-from convlens.kernels.conv_plan import pool_plan
+from convlens.kernels.pool_plan import pool_plan
 from oracle import numpy_only, without_numba
 from test_pool import every_2x2_tie_pattern, first_winner_gradient, naive_pool
 

@@ -8,6 +8,7 @@ padding amounts in geometry.py, padding arrays in padding.py. Which route comput
 convolution is decided in one place, conv_plan.py; :func:`force` overrides it (tests, comparisons).
 """
 
-from .conv_plan import THRESHOLDS, ConvPlan, PoolPlan, force
+from .conv_plan import THRESHOLDS, ConvPlan, force
+from .pool_plan import PoolPlan
 
 __all__ = ["THRESHOLDS", "ConvPlan", "PoolPlan", "force"]

@@ -15,140 +15,37 @@ with the kernel rotated 180°), run by the forward route that table picks for it
 
 :func:`conv_plan` chooses the three routes together from a :class:`~.geometry.ConvSpec` and
 returns a :class:`ConvPlan`, a small printable value with a one-line reason. Every number it
-compares against lives in :data:`THRESHOLDS`, each with its reason and the benchmark row
-(``benchmarks/bench_routes.py``) that measures the routes on either side of it. Tests and
-curious users pick routes with :func:`force`; ``model.summary(show_routes=True)`` prints the
-plan of each layer. :func:`pool_plan` does the same for max and min pooling.
+compares against lives in one table, ``THRESHOLDS`` (kernels/thresholds.py), each with its
+reason and the benchmark row (``benchmarks/bench_routes.py``) that measures the routes on
+either side of it. Tests and curious users pick routes with ``force`` (kernels/force.py);
+``model.summary(show_routes=True)`` prints the plan of each layer. kernels/pool_plan.py does the
+same for max and min pooling.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
+import functools
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy
 
 from .. import backend
-from . import banded, direct, pool2x2, winograd
+from . import banded, direct, winograd
+from .force import INPUT_GRAD_ROUTES, POOL_ROUTES, ROUTES, force, forced
 from .geometry import ConvSpec
+from .thresholds import THRESHOLDS, limit
 
-ROUTES = ("direct", "winograd", "depthwise", "banded", "im2col")
-"""The convolution algorithms; each computes the forward pass, dX and dW."""
-
-INPUT_GRAD_ROUTES = (*ROUTES, "full_correlation")
-"""Routes for dX: the algorithms, and the full correlation of dY with the rotated kernel."""
-
-POOL_ROUTES = ("compiled_2x2", "passes_2x2", "windows")
-"""Max/min pooling: single-pass Numba loops for 2×2 windows at stride 2, NumPy passes over
-contiguous memory for the same windows, or strided views of whole windows (any pool)."""
-
-
-class Threshold(NamedTuple):
-    """One number the plan compares against: the rule it takes part in, why it is there, and
-    the benchmark row (``benchmarks/bench_routes.py``) that compares the routes on either
-    side of it."""
-
-    value: int
-    rule: str
-    reason: str
-    evidence: str
-
-
-THRESHOLDS = {
-    "direct_max_channels": Threshold(
-        8,
-        "direct needs C_in <= 8",
-        "The direct loops make a pass over the input per input channel and filter; with more "
-        "channels im2col's GEMMs are well shaped and reuse every patch across filters.",
-        "lenet2 14x14x6->16 5x5: direct vs banded/im2col (b128, one thread: forward "
-        "1.41 -> 0.91 ms, backward 3.04 -> 2.04 ms)",
-    ),
-    "direct_max_filters": Threshold(
-        16,
-        "direct needs C_out <= 16",
-        "Each filter is a pass of its own over a block of images, where a GEMM's column "
-        "blocking reuses every patch across filters.",
-        "cifar1 32x32x3->32 5x5: direct vs im2col (b128, one thread: even at 32 filters, "
-        "20.1 vs 20.7 ms forward + backward)",
-    ),
-    "direct_min_width": Threshold(
-        5,
-        "direct needs KW >= 5",
-        "A loop body unrolls the KW taps of a kernel row, one load and store of the output row "
-        "per KW multiply-adds; narrower kernels lost.",
-        "cifar1 32x32x3->32 3x3: direct vs im2col (b128, one thread: 32.7 vs 15.7 ms "
-        "forward + backward)",
-    ),
-    "direct_min_batch": Threshold(
-        8,
-        "direct needs a batch of at least 8",
-        "A block's 16 vector lanes are computed whether or not images fill them.",
-        "lenet1/lenet2 at b4 and b8: direct vs banded/im2col (b4: 0.17 -> 0.19 and "
-        "0.27 -> 0.39 ms, lost; b8: 0.26 -> 0.21 and 0.41 -> 0.37 ms, won)",
-    ),
-    "winograd_min_channels": Threshold(
-        16,
-        "Winograd needs C_in >= 16 and C_out >= 16",
-        "Its 16 GEMMs per tile have only C_in (contraction) and C_out (columns) to work with, "
-        "and its tile transforms cost the same per channel however few there are.",
-        "cifar1 32x32x3->32 3x3: Winograd vs im2col (b128, one thread: forward 11.1 vs "
-        "5.9 ms, lost); cifar2 16x16x32->64 3x3 (forward 9.9 vs 15.3 ms, won)",
-    ),
-    "banded_max_filters": Threshold(
-        16,
-        "the banded forward pass and dW need C_out < 16",
-        "im2col's product cols · W has only C_out columns, a shape BLAS runs at a fraction of "
-        "its speed; with 16 columns or more it is well shaped and the band's zeros cost more.",
-        "lenet1 28x28x1->6 5x5 same: banded vs im2col (b128, one thread: forward 2.2 -> 1.0 "
-        "ms, dW 1.35 -> 0.75 ms); cifar1 32x32x3->32 3x3: lost (5.7 -> 6.6 ms)",
-    ),
-    "banded_max_row": Threshold(
-        16,
-        "the banded forward pass and dW need KW·C_in < 16",
-        "Short window rows (a grey or RGB first layer) are what makes im2col's copy and GEMM "
-        "slow; longer rows already give im2col long contiguous runs.",
-        "lenet1 28x28x1->6 5x5 same: banded vs im2col (as above)",
-    ),
-    "banded_min_block": Threshold(
-        4,
-        "the banded forward pass and dW need blocks of at least 4 output pixels",
-        "A block of b pixels gives the product b·C_out columns; narrower blocks leave it as "
-        "badly shaped as im2col's, plus the band's zeros.",
-        "28x28x1->8 3x3 (blocks of 2): banded vs im2col (b128, one thread: 1.2 vs 0.7 ms)",
-    ),
-    "banded_max_input_channels": Threshold(
-        16,
-        "the banded dX needs C_in < 16",
-        "dX by col2im is KH·KW GEMMs whose output rows are C_in values wide (OpenBLAS runs an "
-        "(M, 16)·(16, 6) product at a third of its speed); one banded GEMM replaces them.",
-        "lenet2 14x14x6->16 5x5: banded vs im2col dX (b128, one thread: 3.1 -> 1.7 ms); "
-        "32 channels lost (21 -> 24 ms)",
-    ),
-    "full_correlation_max_ratio": Threshold(
-        1,
-        "the full correlation for dX needs Hp·Wp·C_out <= 1 × OH·OW·C_in (stride 1)",
-        "Its patch matrix holds Hp·Wp·C_out values per tap against dY·Wᵀ's OH·OW·C_in: one "
-        "strided copy and one GEMM replace col2im's KH·KW read-modify-write passes only when "
-        "that is no larger (C_out <= C_in at 'same' padding).",
-        "cifar2-like 32x32x32->32 3x3: full correlation vs im2col dX (b128: 27 vs 42 ms); "
-        "lenet2 14x14x6->16 5x5 valid (5x the bytes) lost, 8 vs 4 ms",
-    ),
-    "keep_patches_bytes": Threshold(
-        1 << 24,
-        "im2col and banded keep their patches for dW when they take at most 16 MiB",
-        "Larger patch matrices are rebuilt chunk by chunk in the backward pass, in cache: "
-        "writing them to memory and reading them back cost more than a second im2col.",
-        "32x32x32->32 3x3 (151 MB of patches): forward + dW 90 -> 67 ms rebuilt; 32x32x3->32 "
-        "(14 MB): 10.9 kept vs 11.3 ms rebuilt (b128, one thread)",
-    ),
-}
-
-
-def limit(name: str) -> int:
-    """The value of threshold ``name`` in :data:`THRESHOLDS`."""
-    return THRESHOLDS[name].value
+__all__ = [
+    "INPUT_GRAD_ROUTES",
+    "POOL_ROUTES",
+    "ROUTES",
+    "THRESHOLDS",
+    "ConvPlan",
+    "conv_plan",
+    "force",
+    "incapable",
+    "table_plan",
+]
 
 
 @dataclass(frozen=True)
@@ -190,28 +87,12 @@ class ConvPlan:
         return f"{self.forward} / {self.input_grad} / {self.kernel_grad}"
 
 
-@dataclass(frozen=True)
-class PoolPlan:
-    """The routes of one max or min pooling's forward and backward passes, and why."""
-
-    forward: str
-    backward: str
-    why: str
-
-    def __repr__(self) -> str:
-        return f'PoolPlan(forward="{self.forward}", backward="{self.backward}", why="{self.why}")'
-
-    def short(self) -> str:
-        return (
-            self.forward if self.forward == self.backward else f"{self.forward} / {self.backward}"
-        )
-
-
 # ----- what each route can compute at all (not a question of speed) -----
 
 
-def _compiled_floats(dtype, compiled) -> str | None:
-    """Why Numba loops cannot run here, or None when they can."""
+def compiled_floats(dtype, compiled) -> str | None:
+    """Why the Numba loops of ``compiled`` (a route's loader) cannot run on arrays of
+    ``dtype`` here, or None when they can."""
     if backend.xp is not backend.numpy:
         return "CuPy"
     if numpy.dtype(dtype).char not in "fd":
@@ -238,11 +119,11 @@ def incapable(route: str, spec: ConvSpec) -> str | None:
     a question of speed: :func:`conv_plan`'s thresholds decide that.)"""
     KH, KW, Cg, _ = spec.kernel_shape
     if route == "direct":
-        return _not_plain(spec) or _compiled_floats(spec.dtype, direct.compiled)
+        return _not_plain(spec) or compiled_floats(spec.dtype, direct.compiled)
     if route == "winograd":
         if (KH, KW) != (3, 3):
             return f"kernel {KH}×{KW}"
-        return _not_plain(spec) or _compiled_floats(spec.dtype, winograd.compiled)
+        return _not_plain(spec) or compiled_floats(spec.dtype, winograd.compiled)
     if route == "depthwise":
         return None if spec.groups > 1 and Cg == 1 else "not one input channel per group"
     if route == "banded":
@@ -306,18 +187,6 @@ def _winograd_rules(spec: ConvSpec) -> tuple[bool, list[str]]:
     return holds, [f"3×3, {clause}" if holds else clause]
 
 
-def forward_blocks(spec: ConvSpec):
-    """The banded block geometry when the banded product pays for the forward pass and dW,
-    else None (the forward route is then im2col)."""
-    _, KW, C, C_out = spec.kernel_shape
-    if spec.groups != 1 or C_out >= limit("banded_max_filters"):
-        return None
-    if KW * C >= limit("banded_max_row"):
-        return None
-    geometry = banded.blocks(spec.out_hw[1], KW, spec.strides[1], spec.dilation[1])
-    return geometry if geometry.b >= limit("banded_min_block") else None
-
-
 def _forward_route(spec: ConvSpec, why: list) -> str:
     _, KW, C, C_out = spec.kernel_shape
     if spec.groups != 1:
@@ -329,12 +198,11 @@ def _forward_route(spec: ConvSpec, why: list) -> str:
     if KW * C >= limit("banded_max_row"):
         why.append(f"KW·C_in {KW * C} >= {limit('banded_max_row')}: im2col")
         return "im2col"
-    geometry = forward_blocks(spec)
-    if geometry is None:
-        width = banded.blocks(spec.out_hw[1], KW, spec.strides[1], spec.dilation[1]).b
+    width = banded.blocks(spec.out_hw[1], KW, spec.strides[1], spec.dilation[1]).b
+    if width < limit("banded_min_block"):
         why.append(f"blocks of {width} < {limit('banded_min_block')} pixels: im2col")
         return "im2col"
-    why.append(f"C_out {C_out}, KW·C_in {KW * C} < 16, blocks of {geometry.b}: banded")
+    why.append(f"C_out {C_out}, KW·C_in {KW * C} < 16, blocks of {width}: banded")
     return "banded"
 
 
@@ -358,70 +226,6 @@ def _input_grad_route(spec: ConvSpec, why: list) -> str:
     return "im2col"
 
 
-# ----- forcing routes (tests, comparisons) -----
-
-_forced: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
-    "convlens_forced_routes", default=None
-)
-
-
-@contextlib.contextmanager
-def force(
-    route: str | None = None,
-    *,
-    forward: str | None = None,
-    input_grad: str | None = None,
-    kernel_grad: str | None = None,
-    keep_patches: bool | None = None,
-    pool: str | None = None,
-):
-    """Within the block, convolutions take the named routes instead of the table's.
-
-    Args:
-        route: one route for all three passes (``force("im2col")``).
-        forward, input_grad, kernel_grad: the route of one pass each. A pass not named keeps
-            the table's choice, except dW, which follows a forced forward route (it reads what
-            the forward pass kept).
-        keep_patches: whether im2col and banded keep their patches for dW (else rebuilt).
-        pool: the route of max and min pooling (forward; the backward follows).
-
-    Raises:
-        ValueError: for an unknown route name; on use, when a forced route cannot compute a
-            convolution at all (``direct`` at stride 2, say), naming route and reason.
-
-    Example:
-        >>> import numpy as np
-        >>> from convlens import kernels, ops
-        >>> with kernels.force("im2col"):
-        ...     ops.conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 2))).shape
-        (1, 3, 3, 2)
-    """
-    if route is not None:
-        forward = input_grad = kernel_grad = forward or route
-    chosen = dict(forward=forward, input_grad=input_grad, kernel_grad=kernel_grad)
-    for name, value in chosen.items():
-        allowed = INPUT_GRAD_ROUTES if name == "input_grad" else ROUTES
-        if value is not None and value not in allowed:
-            raise ValueError(
-                f"kernels.force: unknown {name} route {value!r}; expected one of "
-                f"{', '.join(allowed)}."
-            )
-    if pool is not None and pool not in POOL_ROUTES:
-        raise ValueError(
-            f"kernels.force: unknown pool route {pool!r}; expected one of {', '.join(POOL_ROUTES)}."
-        )
-    settings = {k: v for k, v in chosen.items() if v is not None}
-    if keep_patches is not None:
-        settings["keep_patches"] = bool(keep_patches)
-    if pool is not None:
-        settings["pool"] = pool
-    token = _forced.set({**(_forced.get() or {}), **settings})
-    try:
-        yield
-    finally:
-        _forced.reset(token)
-
-
 def conv_plan(spec: ConvSpec) -> ConvPlan:
     """The routes of ``spec``'s three passes: the table's choice, or what :func:`force` says.
 
@@ -441,21 +245,28 @@ def conv_plan(spec: ConvSpec) -> ConvPlan:
         patches 3.4 MiB <= 16 MiB: kept
     """
     plan = table_plan(spec)
-    forced = {k: v for k, v in (_forced.get() or {}).items() if k != "pool"}
-    if not forced:
+    asked = {k: v for k, v in forced().items() if k != "pool"}
+    if not asked:
         return plan
-    forward = forced.get("forward", plan.forward)
-    kernel_grad = forced.get("kernel_grad", forward if "forward" in forced else plan.kernel_grad)
-    input_grad = forced.get("input_grad", plan.input_grad)
+    forward = asked.get("forward", plan.forward)
+    kernel_grad = asked.get("kernel_grad", forward if "forward" in asked else plan.kernel_grad)
+    input_grad = asked.get("input_grad", plan.input_grad)
     _check_forced(spec, forward, input_grad, kernel_grad)
-    why = "forced: " + ", ".join(f"{k}={v}" for k, v in forced.items())
-    return ConvPlan(
-        forward, input_grad, kernel_grad, why, forced.get("keep_patches", plan.keep_patches)
-    )
+    why = "forced: " + ", ".join(f"{k}={v}" for k, v in asked.items())
+    keep = asked.get("keep_patches", plan.keep_patches)
+    return ConvPlan(forward, input_grad, kernel_grad, why, keep)
 
 
 def table_plan(spec: ConvSpec) -> ConvPlan:
-    """The table's plan for ``spec``, whatever :func:`force` says."""
+    """The table's plan for ``spec``, whatever :func:`force` says. Plans are kept per spec and
+    per what the machine offers (the backend, whether the Numba loops import): a layer asks
+    once per batch shape, not once per step (a plan takes 15-25 µs to make)."""
+    offers = (backend.xp, direct.compiled() is None, winograd.compiled() is None)
+    return _table_plan(spec, offers)
+
+
+@functools.lru_cache(maxsize=1024)
+def _table_plan(spec: ConvSpec, offers) -> ConvPlan:
     forward, input_grad, kernel_grad, why = _choose(spec)
     keep = spec.patch_bytes() <= limit("keep_patches_bytes")
     if forward in ("im2col", "banded"):
@@ -484,36 +295,3 @@ def _check_forced(spec, forward, input_grad, kernel_grad) -> None:
             f"kernels.force: kernel_grad='direct' reads the direct forward pass's image blocks; "
             f"received forward={forward!r}."
         )
-
-
-# ----- pooling -----
-
-
-def pool_plan(padded_shape, pool, strides, axes, dtype) -> PoolPlan:
-    """The routes of a max or min pooling of a padded input of ``padded_shape`` by ``pool``
-    windows at ``strides``, along spatial ``axes``: the table's choice, or :func:`force`'s."""
-    h, w = axes
-    tiled = (
-        tuple(pool) == tuple(strides) == (2, 2)
-        and padded_shape[h] % 2 == 0
-        and padded_shape[w] % 2 == 0
-    )
-    forced = (_forced.get() or {}).get("pool")
-    if forced is not None:
-        if forced != "windows" and not tiled:
-            raise ValueError(
-                f"kernels.force: the {forced} route pools 2×2 windows at stride 2 that tile the "
-                f"input; received pool {tuple(pool)}, strides {tuple(strides)}, padded input "
-                f"{tuple(padded_shape)}."
-            )
-        reason = _compiled_floats(dtype, pool2x2.compiled) if forced == "compiled_2x2" else None
-        if reason is not None:
-            raise ValueError(f"kernels.force: the compiled_2x2 route cannot run here: {reason}.")
-        backward = "compiled_2x2" if forced == "compiled_2x2" else "windows"
-        return PoolPlan(forced, backward, f"forced: pool={forced}")
-    if not tiled:
-        return PoolPlan("windows", "windows", "not 2×2 windows at stride 2 tiling the input")
-    reason = _compiled_floats(dtype, pool2x2.compiled)
-    if reason is None:
-        return PoolPlan("compiled_2x2", "compiled_2x2", "2×2 windows tile the input; Numba")
-    return PoolPlan("passes_2x2", "windows", f"2×2 windows tile the input; {reason}")

@@ -4,8 +4,8 @@ global poolings. No trainable parameters, as the lecture stresses."""
 from __future__ import annotations
 
 from .. import ops
-from ..kernels.conv_plan import PoolPlan, pool_plan
 from ..kernels.geometry import conv_output_size, same_padding
+from ..kernels.pool_plan import PoolPlan, pool_plan
 from .layer import InputSpec, Layer
 from .reshaping import check_data_format
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from .. import backend
 from ..kernels import pool as windows
-from ..kernels.conv_plan import pool_plan
 from ..kernels.geometry import conv_output_size, resolve_padding
 from ..kernels.pool2x2 import extreme_2x2, route_2x2
+from ..kernels.pool_plan import pool_plan
 from ..tensor import Function, Tensor, as_tensor
 from .padding import spatial_axes, to_pair
 from .reduce import max as reduce_max
