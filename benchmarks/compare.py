@@ -9,7 +9,8 @@ script never installs anything). Each framework runs in its own process; rounds 
 table shows medians after warm-up, and ``convlens / best`` is convlens's rate over the best peer's
 (above 1, convlens is faster). ``--baseline SRC`` adds a column for the convlens package found
 in another source tree (e.g. a ``git worktree`` of the previous commit's ``src``; a tree from
-before the rename holds it as ``convnet``) and the speed-up over it. ``--device gpu`` runs every
+before the rename holds it as ``convnet``) and the speed-up over it; ``--noise`` a second
+convlens worker, whose ratio to the first is the run's noise. ``--device gpu`` runs every
 row on the GPU: convlens on CuPy (``CONVLENS_BACKEND=cupy``), PyTorch on CUDA, the data already
 on the device and every timing ended by a synchronisation.
 It is a benchmark, never a test.
@@ -136,6 +137,7 @@ def keras_step(network, batch, training):
 
 
 BASELINE = "convlens baseline"
+AGAIN = "convlens again"  # --noise: the same code in a process of its own, for the run's noise
 
 
 def worker(framework: str, repeats: int, gpu: bool = False) -> None:
@@ -162,11 +164,13 @@ def worker(framework: str, repeats: int, gpu: bool = False) -> None:
 
 
 def report(results: dict) -> str:
-    frameworks = [f for f in results if f != BASELINE]
+    frameworks = [f for f in results if f not in (BASELINE, AGAIN)]
     peers = frameworks[1:]
     headers = ["img/s (median)"] + list(results) + (["convlens / best peer"] if peers else [])
     if BASELINE in results:
         headers.append("convlens / baseline")
+    if AGAIN in results:
+        headers.append("convlens / again (noise)")
     rows = []
     for name, (_, batch, _) in CASES.items():
         rate = {f: batch / statistics.median(results[f][name]["seconds"]) for f in results}
@@ -176,6 +180,8 @@ def report(results: dict) -> str:
             row.append(f"{rate['convlens'] / rate[best]:.2f} ({best})")
         if BASELINE in results:
             row.append(f"{rate['convlens'] / rate[BASELINE]:.2f}")
+        if AGAIN in results:
+            row.append(f"{rate['convlens'] / rate[AGAIN]:.2f}")
         rows.append(row)
     peaks = ", ".join(
         f"{f} {max(e['peak_mb'] for e in results[f].values()):.0f} MiB" for f in results
@@ -201,6 +207,11 @@ def main() -> None:
         default="cpu",
         help="gpu: convlens on CuPy and PyTorch on CUDA (Keras is left out)",
     )
+    parser.add_argument(
+        "--noise",
+        action="store_true",
+        help="a second convlens worker: convlens / again is the run's noise on each row",
+    )
     parser.add_argument("--worker")
     args = parser.parse_args()
     gpu = args.device == "gpu"
@@ -225,6 +236,8 @@ def main() -> None:
         if gpu:
             env.append(f"{package.upper()}_BACKEND=cupy")
         workers[BASELINE] = command(BASELINE, env=env)
+    if args.noise:  # identical code: how far apart two workers land is the run's noise
+        workers[AGAIN] = command(AGAIN, env=convlens_env)
     sys.stdout.write(report(run_interleaved(workers, args.rounds)))
 
 
