@@ -233,6 +233,8 @@ def test_force_nests_and_undoes_itself():
             assert plan(shape, kernel).why == "forced: forward=im2col, input_grad=im2col"
         assert plan(shape, kernel).short().startswith("im2col / ")
     assert plan(shape, kernel).short() == natural
+    with kernels.force("im2col", input_grad="banded"):  # a pass named on its own keeps its route
+        assert plan(shape, kernel).short() == "im2col / banded / im2col"
 
 
 @numpy_only

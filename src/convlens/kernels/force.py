@@ -39,7 +39,7 @@ def force(
     """Within the block, convolutions take the named routes instead of the table's.
 
     Args:
-        route: one route for all three passes (``force("im2col")``).
+        route: one route for every pass not named on its own (``force("im2col")``).
         forward, input_grad, kernel_grad: the route of one pass each. A pass not named keeps
             the table's choice, except dW, which follows a forced forward route (it reads what
             the forward pass kept).
@@ -57,8 +57,8 @@ def force(
         ...     ops.conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 2))).shape
         (1, 3, 3, 2)
     """
-    if route is not None:
-        forward = input_grad = kernel_grad = forward or route
+    if route is not None:  # the passes named on their own keep their own route
+        forward, input_grad, kernel_grad = (v or route for v in (forward, input_grad, kernel_grad))
     chosen = dict(forward=forward, input_grad=input_grad, kernel_grad=kernel_grad)
     for name, value in chosen.items():
         allowed = INPUT_GRAD_ROUTES if name == "input_grad" else ROUTES
