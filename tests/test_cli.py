@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+import convlens as cl
+
 PIL = pytest.importorskip("PIL.Image")
 
 
@@ -55,6 +57,11 @@ def test_evaluate_and_summary_read_the_saved_model(trained):
     assert f"test accuracy {result['test_accuracy']:.4f}" in evaluate.stdout
     summary = convlens("summary", folder / "model.keras")
     assert "conv2d" in summary.stdout and "61,706" in summary.stdout
+    assert "Route" not in summary.stdout
+    routes = convlens("summary", folder / "model.keras", "--routes", "4")
+    expected = cl.models.load_model(folder / "model.keras").layers[0].conv_plan(4).short()
+    assert routes.returncode == 0 and "Routes for a batch of 4" in routes.stdout
+    assert expected in routes.stdout.splitlines()[4]
 
 
 def test_predict_classifies_a_digit_image(trained, tmp_path):
