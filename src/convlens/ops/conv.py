@@ -33,6 +33,13 @@ def common_dtype(*arrays):
     return backend.xp.result_type(*(a.dtype for a in arrays))
 
 
+def in_own_dtypes(grads, dtypes) -> tuple:
+    """Each input's gradient in that input's dtype (the products ran in the common one)."""
+    return tuple(
+        g if g is None else g.astype(t, copy=False) for g, t in zip(grads, dtypes, strict=True)
+    )
+
+
 class Conv2D(Function):
     """Channels-last convolution of ``x``, each pass by the route of its plan (``self.plan``)."""
 
@@ -55,11 +62,7 @@ class Conv2D(Function):
         )
         if dx is not None:
             dx = unpad_gradient(dx, self.spec.amounts, self.spec.mode)
-        grads = (dx, dw, db)[: len(self.inputs)]
-        return tuple(
-            g if g is None else g.astype(t, copy=False)
-            for g, t in zip(grads, self.dtypes, strict=True)
-        )
+        return in_own_dtypes((dx, dw, db)[: len(self.inputs)], self.dtypes)
 
 
 class ShapeOnly(NamedTuple):

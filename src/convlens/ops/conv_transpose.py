@@ -17,7 +17,7 @@ from ..kernels.epilogue import bias_grad
 from ..kernels.geometry import ConvSpec, conv_transpose_output_size, conv_transpose_padding, is_int
 from ..kernels.padding import PaddedInput, pad_array
 from ..tensor import Function, Tensor, as_tensor
-from .conv import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, ShapeOnly, common_dtype
+from .conv import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, ShapeOnly, common_dtype, in_own_dtypes
 from .conv_checks import check_bias, check_channels, check_rank
 from .padding import spatial_axes, to_pair
 from .shape import transpose
@@ -75,10 +75,7 @@ class Conv2DTranspose(Function):
             grads[1] = conv_routes.kernel_grad(self.plan, self.spec, self.x, record)
         if len(self.inputs) == 3 and self.needs_grad[2]:
             grads[2] = bias_grad(grad)
-        return tuple(
-            g if g is None else g.astype(t, copy=False)
-            for g, t in zip(grads, self.dtypes, strict=True)
-        )
+        return in_own_dtypes(grads, self.dtypes)
 
     def _reached(self, padded):
         """The rows and columns of the padded output that the adjoint's windows read."""
