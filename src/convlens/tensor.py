@@ -14,9 +14,7 @@ import threading
 
 import numpy
 
-from . import backend
-
-DEFAULT_DTYPE = numpy.float32
+from . import backend, config
 
 _state = threading.local()
 
@@ -57,8 +55,8 @@ def _as_array(data, dtype=None):
         return data
     if isinstance(data, (numpy.ndarray, numpy.floating)) and data.dtype.kind == "f":
         return xp.asarray(data)  # host floats keep their precision (copied to the GPU on CuPy)
-    # Python numbers, lists and integer images default to float32, as in Keras.
-    return xp.asarray(data, dtype=DEFAULT_DTYPE)
+    # Python numbers, lists and integer images default to floatx (float32), as in Keras.
+    return xp.asarray(data, dtype=config.floatx())
 
 
 class Tensor:
@@ -126,6 +124,45 @@ class Tensor:
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
         self.grad = None
+
+    # ----- Keras's Variable interface (weights and metric state are Tensors) -----
+    @property
+    def value(self) -> Tensor:
+        """The current values, cut from the graph (Keras's ``variable.value``)."""
+        return Tensor(self.data)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates this tensor (Keras's ``variable.trainable``)."""
+        return self.requires_grad
+
+    @property
+    def path(self) -> str | None:
+        """The weight's ``layer/name`` path (Keras's ``variable.path``)."""
+        return self.name
+
+    def assign(self, value) -> Tensor:
+        """Overwrite the values in place, keeping shape and dtype (Keras's ``assign``).
+
+        Raises:
+            ValueError: naming this tensor when the shapes differ.
+        """
+        array = value.data if isinstance(value, Tensor) else backend.xp.asarray(value)
+        if array.shape != self.data.shape and array.size != 1:
+            raise ValueError(
+                f"assign to {self.name or 'a tensor'}: expected shape {self.data.shape}, "
+                f"received {array.shape}."
+            )
+        self.data[...] = array
+        return self
+
+    def assign_add(self, value) -> Tensor:
+        """Add ``value`` in place (Keras's ``assign_add``)."""
+        return self.assign(self.data + (value.data if isinstance(value, Tensor) else value))
+
+    def assign_sub(self, value) -> Tensor:
+        """Subtract ``value`` in place (Keras's ``assign_sub``)."""
+        return self.assign(self.data - (value.data if isinstance(value, Tensor) else value))
 
     def __repr__(self) -> str:
         flag = ", requires_grad=True" if self.requires_grad else ""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 
-from .. import ops
+from .. import config, ops
 from ..kernels.geometry import resolve_padding
 from .layer import InputSpec, Layer
 
 
 def check_data_format(layer: Layer, data_format) -> str:
-    """``"channels_last"`` (the default) or ``"channels_first"``; a ValueError otherwise."""
-    data_format = data_format or "channels_last"
+    """``"channels_last"`` or ``"channels_first"`` (by default ``config.image_data_format()``);
+    a ValueError otherwise."""
+    data_format = data_format or config.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             f'{type(layer).__name__} "{layer.name}": data_format must be "channels_last" or '
