@@ -197,3 +197,32 @@ def _from_config(config, classes: dict, kind: str):
             f"Unknown {kind} class {name!r}; known classes: {', '.join(sorted(classes))}."
         )
     return classes[name].from_config(dict(config.get("config", {})))
+
+
+# ----- user objects: custom layers, functions, losses, by a registered name -----
+# ``saving.register_keras_serializable`` and ``custom_object_scope`` fill these; a file names a
+# user object only by the name it was registered under, and loading looks that name up here.
+_CUSTOM_OBJECTS: dict[str, object] = {}
+_SCOPES: list[dict] = []
+
+
+def register_object(name: str, obj) -> None:
+    """Make ``obj`` (a class or function) known by ``name`` (Keras's ``"package>Name"``)."""
+    _CUSTOM_OBJECTS[name] = obj
+
+
+def get_registered_name(obj) -> str | None:
+    """The name ``obj`` was registered under, or None when it was not registered."""
+    for name, registered in _CUSTOM_OBJECTS.items():
+        if registered is obj:
+            return name
+    return None
+
+
+def get_registered_object(name: str, custom_objects: dict | None = None):
+    """The user object called ``name``: from ``custom_objects``, then the innermost
+    ``custom_object_scope``, then the registrations; None when none knows it."""
+    for table in [custom_objects or {}, *reversed(_SCOPES), _CUSTOM_OBJECTS]:
+        if name in table:
+            return table[name]
+    return None
