@@ -42,13 +42,44 @@ from . import (
     regularizers,
 )
 from .backend import set_backend
+from .constraints import Constraint
+from .initializers import Initializer
+from .layers import Input, InputSpec, KerasTensor, Layer
+from .losses import Loss
+from .metrics import Metric
+from .models import Model, Sequential
+from .optimizers import Optimizer
+from .regularizers import Regularizer
 from .tensor import Function, Tensor, no_grad
+
+Variable = Tensor
+"""Keras's ``keras.Variable``: weights and metric state are Tensors with ``assign``."""
 
 __version__ = "0.1.0"
 
+
+def version() -> str:
+    """The installed version (Keras's ``keras.version()``)."""
+    return __version__
+
+
 __all__ = [
+    "Constraint",
     "Function",
+    "Initializer",
+    "Input",
+    "InputSpec",
+    "KerasTensor",
+    "Layer",
+    "Loss",
+    "Metric",
+    "Model",
+    "Optimizer",
+    "Regularizer",
+    "Sequential",
     "Tensor",
+    "Variable",
+    "version",
     "activations",
     "applications",
     "backend",

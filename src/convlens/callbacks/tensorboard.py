@@ -194,7 +194,7 @@ class TensorBoard(Callback):
     def _log_histograms(self, epoch) -> None:
         writer = self._writer("train")
         for layer in self.model._flat_layers():
-            for weight in layer.weights:
+            for weight in layer._weights:  # its own: sublayers come next in _flat_layers
                 values = backend.to_numpy(weight.data)
                 writer.add_histogram(f"{weight.name.replace(':', '_')}/histogram", values, epoch)
 

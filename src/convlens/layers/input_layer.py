@@ -21,8 +21,8 @@ class InputLayer(Layer):
         self.batch_size = batch_size
         self.built = True
         self.input_shape = self.output_shape = (batch_size,) + self.shape
-        self.output = KerasTensor(self.output_shape, self.dtype, name=self.name)
-        self.output.node = Node(self, [], [self.output])
+        output = KerasTensor(self.output_shape, self.dtype, name=self.name)
+        output.node = Node(self, [], [output])  # registers itself: self.output is now output
 
     def call(self, inputs, training=False):
         return inputs

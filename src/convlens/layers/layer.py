@@ -1,23 +1,55 @@
-"""The Layer base class: weights, build-on-first-call, input checks, configuration.
+"""The Layer base class: weights, sublayers, build-on-first-call, the call contract, configuration.
 
-A layer owns its weights and calls a pure op from ``convlens.ops``; the math lives there. Called
-on a symbolic :class:`~convlens.layers.symbolic.KerasTensor` (from ``Input``), a layer records a
-node of a functional graph instead of computing (:meth:`Layer.symbolic_call`).
+A layer owns its weights and calls pure ops from ``convlens.ops``; the math lives there. The
+contract is Keras 3's, so users' own layers work unchanged:
+
+- ``__init__`` passes ``**kwargs`` on; ``build(input_shape)`` creates weights with
+  :meth:`Layer.add_weight` (name optional); ``call(self, inputs)`` computes, and receives
+  ``training`` (and further keyword arguments) only when its signature names them. Called inside
+  another layer or model without ``training``, a layer inherits the caller's value (Keras's
+  call context), so ``self.dropout(x)`` in a model's ``call`` trains when ``fit`` trains.
+- Layers and lists of layers assigned as attributes are sublayers: their weights, losses and
+  ``trainable`` flag are the owner's too (Keras's automatic tracking).
+- ``add_loss(value)`` during ``call`` adds a term to the training loss; ``losses`` lists those of
+  the last call, of every sublayer, and the weight penalties.
+- ``compute_output_shape`` need not be written: by default the shape is found by running ``call``
+  on zeros once (Keras traces ``call`` symbolically for the same purpose).
+
+Called on a symbolic :class:`~convlens.layers.symbolic.KerasTensor` (from ``Input``), a layer
+records a node of a functional graph instead of computing (:meth:`Layer.symbolic_call`); the
+first such call gives the layer its ``input`` and ``output``.
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
+import threading
 from collections import defaultdict
 
 import numpy
 
-from .. import backend
+from .. import backend, config
 from ..registry import snake_case
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, no_grad
 from .symbolic import KerasTensor, Node, format_shape
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
+_call_context = threading.local()  # .training and .depth of the layer calls running now
+
+# Attributes of every layer that hold its own state, never sublayers (skipped when tracking).
+_OWN_STATE = frozenset(
+    (
+        "_weights",
+        "_trainable_flags",
+        "_initializers",
+        "_regularized",
+        "_constraints",
+        "_losses",
+        "_inbound_nodes",
+        "input_spec",
+    )
+)
 
 
 def unique_name(prefix: str) -> str:
@@ -29,21 +61,25 @@ def unique_name(prefix: str) -> str:
 class InputSpec:
     """What a layer accepts: a rank (``ndim``/``min_ndim``) and fixed sizes on some axes."""
 
-    def __init__(self, ndim: int | None = None, min_ndim: int | None = None, axes=None):
+    def __init__(self, ndim: int | None = None, min_ndim: int | None = None, axes=None, **kwargs):
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
 
 
 class Layer:
-    """Base class of every layer, with Keras's interface.
+    """Base class of every layer, with Keras 3's interface.
 
     Subclasses validate their arguments in ``__init__``, create weights in ``build(input_shape)``
-    with :meth:`add_weight`, compute in ``call(inputs, training=False)`` with ops, and say how
-    shapes change in ``compute_output_shape``. Shapes include the batch axis as ``None``.
+    with :meth:`add_weight`, compute in ``call(inputs)`` with ops, and may say how shapes change
+    in ``compute_output_shape``. Shapes include the batch axis as ``None``.
 
     Args:
         trainable: whether the layer's weights are updated by training.
         name: a unique name; by default the class name in snake case, numbered.
-        dtype: the dtype of weights and outputs, ``"float32"`` by default.
+        dtype: the dtype of weights and computations, ``config.floatx()`` (float32) by default;
+            floating inputs are cast to it (Keras's autocast).
+        activity_regularizer: a penalty on the layer's outputs, added to the loss.
+        input_shape, input_dim, batch_input_shape: Keras 2 habits on a Sequential's first
+            layer, meaning ``layers.Input(shape)`` before it.
     """
 
     def __init__(
@@ -52,6 +88,11 @@ class Layer:
         name: str | None = None,
         dtype=None,
         input_shape=None,
+        activity_regularizer=None,
+        autocast: bool = True,
+        input_dim=None,
+        batch_input_shape=None,
+        batch_size=None,
         **kwargs,
     ):
         if kwargs:
@@ -59,7 +100,8 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a string, received {name!r}.")
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.dtype = numpy.dtype(dtype or "float32").name
+        self.dtype = _dtype_name(dtype, self)
+        self.autocast = bool(autocast)
         self._trainable = bool(trainable)
         self.built = False
         self.input_spec: InputSpec | None = None
@@ -68,31 +110,86 @@ class Layer:
         self._initializers: list = []
         self._regularized: list[tuple[Tensor, object]] = []
         self._constraints: list[tuple[Tensor, object]] = []
-        self.activity_regularizer = None
-        self.losses: list[Tensor] = []
+        self._losses: list = []
+        self._inbound_nodes: list[Node] = []
+        self._weight_names = itertools.count()
+        if activity_regularizer is not None:
+            from .. import regularizers
+
+            activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_regularizer = activity_regularizer
         # Keras 2 style `Conv2D(..., input_shape=(28, 28, 1))` on the first layer of a Sequential.
+        if input_shape is None and input_dim is not None:
+            input_shape = (input_dim,)
+        if input_shape is None and batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
         self._declared_input_shape = None if input_shape is None else tuple(input_shape)
         self.input_shape = None
         self.output_shape = None
 
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype of the layer's computations (Keras's name; one dtype per layer here)."""
+        return self.dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights (Keras's name; one dtype per layer here)."""
+        return self.dtype
+
     # ----- weights -----
     def add_weight(
         self,
-        name: str,
-        shape,
-        initializer="glorot_uniform",
+        *args,
+        shape=None,
+        initializer=None,
         dtype=None,
         trainable: bool = True,
         regularizer=None,
         constraint=None,
+        name: str | None = None,
+        autocast: bool = True,
+        aggregation="none",
+        overwrite_with_gradient: bool = False,
     ) -> Tensor:
-        """Create a weight, initialised, registered for training, saving and summary."""
+        """Create a weight, initialised, registered for training, saving and summary.
+
+        Keras 3's signature: ``add_weight(shape=(3, 4), initializer="zeros", name="w")``;
+        ``shape`` (and then ``initializer``, ``dtype``) may come positionally, and a leading
+        name string is accepted too (Keras 2's order). Without a name the weight is called
+        ``variable``, ``variable_1``...; without an initializer, floats start from
+        ``glorot_uniform`` and other dtypes from zeros, as in Keras.
+
+        Raises:
+            TypeError: for more than three positional arguments.
+        """
         from .. import constraints, initializers, regularizers
 
+        if args and isinstance(args[0], str):  # Keras 2: add_weight("kernel", shape, ...)
+            name, args = (name or args[0]), args[1:]
+        if len(args) > 3:
+            raise TypeError(
+                f'{type(self).__name__} "{self.name}": add_weight() takes at most 3 positional '
+                f"arguments (shape, initializer, dtype), received {len(args)}."
+            )
+        given = dict(zip(("shape", "initializer", "dtype"), args))
+        shape = given.get("shape", shape)
+        initializer = given.get("initializer", initializer)
+        dtype = given.get("dtype", dtype)
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = numpy.dtype(dtype or self.dtype).name
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
+        if name is None:
+            index = next(self._weight_names)
+            name = "variable" if index == 0 else f"variable_{index}"
         initializer = initializers.get(initializer)
-        values = initializer(tuple(shape), dtype=dtype or self.dtype)
+        values = initializer(shape, dtype=dtype)
         weight = Tensor(
-            values, requires_grad=trainable and self._trainable, name=f"{self.name}/{name}"
+            values,
+            dtype=dtype,
+            requires_grad=trainable and self._trainable and dtype.startswith("float"),
+            name=f"{self.name}/{name}",
         )
         self._weights.append(weight)
         self._initializers.append(initializer)
@@ -103,39 +200,89 @@ class Layer:
             self._constraints.append((weight, constraints.get(constraint)))
         return weight
 
+    add_variable = add_weight
+
+    # ----- sublayers -----
+    def _sublayers(self) -> list[Layer]:
+        """The layers held as attributes (alone, or in lists, tuples and dicts), in order."""
+        found, seen = [], {id(self)}
+        for key, value in vars(self).items():
+            if key in _OWN_STATE:
+                continue
+            if isinstance(value, dict):
+                value = list(value.values())
+            candidates = value if isinstance(value, (list, tuple)) else (value,)
+            for candidate in candidates:
+                if isinstance(candidate, Layer) and id(candidate) not in seen:
+                    seen.add(id(candidate))
+                    found.append(candidate)
+        return found
+
+    def _flat_layers(self) -> list[Layer]:
+        """This layer, then every sublayer at any depth, each once (Keras's weight order)."""
+        result, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            result.append(layer)
+            stack.extend(reversed(layer._sublayers()))
+        return result
+
     @property
     def trainable(self) -> bool:
         return self._trainable
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Freeze or unfreeze this layer and every sublayer (Keras sets the flag recursively)."""
         self._trainable = bool(value)
         for weight, flag in zip(self._weights, self._trainable_flags):
-            weight.requires_grad = flag and self._trainable
+            weight.requires_grad = flag and self._trainable and weight.dtype.kind == "f"
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    def _own_weights(self, trainable: bool | None = None) -> list[Tensor]:
+        if trainable is None:
+            return list(self._weights)
+        return [
+            w
+            for w, flag in zip(self._weights, self._trainable_flags)
+            if (flag and self._trainable) == trainable
+        ]
 
     @property
     def weights(self) -> list[Tensor]:
-        """Trainable weights first, then the rest, as Keras orders ``layer.weights``."""
-        return self.trainable_weights + self.non_trainable_weights
+        """Every weight: this layer's, then its sublayers' (Keras's ``layer.weights``)."""
+        return [w for layer in self._flat_layers() for w in layer._weights]
+
+    @property
+    def variables(self) -> list[Tensor]:
+        return self.weights
 
     @property
     def trainable_weights(self) -> list[Tensor]:
         if not self._trainable:
             return []
-        return [w for w, flag in zip(self._weights, self._trainable_flags) if flag]
+        return [w for layer in self._flat_layers() for w in layer._own_weights(True)]
+
+    trainable_variables = trainable_weights
 
     @property
     def non_trainable_weights(self) -> list[Tensor]:
         if not self._trainable:
-            return list(self._weights)
-        return [w for w, flag in zip(self._weights, self._trainable_flags) if not flag]
+            return self.weights
+        return [w for layer in self._flat_layers() for w in layer._own_weights(False)]
+
+    non_trainable_variables = non_trainable_weights
 
     def count_params(self) -> int:
-        return int(sum(w.size for w in self._weights))
+        return int(sum(w.size for w in self.weights))
 
     def get_weights(self) -> list[numpy.ndarray]:
-        """The weights' values as NumPy arrays, in creation order (Keras's order)."""
-        return [backend.to_numpy(w.data).copy() for w in self._weights]
+        """The weights' values as NumPy arrays, in :attr:`weights` order (Keras's order)."""
+        return [backend.to_numpy(w.data).copy() for w in self.weights]
 
     def set_weights(self, values) -> None:
         """Set every weight from a list of arrays, in :meth:`get_weights` order.
@@ -143,23 +290,24 @@ class Layer:
         Raises:
             ValueError: naming the layer, the weight and both shapes on any mismatch.
         """
-        values = list(values)
-        if len(values) != len(self._weights):
+        values, weights = list(values), self.weights
+        if len(values) != len(weights):
             raise ValueError(
-                f'{type(self).__name__} "{self.name}": expected {len(self._weights)} weight '
+                f'{type(self).__name__} "{self.name}": expected {len(weights)} weight '
                 f"arrays, received {len(values)}."
             )
-        for weight, value in zip(self._weights, values):
+        for weight, value in zip(weights, values):
             value = backend.to_numpy(value)
             if value.shape != weight.shape:
                 raise ValueError(
                     f'{type(self).__name__} "{self.name}": weight "{weight.name}" has shape '
                     f"{weight.shape}, received an array of shape {value.shape}."
                 )
-            weight.data[...] = backend.xp.asarray(value, dtype=weight.dtype)
+        for weight, value in zip(weights, values):
+            weight.data[...] = backend.xp.asarray(backend.to_numpy(value), dtype=weight.dtype)
 
     def reset_weights(self, seed=None) -> None:
-        """Draw every weight again from its own initializer.
+        """Draw every weight again from its own initializer, sublayers included.
 
         Args:
             seed: an int or a ``numpy.random.Generator``: the draws then reproduce exactly
@@ -168,21 +316,46 @@ class Layer:
         from ..initializers import RandomInitializer
 
         rng = seed if isinstance(seed, numpy.random.Generator) else numpy.random.default_rng(seed)
-        for weight, initializer in zip(self._weights, self._initializers):
-            if isinstance(initializer, RandomInitializer):
-                initializer = type(initializer).from_config(
-                    {**initializer.get_config(), "seed": rng}
-                )
-            weight.data[...] = initializer(weight.shape, dtype=weight.dtype)
+        for layer in self._flat_layers():
+            for weight, initializer in zip(layer._weights, layer._initializers):
+                if isinstance(initializer, RandomInitializer):
+                    initializer = type(initializer).from_config(
+                        {**initializer.get_config(), "seed": rng}
+                    )
+                weight.data[...] = initializer(weight.shape, dtype=weight.dtype)
 
     def apply_constraints(self) -> None:
         """Project constrained weights after an optimizer step (Keras applies them then)."""
-        for weight, constraint in self._constraints:
-            weight.data[...] = constraint(weight.data)
+        for layer in self._flat_layers():
+            for weight, constraint in layer._constraints:
+                weight.data[...] = constraint(weight.data)
 
     def regularization_losses(self) -> list[Tensor]:
-        """Penalties of this layer's weights, recomputed for the current values."""
-        return [regularizer(weight) for weight, regularizer in self._regularized]
+        """Penalties of the weights (sublayers' too), recomputed for the current values."""
+        return [
+            regularizer(weight)
+            for layer in self._flat_layers()
+            for weight, regularizer in layer._regularized
+        ]
+
+    # ----- losses -----
+    def add_loss(self, loss) -> None:
+        """Add a scalar term to the training loss, from inside ``call`` (Keras's ``add_loss``).
+
+        The terms of one call replace those of the previous call: a model's loss counts each
+        once per step.
+        """
+        self._losses.append(loss if isinstance(loss, Tensor) else as_tensor(loss))
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """The ``add_loss`` terms of the last call, sublayers' included, and weight penalties."""
+        added = [loss for layer in self._flat_layers() for loss in layer._losses]
+        return added + self.regularization_losses()
+
+    def _clear_losses(self) -> None:
+        for layer in self._flat_layers():
+            layer._losses = []
 
     # ----- building and calling -----
     def build(self, input_shape) -> None:
@@ -190,29 +363,79 @@ class Layer:
         self.built = True
 
     def call(self, inputs, training: bool = False):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must define call(self, inputs) to be called on data."
+        )
 
     def compute_output_shape(self, input_shape):
-        return input_shape
+        """The output shape for ``input_shape``: by default found by running ``call`` once on
+        zeros (free sizes other than the batch stay None), so users' layers need not say it."""
+        return self._traced_output_shape(input_shape)
 
-    def __call__(self, inputs, training=None):
+    def __call__(self, inputs, *args, **kwargs):
+        """Compute on data, or record a graph node when the inputs are symbolic.
+
+        ``training`` (and ``mask``) reach ``call`` only when its signature names them or takes
+        ``**kwargs``; without an explicit value the caller's is inherited (False at top level).
+        Floating inputs are cast to the layer's dtype (``autocast``), as Keras does.
+        """
         if any(isinstance(t, KerasTensor) for t in _flat(inputs)):
-            return self.symbolic_call(inputs)
-        inputs = (
-            [as_tensor(t) for t in inputs]
-            if isinstance(inputs, (list, tuple))
-            else as_tensor(inputs)
-        )
-        shapes = [t.shape for t in inputs] if isinstance(inputs, list) else inputs.shape
+            return self.symbolic_call(inputs, *args, **kwargs)
+        inputs = self._convert_inputs(inputs)
+        shapes = _shapes(inputs)
         self.ensure_built(_batchless(shapes))
         self.check_input_shape(shapes)
-        outputs = self.call(inputs, training=bool(training))
+        return self._call_in_context(inputs, args, kwargs)
+
+    def _convert_inputs(self, inputs):
+        """Tensors for ``call``; floats cast to this layer's dtype when ``autocast`` is on."""
+        if isinstance(inputs, dict):
+            return {key: self._convert_inputs(value) for key, value in inputs.items()}
+        if isinstance(inputs, (list, tuple)):
+            return [self._convert_inputs(value) for value in inputs]
+        tensor = as_tensor(inputs)
+        if self.autocast and tensor.dtype.kind == "f" and tensor.dtype != self.dtype:
+            from ..ops.dtype_cast import cast_float
+
+            tensor = cast_float(tensor, self.dtype)
+        return tensor
+
+    def _call_in_context(self, inputs, args, kwargs):
+        """Run ``call`` with the resolved ``training`` flag; the outermost call clears the
+        previous call's ``add_loss`` terms (Keras's entry-layer rule)."""
+        training = kwargs.pop("training", None)
+        depth = getattr(_call_context, "depth", 0)
+        outer_training = getattr(_call_context, "training", False)
+        if training is None:
+            training = outer_training if depth else False
+        training = bool(training)
+        accepted = _call_arguments(type(self))
+        if "training" in accepted:
+            kwargs["training"] = training
+        if kwargs.get("mask", 0) is None and "mask" not in accepted:
+            kwargs.pop("mask")
+        if depth == 0:
+            self._clear_losses()
+        _call_context.depth, _call_context.training = depth + 1, training
+        try:
+            outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            _call_context.depth, _call_context.training = depth, outer_training
+        if self.output_shape is None:  # a layer that never had to compute it: read it here
+            self.output_shape = _batchless(
+                [o.shape for o in outputs] if isinstance(outputs, (list, tuple)) else outputs.shape
+            )
         if self.activity_regularizer is not None:
-            self.losses = [self.activity_regularizer(outputs)]
+            for output in _flat(outputs):
+                if isinstance(output, Tensor):
+                    self.add_loss(self.activity_regularizer(output))
         return outputs
 
-    def symbolic_call(self, inputs) -> KerasTensor:
+    def symbolic_call(self, inputs, *args, **kwargs):
         """Build for the symbolic inputs' shapes and record the call as a graph node.
+
+        Keyword arguments (``training=False`` on a base model, say) are kept on the node and
+        given again each time the graph runs.
 
         Raises:
             ValueError: the layer's own shape error, followed by the layers that produced the
@@ -235,9 +458,71 @@ class Layer:
             if not sources:
                 raise
             raise ValueError(f"{error} The input comes from {sources}.") from None
-        output = KerasTensor(output_shape, self.dtype, name=self.name)
-        output.node = Node(self, symbols, [output], takes_list=is_list)
-        return output
+        several = not _is_shape(output_shape)
+        outputs = [
+            KerasTensor(shape, self.dtype, name=self.name)
+            for shape in (output_shape if several else [output_shape])
+        ]
+        node = Node(self, symbols, outputs, takes_list=is_list, args=args, kwargs=kwargs)
+        for output in outputs:
+            output.node = node
+        return outputs if several else outputs[0]
+
+    def _traced_output_shape(self, input_shape):
+        """Run ``call`` on zeros of ``input_shape`` (batch of 1) and read the output's shape.
+
+        A free size (None) is tried at two values; an output size that follows it is None.
+        """
+        free = any(d is None for shape in _shape_list(input_shape) for d in shape[1:])
+        first = self._trace(input_shape, 7)
+        if not free:
+            return first
+        second = self._trace(input_shape, 9)
+        return _merge_traced(first, second)
+
+    def _trace(self, input_shape, free_size: int):
+        def zeros(shape):
+            size = [1] + [free_size if d is None else d for d in shape[1:]]
+            return Tensor(backend.xp.zeros(size, dtype=self.dtype))
+
+        shapes = _shape_list(input_shape)
+        inputs = [zeros(s) for s in shapes] if isinstance(input_shape, list) else zeros(shapes[0])
+        with no_grad():
+            outputs = self._call_in_context(inputs, (), {"training": False})
+        if isinstance(outputs, (list, tuple)):
+            return [(None,) + tuple(o.shape[1:]) for o in outputs]
+        return (None,) + tuple(outputs.shape[1:])
+
+    # ----- the graph: where the layer was called symbolically -----
+    @property
+    def input(self):
+        """The symbolic input(s) of the layer's first call on symbolic tensors (Keras's rule).
+
+        Raises:
+            AttributeError: when the layer was never called on symbolic inputs.
+        """
+        return self._node_attribute("inputs", "input")
+
+    @property
+    def output(self):
+        """The symbolic output(s) of the layer's first call on symbolic tensors.
+
+        ``Model(inputs=m.inputs, outputs=[l.output for l in m.layers])`` is built from these:
+        a model that returns every layer's feature maps.
+
+        Raises:
+            AttributeError: when the layer was never called on symbolic inputs.
+        """
+        return self._node_attribute("outputs", "output")
+
+    def _node_attribute(self, attribute, what):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f'{type(self).__name__} "{self.name}" has never been called on symbolic inputs '
+                f"(layers.Input), so it has no {what}."
+            )
+        values = getattr(self._inbound_nodes[0], attribute)
+        return values[0] if len(values) == 1 else list(values)
 
     def ensure_built(self, input_shape) -> None:
         """Build once, for ``input_shape`` with the batch axis as None."""
@@ -246,7 +531,8 @@ class Layer:
             self.build(input_shape)
             self.built = True
             self.input_shape = input_shape
-            self.output_shape = self.compute_output_shape(input_shape)
+            if type(self).compute_output_shape is not Layer.compute_output_shape:
+                self.output_shape = self.compute_output_shape(input_shape)  # else on first need
 
     def check_input_shape(self, shape) -> None:
         """Raise a ValueError naming this layer, what it expects and the shape it received."""
@@ -298,10 +584,69 @@ class Layer:
 
 
 def _flat(inputs):
+    if isinstance(inputs, dict):
+        return list(inputs.values())
     return inputs if isinstance(inputs, (list, tuple)) else [inputs]
+
+
+def _shapes(inputs):
+    if isinstance(inputs, dict):
+        return [t.shape for t in inputs.values()]
+    return [t.shape for t in inputs] if isinstance(inputs, list) else inputs.shape
 
 
 def _batchless(shapes):
     if isinstance(shapes, list):
         return [(None,) + tuple(s[1:]) for s in shapes]
     return (None,) + tuple(shapes[1:])
+
+
+def _is_shape(value) -> bool:
+    """Whether ``value`` is one shape (a tuple of sizes), not a list of shapes."""
+    return isinstance(value, (tuple, list)) and all(
+        d is None or isinstance(d, (int, numpy.integer)) for d in value
+    )
+
+
+def _shape_list(shape) -> list:
+    return list(shape) if isinstance(shape, list) and not _is_shape(shape) else [shape]
+
+
+def _merge_traced(first, second):
+    """Sizes that differ between two traces depend on a free input size: None."""
+    if isinstance(first, list):
+        return [_merge_traced(a, b) for a, b in zip(first, second)]
+    return tuple(a if a == b else None for a, b in zip(first, second))
+
+
+def _dtype_name(dtype, layer) -> str:
+    """A dtype name from a name, a NumPy dtype or Keras's DTypePolicy (object or dict)."""
+    if dtype is None:
+        return config.floatx()
+    if isinstance(dtype, dict):  # {"class_name": "DTypePolicy", "config": {"name": "float32"}}
+        dtype = (dtype.get("config") or {}).get("name")
+    dtype = getattr(dtype, "name", dtype)
+    try:
+        return numpy.dtype(dtype).name
+    except TypeError:
+        raise ValueError(
+            f'{type(layer).__name__}: dtype must be a dtype name such as "float32", '
+            f"received {dtype!r}."
+        ) from None
+
+
+_ARGUMENT_CACHE: dict[type, frozenset] = {}
+
+
+def _call_arguments(cls) -> frozenset:
+    """The keyword names ``cls.call`` accepts (``training``, ``mask``...); every name when it
+    takes ``**kwargs``. Cached per class: read once, as Keras does when a layer is made."""
+    names = _ARGUMENT_CACHE.get(cls)
+    if names is None:
+        parameters = inspect.signature(cls.call).parameters.values()
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            names = frozenset(("training", "mask"))
+        else:
+            names = frozenset(p.name for p in parameters)
+        _ARGUMENT_CACHE[cls] = names
+    return names

@@ -21,7 +21,12 @@ def format_shape(shape) -> str:
 
 
 class Node:
-    """One call of a layer in a graph: the layer, its symbolic inputs and outputs."""
+    """One call of a layer in a graph: the layer, its symbolic inputs and outputs, and the
+    further arguments of the call (``training=False``...), given again each time it runs.
+
+    A node registers itself with its layer (``layer._inbound_nodes``): the first one gives the
+    layer its ``input`` and ``output``, as in Keras.
+    """
 
     def __init__(
         self,
@@ -29,9 +34,15 @@ class Node:
         inputs: list[KerasTensor],
         outputs: list[KerasTensor],
         takes_list: bool = False,
+        args: tuple = (),
+        kwargs: dict | None = None,
     ):
         self.layer, self.inputs, self.outputs = layer, inputs, outputs
         self.takes_list = takes_list  # whether the layer was called on a list (Add, Concatenate)
+        self.args, self.kwargs = tuple(args), dict(kwargs or {})
+        inbound = getattr(layer, "_inbound_nodes", None)
+        if inbound is not None:
+            inbound.append(self)
 
     @property
     def is_input(self) -> bool:

@@ -14,33 +14,61 @@ import numpy
 from ..backend import to_numpy
 
 
+def structure_map(function, value):
+    """``function`` applied to each array of ``value``: one array, a list/tuple, or a dict
+    (several inputs or outputs, by position or by name)."""
+    if isinstance(value, dict):
+        return {key: structure_map(function, item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and value and not _is_number_list(value):
+        return [structure_map(function, item) for item in value]
+    return function(value)
+
+
+def leaves(value) -> list:
+    """The arrays of ``value`` (see :func:`structure_map`), in order."""
+    found = []
+    structure_map(found.append, value)
+    return found
+
+
+def _is_number_list(value) -> bool:
+    """A nested list of numbers (one array written as a list), not a list of arrays."""
+    first = value[0]
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    return isinstance(first, (int, float, numpy.number)) and not any(
+        hasattr(item, "__array__") for item in value
+    )
+
+
 def as_sample_arrays(x, y=None, sample_weight=None):
-    """NumPy arrays (or a list of them for several inputs) with one sample count, checked."""
-    x = [to_numpy(a) for a in x] if isinstance(x, (list, tuple)) else to_numpy(x)
-    first = x[0] if isinstance(x, list) else x
-    count = len(first)
-    for name, value in (("y", y), ("sample_weight", sample_weight)):
-        if value is not None and len(value) != count:
+    """NumPy arrays (or lists/dicts of them for several inputs or outputs) with one sample
+    count, checked."""
+    x = structure_map(to_numpy, x)
+    count = len(leaves(x)[0])
+    for name, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        if value is None:
+            continue
+        sizes = [len(array) for array in leaves(value) if array is not None]
+        if any(size != count for size in sizes):
             raise ValueError(
-                f"x has {count} samples but {name} has {len(value)}; they must have the same "
-                "number of samples (first axis)."
+                f"x has {count} samples but {name} has {sizes if len(sizes) > 1 else sizes[0]}; "
+                "every array must have the same number of samples (first axis)."
             )
-    if isinstance(x, list) and any(len(a) != count for a in x):
-        raise ValueError(
-            f"every input array must have {count} samples, received {[len(a) for a in x]}."
-        )
-    y = None if y is None else to_numpy(y)
+    y = None if y is None else structure_map(lambda a: None if a is None else to_numpy(a), y)
     if sample_weight is not None:
-        sample_weight = to_numpy(sample_weight).astype("float32", copy=False)
+        sample_weight = structure_map(
+            lambda a: to_numpy(a).astype("float32", copy=False), sample_weight
+        )
     return x, y, sample_weight
 
 
 def take(x, index):
-    return [a[index] for a in x] if isinstance(x, list) else x[index]
+    return structure_map(lambda a: None if a is None else a[index], x)
 
 
 def sample_count(x) -> int:
-    return len(x[0] if isinstance(x, list) else x)
+    return len(leaves(x)[0])
 
 
 class ArrayBatches:
@@ -69,8 +97,8 @@ class ArrayBatches:
                 index = numpy.sort(order[index])  # sorted: contiguous-ish reads, same batches
             yield (
                 take(self.x, index),
-                None if self.y is None else self.y[index],
-                None if self.sample_weight is None else self.sample_weight[index],
+                None if self.y is None else take(self.y, index),
+                None if self.sample_weight is None else take(self.sample_weight, index),
             )
 
 
@@ -137,6 +165,8 @@ def _is_array_like(x) -> bool:
     """Arrays, nested lists of numbers and lists of input arrays; not a list of batch tuples."""
     if hasattr(x, "__array__"):
         return True
+    if isinstance(x, dict):  # inputs by name
+        return all(hasattr(v, "__array__") or isinstance(v, list) for v in x.values())
     if isinstance(x, list) and x and isinstance(x[0], tuple):
         return False
     return isinstance(x, (list, tuple))
@@ -156,12 +186,12 @@ def split_validation(x, y, sample_weight, validation_split: float):
         )
     train = (
         take(x, slice(0, cut)),
-        None if y is None else y[:cut],
-        None if sample_weight is None else sample_weight[:cut],
+        None if y is None else take(y, slice(0, cut)),
+        None if sample_weight is None else take(sample_weight, slice(0, cut)),
     )
     valid = (
         take(x, slice(cut, None)),
-        None if y is None else y[cut:],
-        None if sample_weight is None else sample_weight[cut:],
+        None if y is None else take(y, slice(cut, None)),
+        None if sample_weight is None else take(sample_weight, slice(cut, None)),
     )
     return train, valid

@@ -6,19 +6,29 @@ interface of :class:`~convlens.models.training.Trainer`, the summary and saving.
 
 from __future__ import annotations
 
-from .. import saving
+import numpy
+
+from .. import backend, saving
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, unique_name
 from ..layers.symbolic import KerasTensor, Node, format_shape
+from ..ops.dtype_cast import cast_float
+from ..registry import snake_case
+from ..tensor import Tensor, as_tensor
 from .serialization import functional_config, functional_from_config
 from .training import Trainer
 
 
 class Model(Trainer, Layer):
-    """A network of layers from symbolic inputs to outputs (Keras's functional API).
+    """A network of layers, built in one of Keras's two ways.
+
+    - Functional: ``Model(inputs, outputs)`` from symbolic tensors (``layers.Input``).
+    - Subclassing: ``class MyModel(Model)`` with layers made in ``__init__`` (as attributes,
+      tracked automatically) and the forward pass written in ``call``; weights are created by
+      the first call (or by ``build(input_shape)``).
 
     Args:
-        inputs: a KerasTensor from ``layers.Input`` (or a list of them).
+        inputs: a KerasTensor from ``layers.Input`` (or a list or dict of them).
         outputs: the KerasTensor(s) the layers produced from the inputs.
         name: the model's name.
 
@@ -31,16 +41,32 @@ class Model(Trainer, Layer):
         (None, 4)
     """
 
-    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+    def __init__(self, *args, **kwargs):
+        inputs = args[0] if args else kwargs.pop("inputs", None)
+        outputs = args[1] if len(args) > 1 else kwargs.pop("outputs", None)
+        name = kwargs.pop("name", None)
+        if inputs is None and outputs is None and type(self) is not Model:
+            # A subclassed model: its layers are attributes, its forward pass is its call().
+            Layer.__init__(
+                self, name=name or unique_name(snake_case(type(self).__name__)), **kwargs
+            )
+            self._functional = False
+            self._single_input = self._single_output = True
+            self.inputs = self.outputs = None
+            return
         Layer.__init__(self, name=name or unique_name("functional"), **kwargs)
         if inputs is None or outputs is None:
             raise ValueError(
-                "Model(inputs, outputs) needs both; use Sequential for a stack of layers."
+                "Model(inputs, outputs) needs both; use Sequential for a stack of layers, or "
+                "subclass Model and write call() for a model of your own."
             )
-        self._single_input = not isinstance(inputs, (list, tuple))
-        self._single_output = not isinstance(outputs, (list, tuple))
-        self.inputs = [inputs] if self._single_input else list(inputs)
-        self.outputs = [outputs] if self._single_output else list(outputs)
+        self._functional = True
+        self._input_names = list(inputs) if isinstance(inputs, dict) else None
+        self._output_names = list(outputs) if isinstance(outputs, dict) else None
+        self._single_input = not isinstance(inputs, (list, tuple, dict))
+        self._single_output = not isinstance(outputs, (list, tuple, dict))
+        self.inputs = _as_list(inputs)
+        self.outputs = _as_list(outputs)
         for value in self.inputs + self.outputs:
             if not isinstance(value, KerasTensor):
                 raise TypeError(
@@ -54,13 +80,33 @@ class Model(Trainer, Layer):
 
     @property
     def layers(self) -> list[Layer]:
-        """Every layer once, in the order they run (the InputLayers first, as Keras lists them)."""
+        """Every layer once: in the order they run (the InputLayers first, as Keras lists them)
+        for a functional model; in the order they were assigned for a subclassed one."""
+        if not self._functional:
+            return self._sublayers()
         seen, result = set(), []
         for node in self._nodes:
             if id(node.layer) not in seen:
                 seen.add(id(node.layer))
                 result.append(node.layer)
         return result
+
+    def _sublayers(self) -> list[Layer]:
+        return self.layers if self._functional else Layer._sublayers(self)
+
+    @property
+    def input(self):
+        """The symbolic input (a list for several), as ``model.input`` in Keras."""
+        if self.inputs is None:
+            raise AttributeError(f'Model "{self.name}" has no symbolic input (subclassed model).')
+        return self.inputs[0] if self._single_input else list(self.inputs)
+
+    @property
+    def output(self):
+        """The symbolic output (a list for several), as ``model.output`` in Keras."""
+        if self.outputs is None:
+            raise AttributeError(f'Model "{self.name}" has no symbolic output (subclassed model).')
+        return self.outputs[0] if self._single_output else list(self.outputs)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or by index in :attr:`layers`.
@@ -78,103 +124,77 @@ class Model(Trainer, Layer):
             f"{', '.join(layer.name for layer in self.layers)}."
         )
 
-    def _flat_layers(self) -> list[Layer]:
-        """The layers that hold weights or losses, nested models opened up."""
-        result = []
-        for layer in self.layers:
-            result.extend(layer._flat_layers() if isinstance(layer, Model) else [layer])
-        return result
-
-    @property
-    def _weights(self):
-        return [w for layer in self._flat_layers() for w in layer._weights]
-
-    @_weights.setter
-    def _weights(self, value):  # Layer.__init__ assigns []; a model's weights are its layers'
-        pass
-
-    @property
-    def trainable_weights(self):
-        if not self.trainable:
-            return []
-        return [w for layer in self._flat_layers() for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self):
-        if not self.trainable:
-            return self._weights
-        return [w for layer in self._flat_layers() for w in layer.non_trainable_weights]
-
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        self._trainable = bool(value)
-        for layer in self.layers:
-            layer.trainable = value
-
-    def get_weights(self):
-        return [array for layer in self._flat_layers() for array in layer.get_weights()]
-
-    def set_weights(self, values) -> None:
-        """Set all weights from a list in :meth:`get_weights` order.
-
-        Raises:
-            ValueError: when the count or a shape differs (naming the layer and weight).
-        """
-        values = list(values)
-        expected = sum(len(layer._weights) for layer in self._flat_layers())
-        if len(values) != expected:
-            raise ValueError(
-                f'Model "{self.name}": expected {expected} weight arrays, received {len(values)}.'
-            )
-        start = 0
-        for layer in self._flat_layers():
-            count = len(layer._weights)
-            layer.set_weights(values[start : start + count])
-            start += count
-
     def reset_weights(self, seed=None) -> None:
         """Re-initialise every layer's weights from one seeded stream: the same seed gives the
         same starting weights, run after run (an extension of Keras's interface)."""
-        import numpy
+        Layer.reset_weights(self, seed)
 
-        rng = seed if isinstance(seed, numpy.random.Generator) else numpy.random.default_rng(seed)
-        for layer in self._flat_layers():
-            layer.reset_weights(rng)
-
-    def regularization_losses(self):
-        return [p for layer in self._flat_layers() for p in layer.regularization_losses()]
-
-    def apply_constraints(self):
-        for layer in self._flat_layers():
-            layer.apply_constraints()
+    def build(self, input_shape=None) -> None:
+        """Create the weights for inputs of ``input_shape`` (batch axis included). A
+        subclassed model without its own ``build`` runs ``call`` once on zeros, as Keras
+        traces it."""
+        if not self._functional and input_shape is not None and not self.built:
+            self.built = True
+            self.input_shape = input_shape
+            self.output_shape = self._traced_output_shape(_shape_or_list(input_shape))
+        self.built = True
 
     def call(self, inputs, training=False):
-        inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-        if len(inputs) != len(self.inputs):
-            raise ValueError(
-                f'Model "{self.name}": expected {len(self.inputs)} inputs, received {len(inputs)}.'
+        if not self._functional:
+            raise NotImplementedError(
+                f"{type(self).__name__} subclasses Model without inputs and outputs: it must "
+                "define call(self, inputs)."
             )
+        inputs = self._ordered_inputs(inputs)
         values = {id(symbol): value for symbol, value in zip(self.inputs, inputs)}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
             arguments = [values[id(symbol)] for symbol in node.inputs]
-            result = node.layer(arguments if node.takes_list else arguments[0], training=training)
-            values[id(node.outputs[0])] = result
+            kwargs = {"training": training, **node.kwargs}
+            result = node.layer(
+                arguments if node.takes_list else arguments[0], *node.args, **kwargs
+            )
+            results = result if len(node.outputs) > 1 else [result]
+            for symbol, value in zip(node.outputs, results):
+                values[id(symbol)] = value
         outputs = [values[id(symbol)] for symbol in self.outputs]
+        if self._output_names is not None:
+            return dict(zip(self._output_names, outputs))
         return outputs[0] if self._single_output else outputs
 
-    def __call__(self, inputs, training=None):
-        first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-        if isinstance(first, KerasTensor):
-            return self.symbolic_call(inputs)
-        inputs = _as_tensors(inputs)
-        self._check_inputs(inputs)
-        return self.call(inputs, training=bool(training))
+    def _ordered_inputs(self, inputs) -> list:
+        """The call's inputs as a list in ``self.inputs`` order (a dict is read by name)."""
+        if isinstance(inputs, dict):
+            names = self._input_names or [t.node.layer.name for t in self.inputs]
+            missing = [name for name in names if name not in inputs]
+            if missing:
+                raise ValueError(
+                    f'Model "{self.name}": the input dict lacks {missing}; expected keys {names}.'
+                )
+            inputs = [inputs[name] for name in names]
+        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(inputs) != len(self.inputs):
+            raise ValueError(
+                f'Model "{self.name}": expected {len(self.inputs)} inputs, received {len(inputs)}.'
+            )
+        return inputs
+
+    def _convert_inputs(self, inputs):
+        """Data for the model: floats cast to the inputs' dtype (float64 arrays become
+        float32 for a float32 model, as Keras's ``floatx`` policy), then checked."""
+        if not self._functional:
+            return Layer._convert_inputs(self, inputs)
+        if isinstance(inputs, dict):
+            inputs = self._ordered_inputs(inputs)
+        listed = isinstance(inputs, (list, tuple))
+        values = list(inputs) if listed else [inputs]
+        tensors = [
+            _as_input_tensor(value, symbol.dtype) for value, symbol in zip(values, self.inputs)
+        ]
+        tensors += [as_tensor(value) for value in values[len(self.inputs) :]]
+        self._check_inputs(tensors)
+        return tensors if listed else tensors[0]
 
     def _check_inputs(self, inputs):
         inputs = inputs if isinstance(inputs, list) else [inputs]
@@ -190,20 +210,46 @@ class Model(Trainer, Layer):
                 )
 
     def compute_output_shape(self, input_shape):
+        if not self._functional:
+            return Layer.compute_output_shape(self, input_shape)
         return self.output_shape
 
-    def summary(self, line_length=None, print_fn=None, show_trainable=False, show_routes=False):
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+        show_routes=False,
+    ):
         """Print a table of layers, output shapes and parameter counts (as Keras), plus the
         padding each conv/pool layer applies and its receptive field.
 
         Args:
+            expand_nested: also list the layers of nested models, indented.
+            show_trainable: add a column saying whether each layer is trainable.
             show_routes: also show how each convolution and pooling is computed (which
                 algorithm runs the forward pass, dX and dW: kernels/conv_plan.py), for a batch
                 of 32, or of the batch size given instead of True.
+            line_length, positions, layer_range: accepted for Keras compatibility; the
+                columns size themselves to their contents.
         """
         from .summary import print_summary
 
-        print_summary(self, print_fn=print_fn, show_routes=show_routes)
+        if not self.built:
+            raise ValueError(
+                f'Model "{self.name}" is not built yet: call it on data (or fit it), or call '
+                "model.build(input_shape), before summary()."
+            )
+        print_summary(
+            self,
+            print_fn=print_fn,
+            show_routes=show_routes,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+        )
 
     def get_config(self):
         return functional_config(self)
@@ -251,10 +297,30 @@ def _nodes_between(inputs, outputs) -> list[Node]:
     return order
 
 
-def _as_tensors(inputs):
-    from .training import _tensor
+def _as_input_tensor(value, dtype) -> Tensor:
+    """A Tensor for a model input: floats (and integer images) become ``dtype``, as Keras casts
+    inputs to the Input's dtype (``floatx()``, float32, unless set)."""
+    if isinstance(value, Tensor):
+        return (
+            value if value.dtype.kind != "f" or value.dtype == dtype else cast_float(value, dtype)
+        )
+    array = value if isinstance(value, backend.xp.ndarray) else numpy.asarray(value)
+    if array.dtype != dtype and (array.dtype.kind in "fiub"):
+        array = array.astype(dtype)
+    return Tensor(backend.xp.asarray(array))
 
-    return _tensor(list(inputs) if isinstance(inputs, (list, tuple)) else inputs)
+
+def _as_list(values) -> list:
+    if isinstance(values, dict):
+        return list(values.values())
+    return list(values) if isinstance(values, (list, tuple)) else [values]
+
+
+def _shape_or_list(shape):
+    """A shape tuple, or a list of shapes for a model of several inputs."""
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [tuple(s) for s in shape]
+    return tuple(shape)
 
 
 def _one_or_list(values, single):

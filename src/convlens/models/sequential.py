@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy
+
 from ..layers.input_layer import Input, InputLayer
 from ..layers.layer import Layer, unique_name
 from ..layers.symbolic import KerasTensor
@@ -30,6 +32,8 @@ class Sequential(Model):
         self._layers: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._single_input = self._single_output = True
+        self._functional = True  # a chain is a graph: Input -> layer -> layer ...
+        self._input_names = self._output_names = None
         self._nodes = []
         self.inputs = self.outputs = None
         self.built = False
@@ -79,11 +83,8 @@ class Sequential(Model):
         """The layers, without the input (as Keras 3 lists a Sequential's layers)."""
         return list(self._layers)
 
-    def _flat_layers(self):
-        result = []
-        for layer in self._layers:
-            result.extend(layer._flat_layers() if isinstance(layer, Model) else [layer])
-        return result
+    def _sublayers(self):
+        return list(self._layers)
 
     def _build_graph(self) -> None:
         """With a known input shape, run the layers symbolically: shapes, weights, checks."""
@@ -117,26 +118,21 @@ class Sequential(Model):
             x = layer(x, training=training)
         return x
 
-    def __call__(self, inputs, training=None):
-        from .training import _tensor
-
-        if isinstance(inputs, KerasTensor):
-            if not self.built:
-                self.build(inputs.shape)
-            return self.symbolic_call(inputs)
-        inputs = _tensor(inputs)
+    def _convert_inputs(self, inputs):
+        """Build for the first data's shape (when no input shape was given), then convert."""
         if not self.built:
-            self.build((None,) + tuple(inputs.shape[1:]))
-        self._check_inputs(inputs)
-        return self.call(inputs, training=bool(training))
+            first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            shape = first.shape if hasattr(first, "shape") else numpy.shape(first)
+            self.build((None,) + tuple(shape[1:]))
+        return super()._convert_inputs(inputs)
 
-    def summary(self, line_length=None, print_fn=None, show_trainable=False, show_routes=False):
+    def summary(self, *args, **kwargs):
         if not self.built:
             raise ValueError(
                 f'Sequential "{self.name}" is not built yet: give the first layer an input shape '
                 "(layers.Input(shape) first), or call the model on data first."
             )
-        super().summary(line_length, print_fn, show_trainable, show_routes)
+        super().summary(*args, **kwargs)
 
     def get_config(self):
         return sequential_config(self)

@@ -46,7 +46,7 @@ def receptive_fields(model) -> dict[int, tuple]:
     """
     state = {}  # id(KerasTensor) -> (rf, jump)
     fields = {}
-    for node in model._nodes:
+    for node in getattr(model, "_nodes", []):  # a subclassed model has no graph
         if isinstance(node.layer, InputLayer):
             state[id(node.outputs[0])] = ((1, 1), (1, 1))
             continue
@@ -84,28 +84,49 @@ def route(layer, batch_size: int) -> str:
     return "" if plan is None else plan.short()
 
 
-def summary_lines(model, show_routes=False) -> list[str]:
+def _shape_text(shape) -> str:
+    if shape is None:
+        return "?"  # not known yet: the layer has not been built or called (Keras prints ?)
+    if isinstance(shape, tuple):
+        return format_shape(shape)
+    return ", ".join(format_shape(s) for s in shape)
+
+
+def _listed_layers(model, expand_nested: bool, depth: int = 0) -> list[tuple[int, object]]:
+    """``(depth, layer)`` for each row: nested models' layers follow them when expanded."""
+    rows = []
+    for layer in model.layers:
+        rows.append((depth, layer))
+        if expand_nested and hasattr(layer, "layers") and layer is not model:
+            rows.extend(_listed_layers(layer, True, depth + 1))
+    return rows
+
+
+def summary_lines(
+    model, show_routes=False, expand_nested: bool = False, show_trainable: bool = False
+) -> list[str]:
     """The summary as lines of text; ``show_routes`` (True: for a batch of 32, or a batch
-    size) adds the route column."""
+    size) adds the route column, ``show_trainable`` a Y/N column, and ``expand_nested`` the
+    layers of nested models (indented under them), as Keras's arguments."""
     batch = 32 if show_routes is True else show_routes
     fields = receptive_fields(model)
     rows = []
-    for layer in model.layers:
-        output = layer.output_shape
-        shape_text = (
-            format_shape(output)
-            if isinstance(output, tuple)
-            else ", ".join(format_shape(s) for s in output)
-        )
+    for depth, layer in _listed_layers(model, expand_nested):
+        shape_text = _shape_text(layer.output_shape)
         extra = ""
         shape = geometry(layer)
         if shape is not None:
             (top, bottom), (left, right) = shape[2]
             rf = fields.get(id(layer))
             extra = f"pad {top},{bottom},{left},{right}" + (f" · RF {rf[0]}x{rf[1]}" if rf else "")
-        row = (f"{layer.name} ({type(layer).__name__})", shape_text, f"{layer.count_params():,}")
-        rows.append((*row, extra, route(layer, batch)) if batch else (*row, extra))
+        name = "  " * depth + f"{layer.name} ({type(layer).__name__})"
+        row = (name, shape_text, f"{layer.count_params():,}", extra)
+        if show_trainable:
+            row += ("Y" if layer.trainable else "N",)
+        rows.append((*row, route(layer, batch)) if batch else row)
     headers = ("Layer (type)", "Output Shape", "Param #", "Padding (t,b,l,r) · Receptive field")
+    if show_trainable:
+        headers += ("Trainable",)
     if batch:
         headers += ("Route (forward / dX / dW)",)
     widths = (
@@ -138,9 +159,11 @@ def summary_lines(model, show_routes=False) -> list[str]:
     return lines
 
 
-def print_summary(model, print_fn=None, show_routes=False) -> None:
+def print_summary(
+    model, print_fn=None, show_routes=False, expand_nested=False, show_trainable=False
+) -> None:
     """Write the summary through ``print_fn`` (one call per line), or to standard output."""
-    for text in summary_lines(model, show_routes):
+    for text in summary_lines(model, show_routes, expand_nested, show_trainable):
         if print_fn is not None:
             print_fn(text)
         else:

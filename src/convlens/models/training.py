@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy
 
 from .. import backend, losses, memory, optimizers
-from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..kernels.parallel import kernel_threads
 from ..tensor import Tensor, no_grad
 from . import data as data_module
+from .compiled import CompiledLoss, CompiledMetrics, is_structure
 
 
 class Trainer:
@@ -24,6 +24,8 @@ class Trainer:
     loss = None
     compiled = False
     stop_training = False
+    _compiled = None
+    _last_output_losses = ()
 
     def compile(
         self,
@@ -48,48 +50,75 @@ class Trainer:
         """
         if kwargs:
             raise TypeError(f"compile(): unexpected argument(s) {sorted(kwargs)}.")
-        if loss is None:
-            raise ValueError('compile() needs a loss, e.g. loss="sparse_categorical_crossentropy".')
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses.get(loss)
-        self._metric_identifiers = list(metrics or [])
-        self.compiled_metrics = None  # resolved on first data: "accuracy" depends on the shapes
+        # No loss is allowed when the model adds its own with add_loss (checked at the first
+        # step, as Keras does). Several outputs take one loss each (compiled.py).
+        self._loss_spec, self._loss_weights = loss, loss_weights
+        self.loss = None if loss is None or is_structure(loss) else losses.get(loss)
+        self._metric_identifiers = metrics
+        self._compiled = None  # CompiledLoss and CompiledMetrics, made at the first batch
         self.compiled = True
         self._compile_config = {
             "optimizer": optimizers.serialize(self.optimizer),
             "loss": None
-            if isinstance(self.loss, losses.FunctionLoss)
+            if self.loss is None or isinstance(self.loss, losses.FunctionLoss)
             else losses.serialize(self.loss),
-            "metrics": [m for m in self._metric_identifiers if isinstance(m, str)],
+            "metrics": [m for m in (metrics or []) if isinstance(m, str)]
+            if isinstance(metrics, (list, tuple))
+            else [],
         }
 
     # ----- metrics -----
-    def _build_metrics(self, y_true, y_pred_shape):
-        if self.compiled_metrics is not None:
-            return
-        built = []
-        for identifier in self._metric_identifiers:
-            if identifier in ("accuracy", "acc"):
-                built.append(
-                    metrics_module.resolve_accuracy(
-                        self.loss.name, numpy.shape(y_true), y_pred_shape, name=identifier
-                    )
-                )
-            else:
-                built.append(metrics_module.get(identifier))
-        self.compiled_metrics = built
-        self._loss_tracker = metrics_module.Mean(name="loss")
+    def _loss_output_names(self) -> list[str]:
+        """The names the losses and logs use: the output layers' names (or the output dict's
+        keys), as Keras; a model without a graph has one output."""
+        names = getattr(self, "_output_names", None)
+        if names:
+            return list(names)
+        outputs = getattr(self, "outputs", None)
+        if not outputs or len(outputs) == 1:
+            return ["output"]
+        return [t.node.layer.name for t in outputs]
+
+    def _compiled_parts(self):
+        if self._compiled is None:
+            compiled_loss = CompiledLoss(
+                self._loss_spec, self._loss_weights, self._loss_output_names()
+            )
+            self._compiled = (
+                compiled_loss,
+                CompiledMetrics(self._metric_identifiers, compiled_loss),
+            )
+        return self._compiled
+
+    def _build_metrics(self, y_true, y_pred):
+        _, compiled_metrics = self._compiled_parts()
+        outputs = list(y_pred.values()) if isinstance(y_pred, dict) else y_pred
+        shapes = [o.shape for o in outputs] if isinstance(outputs, list) else [outputs.shape]
+        compiled_metrics.build(y_true, shapes)
+
+    @property
+    def compiled_metrics(self):
+        if self._compiled is None or self._compiled[1].per_output is None:
+            return None
+        return [m for group in self._compiled[1].per_output for m in group]
 
     @property
     def metrics(self):
-        """The loss tracker and compiled metrics, as Keras's ``model.metrics``."""
-        if self.compiled_metrics is None:
+        """The loss trackers and compiled metrics, as Keras's ``model.metrics``."""
+        if not self.compiled or self._compiled is None or self._compiled[1].per_output is None:
             return []
-        return [self._loss_tracker] + list(self.compiled_metrics)
+        return self._compiled[1].metrics
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [metric.name for metric in self.metrics]
 
     def _reset_metrics(self):
         for metric in self.metrics:
             metric.reset_state()
+
+    reset_metrics = _reset_metrics
 
     def _logs(self) -> dict:
         return {metric.name: float(metric.result()) for metric in self.metrics}
@@ -100,22 +129,32 @@ class Trainer:
             raise RuntimeError(f"{what}: the model must be compiled first; call model.compile().")
 
     def _total_loss(self, y, y_pred, sample_weight):
-        loss = self.loss(y, y_pred, sample_weight)
-        penalties = [p for layer in self._flat_layers() for p in layer.regularization_losses()]
-        penalties += [p for layer in self._flat_layers() for p in layer.losses]
-        for penalty in penalties:
-            loss = loss + penalty
+        """The compiled loss plus every ``add_loss`` term and weight penalty (``self.losses``).
+
+        Raises:
+            ValueError: when there is neither a compiled loss nor an added one.
+        """
+        compiled_loss, _ = self._compiled_parts()
+        loss, per_output_losses = compiled_loss(y, y_pred, sample_weight)
+        terms = self.losses
+        if loss is None and not terms:
+            raise ValueError(
+                f'Model "{self.name}" has no loss to minimise: compile(loss=...) or call '
+                "self.add_loss(...) in a layer's or the model's call()."
+            )
+        for term in terms:
+            loss = term if loss is None else loss + term
+        self._last_output_losses = per_output_losses
         return loss
 
     def _update_metrics(self, loss_value, y, y_pred, sample_weight, count):
-        self._loss_tracker.update_state(loss_value, sample_weight=count)
-        for metric in self.compiled_metrics:
-            metric.update_state(y, y_pred, sample_weight=sample_weight)
+        per_output = [None if v is None else v.item() for v in self._last_output_losses]
+        self._compiled[1].update(loss_value, per_output, y, y_pred, sample_weight, count)
 
     def train_step(self, x, y, sample_weight=None) -> dict:
         """One step of mini-batch gradient descent on one batch; returns the running logs."""
         y_pred = self(x, training=True)
-        self._build_metrics(y, y_pred.shape)
+        self._build_metrics(y, y_pred)
         loss = self._total_loss(y, y_pred, sample_weight)
         variables = self.trainable_weights
         for variable in variables:
@@ -124,15 +163,15 @@ class Trainer:
         self.optimizer.apply([v.grad for v in variables], variables)
         for layer in self._flat_layers():
             layer.apply_constraints()
-        self._update_metrics(loss.item(), y, y_pred.data, sample_weight, len(y_pred))
+        self._update_metrics(loss.item(), y, _arrays(y_pred), sample_weight, _count(y_pred))
         return self._logs()
 
     def test_step(self, x, y, sample_weight=None) -> dict:
         with no_grad():
             y_pred = self(x, training=False)
-            self._build_metrics(y, y_pred.shape)
+            self._build_metrics(y, y_pred)
             loss = self._total_loss(y, y_pred, sample_weight)
-        self._update_metrics(loss.item(), y, y_pred.data, sample_weight, len(y_pred))
+        self._update_metrics(loss.item(), y, _arrays(y_pred), sample_weight, _count(y_pred))
         return self._logs()
 
     # ----- loops -----
@@ -259,13 +298,13 @@ class Trainer:
             for step, (bx, _, _) in enumerate(data.epoch()):
                 callback_list.on_predict_batch_begin(step, {})
                 with kernel_threads():
-                    output = self(_tensor(bx), training=False).data
-                outputs.append(backend.to_numpy(output))
+                    output = _host_arrays(self(_tensor(bx), training=False))
+                outputs.append(output)
                 callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callback_list.on_predict_end({})
         if not outputs:
             raise ValueError("predict() received no data.")
-        return numpy.concatenate(outputs)
+        return _concatenate(outputs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the loss (and metrics) of that batch."""
@@ -289,7 +328,7 @@ class Trainer:
     def predict_on_batch(self, x):
         memory.apply_tuning()
         with no_grad(), kernel_threads():
-            return backend.to_numpy(self(_tensor(x), training=False).data)
+            return _host_arrays(self(_tensor(x), training=False))
 
     def _callbacks(self, callbacks, verbose, epochs, steps, history):
         from ..callbacks import progress
@@ -305,8 +344,43 @@ class Trainer:
         return callback_list
 
 
+def _arrays(y_pred):
+    """The outputs' arrays, in the outputs' structure (one, a list, or a dict)."""
+    if isinstance(y_pred, dict):
+        return {key: value.data for key, value in y_pred.items()}
+    if isinstance(y_pred, (list, tuple)):
+        return [value.data for value in y_pred]
+    return y_pred.data
+
+
+def _count(y_pred) -> int:
+    first = next(iter(y_pred.values())) if isinstance(y_pred, dict) else y_pred
+    return len(first[0] if isinstance(first, (list, tuple)) else first)
+
+
+def _host_arrays(outputs):
+    """NumPy copies of the outputs, in their structure."""
+    if isinstance(outputs, dict):
+        return {key: backend.to_numpy(value.data) for key, value in outputs.items()}
+    if isinstance(outputs, (list, tuple)):
+        return [backend.to_numpy(value.data) for value in outputs]
+    return backend.to_numpy(outputs.data)
+
+
+def _concatenate(batches):
+    """One array per output from the per-batch outputs (Keras's ``predict`` structure)."""
+    first = batches[0]
+    if isinstance(first, dict):
+        return {key: numpy.concatenate([b[key] for b in batches]) for key in first}
+    if isinstance(first, list):
+        return [numpy.concatenate([b[i] for b in batches]) for i in range(len(first))]
+    return numpy.concatenate(batches)
+
+
 def _tensor(x):
-    if isinstance(x, list):
+    if isinstance(x, dict):
+        return {key: _tensor(value) for key, value in x.items()}
+    if isinstance(x, (list, tuple)):
         return [_tensor(a) for a in x]
     if isinstance(x, Tensor):
         return x
@@ -319,6 +393,10 @@ def _tensor(x):
 
 def _labels(y):
     """Targets on the host, where the metrics read them (a CuPy batch is copied back)."""
+    if isinstance(y, dict):
+        return {key: _labels(value) for key, value in y.items()}
+    if isinstance(y, (list, tuple)):
+        return [_labels(value) for value in y]
     return None if y is None else backend.to_numpy(y)
 
 
