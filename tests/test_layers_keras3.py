@@ -10,6 +10,7 @@ output, and the get_config keys must agree.
 import numpy as np
 import pytest
 
+import convlens as cl
 from convlens import layers
 from keras_oracle import real_keras
 
@@ -210,3 +211,47 @@ def test_bilinear_upsampling_of_a_large_factor_matches_keras():
     expected = np.asarray(keras.layers.UpSampling2D((5, 7), interpolation="bilinear")(x))
     got = layers.UpSampling2D((5, 7), interpolation="bilinear")(x).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+GRADIENT_CASES = {
+    "layer_norm": (lambda L: L.LayerNormalization(), (3, 6)),
+    "layer_norm_axes": (lambda L: L.LayerNormalization(axis=[1, 2]), (3, 4, 2)),
+    "group_norm": (lambda L: L.GroupNormalization(groups=2), (3, 3, 4)),
+    "prelu_shared": (lambda L: L.PReLU(shared_axes=[1]), (3, 4)),
+    "upsampling2d_bilinear": (lambda L: L.UpSampling2D(interpolation="bilinear"), (3, 4, 2)),
+    "upsampling2d_nearest": (lambda L: L.UpSampling2D((2, 3)), (3, 4, 2)),
+    "max_pool1d_same": (lambda L: L.MaxPooling1D(3, strides=2, padding="same"), (8, 3)),
+    "avg_pool1d": (lambda L: L.AveragePooling1D(2), (7, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GRADIENT_CASES))
+def test_gradients_match_keras_on_jax(case):
+    """d sum(layer(x) * R) / d(x, weights) by our autograd equals JAX's through Keras."""
+    keras = real_keras()
+    import jax
+
+    factory, shape = GRADIENT_CASES[case]
+    theirs, ours = factory(keras.layers), factory(layers)
+    theirs.build((None,) + shape)
+    ours(layers.Input(shape))
+    weights = [rng.uniform(-1.5, 1.5, w.shape).astype(np.float32) for w in theirs.get_weights()]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    x = _inputs(shape, batch=3)
+    upstream = rng.standard_normal(ours(x).shape).astype(np.float32)
+
+    def keras_loss(x, trainable):
+        out, _ = theirs.stateless_call(trainable, [], x)
+        return (out * upstream).sum()
+
+    trainable = [np.asarray(v) for v in theirs.trainable_variables]
+    x_grad, weight_grads = jax.grad(keras_loss, argnums=(0, 1))(x, trainable)
+
+    x_tensor = cl.Tensor(x, requires_grad=True)
+    for w in ours.weights:
+        w.grad = None
+    ours(x_tensor).backward(upstream)
+    np.testing.assert_allclose(x_tensor.grad, np.asarray(x_grad), rtol=1e-4, atol=1e-5)
+    for ours_w, theirs_g in zip(ours.trainable_weights, weight_grads):
+        np.testing.assert_allclose(ours_w.grad, np.asarray(theirs_g), rtol=1e-4, atol=1e-5)
