@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from keras_oracle import real_keras
 
 import convlens as cl
 from convlens import callbacks, layers, models, ops
+from keras_oracle import real_keras
 
 
 # ----- custom layers and models, written once for both libraries -----
@@ -248,7 +248,7 @@ def test_feature_extraction_from_layer_outputs_matches_keras():
     assert mine.layers[0].output.shape == tuple(theirs.layers[0].output.shape)
     assert mine.input.shape == (None, 12, 12, 1) and mine.output.shape == (None, 4)
     with pytest.raises(AttributeError, match="never been called"):
-        layers.Dense(2).output
+        _ = layers.Dense(2).output
 
 
 def test_float64_inputs_are_computed_in_floatx():

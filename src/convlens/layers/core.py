@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy
 
-from .. import activations, ops
+from .. import activations, ops, registry
 from .layer import InputSpec, Layer
 
 
@@ -42,6 +42,7 @@ class Dense(Layer):
         kernel_initializer, bias_initializer: names or initializer objects.
         kernel_regularizer, bias_regularizer, activity_regularizer: penalties added to the loss.
         kernel_constraint, bias_constraint: projections applied after each update.
+        input_dim: Keras 2's way of giving a first layer ``input_shape=(input_dim,)``.
 
     Input shape:
         ``(batch, ..., input_dim)``.
@@ -68,8 +69,11 @@ class Dense(Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        input_dim=None,
         **kwargs,
     ):
+        if input_dim is not None and kwargs.get("input_shape") is None:
+            kwargs["input_shape"] = (input_dim,)  # Keras 2's habit: Dense(64, input_dim=784)
         super().__init__(**kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units < 1:
             raise ValueError(
@@ -147,6 +151,9 @@ def _get_constraint(identifier):
 class Activation(Layer):
     """Apply an activation function by name or as a function.
 
+    A function of your own is saved by the name it was registered under with
+    ``saving.register_keras_serializable`` (a model file stores no code).
+
     Example:
         >>> from convlens import layers
         >>> import numpy as np
@@ -156,13 +163,35 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation)
+        self.activation = _activation_or_registered(activation)
 
     def call(self, inputs, training=False):
         return self.activation(inputs)
 
     def get_config(self):
-        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+        try:
+            name = activations.serialize(self.activation)
+        except ValueError:
+            name = registry.get_registered_name(self.activation)
+            if name is None:
+                raise ValueError(
+                    f'Activation "{self.name}": cannot save the function {self.activation!r}: '
+                    "a model file stores no code. Use a built-in activation name, or register "
+                    "the function with @convlens.saving.register_keras_serializable()."
+                ) from None
+        return {**super().get_config(), "activation": name}
+
+
+def _activation_or_registered(identifier):
+    """A built-in activation by name or dict, a callable, or a registered function's name."""
+    name = identifier
+    if isinstance(identifier, dict):
+        name = identifier.get("registered_name") or identifier.get("config")
+    if isinstance(name, str):
+        registered = registry.get_registered_object(name)
+        if registered is not None and callable(registered):
+            return registered
+    return activations.get(identifier)
 
 
 class Dropout(Layer):

@@ -404,13 +404,16 @@ class Layer:
         """Run ``call`` with the resolved ``training`` flag; the outermost call clears the
         previous call's ``add_loss`` terms (Keras's entry-layer rule)."""
         training = kwargs.pop("training", None)
+        positional = _positional_arguments(type(self))[: len(args)]
+        if "training" in positional:  # layer(x, True): call's own positional training
+            training = args[positional.index("training")]
         depth = getattr(_call_context, "depth", 0)
         outer_training = getattr(_call_context, "training", False)
         if training is None:
             training = outer_training if depth else False
         training = bool(training)
         accepted = _call_arguments(type(self))
-        if "training" in accepted:
+        if "training" in accepted and "training" not in positional:
             kwargs["training"] = training
         if kwargs.get("mask", 0) is None and "mask" not in accepted:
             kwargs.pop("mask")
@@ -636,6 +639,22 @@ def _dtype_name(dtype, layer) -> str:
 
 
 _ARGUMENT_CACHE: dict[type, frozenset] = {}
+_POSITIONAL_CACHE: dict[type, tuple] = {}
+
+
+def _positional_arguments(cls) -> tuple:
+    """The names of ``cls.call``'s positional parameters after ``self`` and the inputs."""
+    names = _POSITIONAL_CACHE.get(cls)
+    if names is None:
+        parameters = list(inspect.signature(cls.call).parameters.values())[2:]
+        names = tuple(
+            p.name
+            for p in parameters
+            if p.kind
+            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        )
+        _POSITIONAL_CACHE[cls] = names
+    return names
 
 
 def _call_arguments(cls) -> frozenset:

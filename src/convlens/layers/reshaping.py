@@ -1,4 +1,5 @@
-"""Flatten, Reshape and ZeroPadding2D: layers that rearrange values without weights."""
+"""Flatten, Reshape, ZeroPadding2D, Permute and RepeatVector: layers that rearrange values
+without weights."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import math
 
 from .. import config, ops
 from ..kernels.geometry import resolve_padding
+from ..ops.upsampling import repeat
 from .layer import InputSpec, Layer
 
 
@@ -126,3 +128,57 @@ class ZeroPadding2D(Layer):
             "padding": [list(p) for p in self.padding],
             "data_format": self.data_format,
         }
+
+
+class Permute(Layer):
+    """Reorder the axes of each sample: ``dims`` numbers them from 1 (the batch axis stays).
+
+    Example:
+        >>> from convlens import layers
+        >>> layers.Permute((2, 1))(layers.Input((10, 64))).shape
+        (None, 64, 10)
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
+        if sorted(dims) != list(range(1, len(dims) + 1)):
+            raise ValueError(
+                f'Permute "{self.name}": dims must be a permutation of 1..{len(dims)} (the '
+                f"batch axis 0 is never moved), received {dims!r}."
+            )
+        self.dims = dims
+        self.input_spec = InputSpec(ndim=len(dims) + 1)
+
+    def call(self, inputs, training=False):
+        return ops.transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self):
+        return {**super().get_config(), "dims": list(self.dims)}
+
+
+class RepeatVector(Layer):
+    """Repeat each input vector ``n`` times: ``(N, D) -> (N, n, D)``.
+
+    Example:
+        >>> from convlens import layers
+        >>> layers.RepeatVector(3)(layers.Input((5,))).shape
+        (None, 3, 5)
+    """
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        self.n = self.positive_ints(n, 1, "n")[0]
+        self.input_spec = InputSpec(ndim=2)
+
+    def call(self, inputs, training=False):
+        return repeat(ops.expand_dims(inputs, 1), self.n, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
