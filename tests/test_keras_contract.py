@@ -341,3 +341,25 @@ def test_begin_hooks_receive_a_dict_and_old_batch_hooks_fire():
     model.fit(np.ones((4, 2)), np.ones((4, 1)), batch_size=2, verbose=0, callbacks=[Spy()])
     assert events[0] == ("train_begin", {}) and events[1] == ("epoch_begin", {})
     assert events[2:] == [("batch_end", ["loss"])] * 2
+
+
+def test_arithmetic_on_symbolic_tensors_records_ops_like_keras():
+    keras = real_keras()
+
+    def build(lib):
+        inputs = lib.Input((4,))
+        scaled = inputs / 255.0 + 1.0
+        hidden = lib.layers.Dense(3)(scaled)
+        outputs = (hidden * hidden)[:, :2] - inputs[:, 1:3] * 2.0
+        return lib.Model(inputs, -outputs)
+
+    mine, theirs = build(cl), build(keras)
+    mine.set_weights(theirs.get_weights())
+    x = np.random.default_rng(7).uniform(0, 255, size=(3, 4)).astype("float32")
+    np.testing.assert_allclose(mine.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5)
+    assert mine.output_shape == tuple(theirs.output_shape)
+    again = models.Model.from_config(mine.get_config())  # ops are saved by name, not as code
+    again.set_weights(mine.get_weights())
+    np.testing.assert_array_equal(again.predict(x, verbose=0), mine.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="public function of convlens.ops"):
+        layers.Operation("__import__", ["os"])

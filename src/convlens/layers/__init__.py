@@ -28,6 +28,7 @@ from .merge import (
 )
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
 from .normalization import BatchNormalization, GroupNormalization, LayerNormalization
+from .operation import Operation
 from .pooling import (
     AveragePooling2D,
     GlobalAveragePooling2D,
@@ -84,6 +85,7 @@ LAYER_CLASSES = {
         MinPooling2D,
         Minimum,
         Multiply,
+        Operation,
         Permute,
         PReLU,
         ReLU,

@@ -50,8 +50,31 @@ class Node:
         return not self.inputs
 
 
+_operation_factory = None  # layers/operation.py's apply_operation, set when layers/ loads
+
+
+def set_operation_factory(factory) -> None:
+    """How ops on symbolic tensors become graph nodes (layers/operation.py registers it, so
+    this module needs no layer import)."""
+    global _operation_factory
+    _operation_factory = factory
+
+
+def apply_operation(op: str, *args, **kwargs):
+    """``ops.<op>(*args, **kwargs)`` recorded on symbolic tensors (a graph node)."""
+    if _operation_factory is None:
+        raise RuntimeError("convlens.layers must be imported to apply ops to symbolic tensors.")
+    return _operation_factory(op, args, kwargs)
+
+
 class KerasTensor:
-    """A placeholder with a shape (batch axis ``None``) and the node that produced it."""
+    """A placeholder with a shape (batch axis ``None``) and the node that produced it.
+
+    Arithmetic, indexing and ``convlens.ops`` functions on it record graph nodes, as Keras's
+    functional API allows (``x = inputs / 255.0``).
+    """
+
+    _keras_symbolic = True  # read by ops: any op given a symbolic tensor records a node
 
     def __init__(self, shape, dtype="float32", node: Node | None = None, name: str | None = None):
         self.shape = tuple(shape)
@@ -65,3 +88,39 @@ class KerasTensor:
 
     def __repr__(self) -> str:
         return f"<KerasTensor shape={format_shape(self.shape)}, name={self.name}>"
+
+    def __add__(self, other):
+        return apply_operation("add", self, other)
+
+    def __radd__(self, other):
+        return apply_operation("add", other, self)
+
+    def __sub__(self, other):
+        return apply_operation("subtract", self, other)
+
+    def __rsub__(self, other):
+        return apply_operation("subtract", other, self)
+
+    def __mul__(self, other):
+        return apply_operation("multiply", self, other)
+
+    def __rmul__(self, other):
+        return apply_operation("multiply", other, self)
+
+    def __truediv__(self, other):
+        return apply_operation("divide", self, other)
+
+    def __rtruediv__(self, other):
+        return apply_operation("divide", other, self)
+
+    def __pow__(self, other):
+        return apply_operation("power", self, other)
+
+    def __matmul__(self, other):
+        return apply_operation("matmul", self, other)
+
+    def __neg__(self):
+        return apply_operation("negative", self)
+
+    def __getitem__(self, index):
+        return apply_operation("getitem", self, index)
