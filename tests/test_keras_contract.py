@@ -363,3 +363,14 @@ def test_arithmetic_on_symbolic_tensors_records_ops_like_keras():
     np.testing.assert_array_equal(again.predict(x, verbose=0), mine.predict(x, verbose=0))
     with pytest.raises(ValueError, match="public function of convlens.ops"):
         layers.Operation("__import__", ["os"])
+
+
+def test_keras_backend_helpers():
+    from convlens import backend
+
+    layers.Dense(1, name=None)
+    backend.clear_session()
+    assert layers.Dense(1).name == "dense" and layers.Dense(1).name == "dense_1"
+    assert backend.epsilon() == 1e-7 and backend.floatx() == "float32"
+    assert backend.image_data_format() == "channels_last"
+    assert backend.is_keras_tensor(layers.Input((2,))) and not backend.is_keras_tensor(1.0)

@@ -13,7 +13,9 @@ import types
 
 import numpy
 
-from . import memory
+from . import config, memory
+from .config import epsilon, floatx, image_data_format, set_epsilon, set_floatx
+from .config import set_image_data_format as set_image_data_format
 
 xp: types.ModuleType = numpy
 """The active array module; NumPy unless ``CONVLENS_BACKEND=cupy`` or :func:`set_backend`."""
@@ -94,3 +96,32 @@ def set_memory_tuning(enabled: bool) -> None:
 
 if os.environ.get("CONVLENS_BACKEND"):
     set_backend(os.environ["CONVLENS_BACKEND"].strip().lower())
+
+
+# ----- Keras's keras.backend helpers -----
+_session_resets: list = []  # callables that forget per-session state (layers' name counters)
+
+
+def on_clear_session(reset) -> None:
+    """Register ``reset``, run by :func:`clear_session` (layers/ registers its name counters)."""
+    _session_resets.append(reset)
+
+
+def clear_session() -> None:
+    """Start afresh, as Keras's ``clear_session``: layer names count from the start again
+    (``dense``, ``dense_1``...), and memory held by freed arrays is returned."""
+    import gc
+
+    for reset in _session_resets:
+        reset()
+    gc.collect()
+
+
+def backend() -> str:
+    """The engine's name, as ``keras.backend.backend()`` (``"convlens"``)."""
+    return config.backend()
+
+
+def is_keras_tensor(value) -> bool:
+    """Whether ``value`` is a symbolic tensor of a functional graph (from ``Input``)."""
+    return bool(getattr(type(value), "_keras_symbolic", False))

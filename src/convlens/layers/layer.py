@@ -35,6 +35,7 @@ from ..tensor import Tensor, as_tensor, no_grad
 from .symbolic import KerasTensor, Node, format_shape
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
+backend.on_clear_session(_name_counters.clear)  # keras.backend.clear_session(): names restart
 _call_context = threading.local()  # .training and .depth of the layer calls running now
 
 # Attributes of every layer that hold its own state, never sublayers (skipped when tracking).
