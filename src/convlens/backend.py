@@ -14,8 +14,14 @@ import types
 import numpy
 
 from . import config, memory
-from .config import epsilon, floatx, image_data_format, set_epsilon, set_floatx
-from .config import set_image_data_format as set_image_data_format
+from .config import (  # noqa: F401 - Keras's keras.backend names for the same settings
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
 
 xp: types.ModuleType = numpy
 """The active array module; NumPy unless ``CONVLENS_BACKEND=cupy`` or :func:`set_backend`."""
