@@ -374,3 +374,35 @@ def test_keras_backend_helpers():
     assert backend.epsilon() == 1e-7 and backend.floatx() == "float32"
     assert backend.image_data_format() == "channels_last"
     assert backend.is_keras_tensor(layers.Input((2,))) and not backend.is_keras_tensor(1.0)
+
+
+def test_a_layer_called_on_several_symbolic_arguments_matches_keras():
+    """The training guide's LogisticEndpoint: call(targets, logits), add_loss, no compiled loss."""
+    keras = real_keras()
+
+    def build(lib):
+        class LogisticEndpoint(lib.layers.Layer):
+            def __init__(self, name=None):
+                super().__init__(name=name)
+                self.loss_fn = lib.losses.BinaryCrossentropy(from_logits=True)
+
+            def call(self, targets, logits, sample_weights=None):
+                self.add_loss(self.loss_fn(targets, logits, sample_weights))
+                return lib.ops.softmax(logits)
+
+        inputs = lib.Input(shape=(3,), name="inputs")
+        targets = lib.Input(shape=(10,), name="targets")
+        logits = lib.layers.Dense(10)(inputs)
+        predictions = LogisticEndpoint(name="predictions")(targets, logits)
+        model = lib.Model(inputs=[inputs, targets], outputs=predictions)
+        model.compile(optimizer="sgd")
+        return model
+
+    mine, theirs = build(cl), build(keras)
+    mine.set_weights(theirs.get_weights())
+    rng = np.random.default_rng(8)
+    data = {"inputs": rng.random((6, 3)), "targets": rng.random((6, 10))}
+    mine_loss = mine.evaluate(data, verbose=0)
+    theirs_loss = theirs.evaluate(data, verbose=0)
+    np.testing.assert_allclose(mine_loss, theirs_loss, rtol=1e-5)
+    assert mine.fit(data, verbose=0).history["loss"][0] > 0

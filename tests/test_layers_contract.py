@@ -338,6 +338,7 @@ EXAMPLES = {
     "MinPooling2D": (dict(pool_size=2), (4, 4, 2)),
     "Minimum": (dict(), [(3,), (3,)]),
     "Multiply": (dict(), [(3,), (3,)]),
+    "Operation": (dict(op="clip", arguments=[{"__input__": 0}, -0.5, 0.5]), (4,)),
     "PReLU": (dict(shared_axes=[1], alpha_initializer="ones"), (3, 2)),
     "Permute": (dict(dims=(2, 1)), (3, 2)),
     "ReLU": (dict(max_value=6.0), (3,)),

@@ -32,7 +32,7 @@ import numpy
 from .. import backend, config
 from ..registry import snake_case
 from ..tensor import Tensor, as_tensor, no_grad
-from .symbolic import KerasTensor, Node, format_shape
+from .symbolic import KerasTensor, Node, format_shape, replace_symbols, symbols_in
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
 backend.on_clear_session(_name_counters.clear)  # keras.backend.clear_session(): names restart
@@ -448,10 +448,14 @@ class Layer:
         is_list = isinstance(inputs, (list, tuple))
         symbols = list(inputs) if is_list else [inputs]
         shapes = [s.shape for s in symbols] if is_list else symbols[0].shape
+        extra = symbols_in((args, kwargs))
         try:
             self.ensure_built(shapes)
             self.check_input_shape(shapes)
-            output_shape = self.compute_output_shape(shapes)
+            if extra and type(self).compute_output_shape is Layer.compute_output_shape:
+                output_shape = self._traced_output_shape(shapes, args, kwargs)
+            else:
+                output_shape = self.compute_output_shape(shapes)
         except ValueError as error:
             sources = ", ".join(
                 f'{type(s.node.layer).__name__} "{s.node.layer.name}" '
@@ -472,27 +476,33 @@ class Layer:
             output.node = node
         return outputs if several else outputs[0]
 
-    def _traced_output_shape(self, input_shape):
-        """Run ``call`` on zeros of ``input_shape`` (batch of 1) and read the output's shape.
+    def _traced_output_shape(self, input_shape, args=(), kwargs=None):
+        """Run ``call`` on zeros of ``input_shape`` (batch of 1) and read the output's shape;
+        symbolic tensors among ``args``/``kwargs`` become zeros of their shapes too.
 
         A free size (None) is tried at two values; an output size that follows it is None.
         """
-        free = any(d is None for shape in _shape_list(input_shape) for d in shape[1:])
-        first = self._trace(input_shape, 7)
+        kwargs = kwargs or {}
+        extra = [s.shape for s in symbols_in((args, kwargs))]
+        free = any(d is None for shape in _shape_list(input_shape) + extra for d in shape[1:])
+        first = self._trace(input_shape, 7, args, kwargs)
         if not free:
             return first
-        second = self._trace(input_shape, 9)
+        second = self._trace(input_shape, 9, args, kwargs)
         return _merge_traced(first, second)
 
-    def _trace(self, input_shape, free_size: int):
+    def _trace(self, input_shape, free_size: int, args=(), kwargs=None):
         def zeros(shape):
             size = [1] + [free_size if d is None else d for d in shape[1:]]
             return Tensor(backend.xp.zeros(size, dtype=self.dtype))
 
         shapes = _shape_list(input_shape)
         inputs = [zeros(s) for s in shapes] if isinstance(input_shape, list) else zeros(shapes[0])
+        stand_ins = {id(s): zeros(s.shape) for s in symbols_in((args, kwargs or {}))}
+        args = replace_symbols(tuple(args), stand_ins)
+        kwargs = replace_symbols(dict(kwargs or {}), stand_ins)
         with no_grad():
-            outputs = self._call_in_context(inputs, (), {"training": False})
+            outputs = self._call_in_context(inputs, args, {"training": False, **kwargs})
         if isinstance(outputs, (list, tuple)):
             return [(None,) + tuple(o.shape[1:]) for o in outputs]
         return (None,) + tuple(outputs.shape[1:])

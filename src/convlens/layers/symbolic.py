@@ -40,6 +40,9 @@ class Node:
         self.layer, self.inputs, self.outputs = layer, inputs, outputs
         self.takes_list = takes_list  # whether the layer was called on a list (Add, Concatenate)
         self.args, self.kwargs = tuple(args), dict(kwargs or {})
+        # Symbolic tensors among the further arguments (LogisticEndpoint()(targets, logits)):
+        # the graph depends on them too.
+        self.extra_inputs = symbols_in((self.args, self.kwargs))
         inbound = getattr(layer, "_inbound_nodes", None)
         if inbound is not None:
             inbound.append(self)
@@ -48,6 +51,28 @@ class Node:
     def is_input(self) -> bool:
         """Whether this node starts the graph (an ``Input``): it has no inputs (Keras's rule)."""
         return not self.inputs
+
+
+def symbols_in(value) -> list:
+    """The symbolic tensors inside ``value`` (nested lists, tuples and dicts), in order."""
+    if isinstance(value, KerasTensor):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [symbol for item in value for symbol in symbols_in(item)]
+    return []
+
+
+def replace_symbols(value, values: dict):
+    """``value`` with each symbolic tensor replaced by ``values[id(tensor)]``."""
+    if isinstance(value, KerasTensor):
+        return values[id(value)]
+    if isinstance(value, dict):
+        return {key: replace_symbols(item, values) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(replace_symbols(item, values) for item in value)
+    return value
 
 
 _operation_factory = None  # layers/operation.py's apply_operation, set when layers/ loads

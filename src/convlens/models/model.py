@@ -11,7 +11,7 @@ import numpy
 from .. import backend, saving
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, unique_name
-from ..layers.symbolic import KerasTensor, Node, format_shape
+from ..layers.symbolic import KerasTensor, Node, format_shape, replace_symbols
 from ..ops.dtype_cast import cast_float
 from ..registry import snake_case
 from ..tensor import Tensor, as_tensor
@@ -151,9 +151,11 @@ class Model(Trainer, Layer):
             if isinstance(node.layer, InputLayer):
                 continue
             arguments = [values[id(symbol)] for symbol in node.inputs]
-            kwargs = {"training": training, **node.kwargs}
+            kwargs = {"training": training, **replace_symbols(node.kwargs, values)}
             result = node.layer(
-                arguments if node.takes_list else arguments[0], *node.args, **kwargs
+                arguments if node.takes_list else arguments[0],
+                *replace_symbols(node.args, values),
+                **kwargs,
             )
             results = result if len(node.outputs) > 1 else [result]
             for symbol, value in zip(node.outputs, results):
@@ -293,7 +295,9 @@ def _nodes_between(inputs, outputs) -> list[Node]:
                 "which is not among the model's inputs."
             )
         stack.append((node, True))
-        stack.extend((t.node, False) for t in node.inputs if id(t.node) not in done)
+        stack.extend(
+            (t.node, False) for t in node.inputs + node.extra_inputs if id(t.node) not in done
+        )
     return order
 
 
