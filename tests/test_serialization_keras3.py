@@ -475,8 +475,12 @@ def test_load_model_with_custom_layer_loss_and_metric(tmp_path):
     def half_squared_error(y_true, y_pred):
         return 0.5 * ((y_pred - y_true) ** 2).mean(axis=-1)
 
+    @saving.register_keras_serializable(package="FileTest")
+    def largest_error(y_true, y_pred):
+        return abs(y_pred - y_true).max(axis=-1)
+
     model = scaled_model(Convlens, Scale)
-    model.compile(optimizer="sgd", loss=half_squared_error)
+    model.compile(optimizer="sgd", loss=half_squared_error, metrics=[largest_error, "mae"])
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((8, 3)).astype(np.float32), rng.standard_normal((8, 2))
     model.fit(x, y.astype(np.float32), epochs=1, batch_size=4, verbose=0)
@@ -486,6 +490,9 @@ def test_load_model_with_custom_layer_loss_and_metric(tmp_path):
     loaded = models.load_model(tmp_path / "custom.keras", custom_objects={"Scale": Scale})
     np.testing.assert_array_equal(outputs_of(loaded, x)[0], outputs_of(model, x)[0])
     assert loaded.loss.function is half_squared_error
+    logs = loaded.evaluate(x, y.astype(np.float32), verbose=0, return_dict=True)
+    assert logs == model.evaluate(x, y.astype(np.float32), verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "largest_error", "mae"}
     loaded_safe = saving.load_model(
         tmp_path / "custom.keras", custom_objects={"Scale": Scale}, compile=False, safe_mode=True
     )
@@ -548,3 +555,124 @@ def test_graph_order_gives_keras_layer_order(builder):
     for node in nodes:  # each call after the calls it takes inputs from
         assert all(id(t.node) in seen for t in node.inputs)
         seen.add(id(node))
+
+
+# ----- every layer class convlens shares with Keras -----
+# Arguments away from the defaults where a layer has some, so that the configs say something.
+LAYER_ARGUMENTS = {
+    "Activation": dict(activation="sigmoid"),
+    "Add": {},
+    "AveragePooling2D": dict(pool_size=3, strides=2, padding="same"),
+    "BatchNormalization": dict(momentum=0.9, epsilon=1e-4, center=False),
+    "Concatenate": dict(axis=1),
+    "Conv1D": dict(filters=3, kernel_size=2, dilation_rate=2, padding="causal"),
+    "Conv2D": dict(filters=4, kernel_size=(3, 1), strides=(1, 2), groups=2, use_bias=False),
+    "Conv2DTranspose": dict(filters=2, kernel_size=3, strides=2, output_padding=1),
+    "Dense": dict(
+        units=3,
+        activation="relu",
+        kernel_constraint={"class_name": "MaxNorm", "config": {"max_value": 2.0}},
+    ),
+    "DepthwiseConv2D": dict(kernel_size=3, depth_multiplier=2, padding="same"),
+    "Dropout": dict(rate=0.25, noise_shape=[None, 1, 4], seed=7),
+    "Flatten": {},
+    "GlobalAveragePooling2D": dict(keepdims=True),
+    "GlobalMaxPooling2D": {},
+    "LeakyReLU": dict(negative_slope=0.1),
+    "MaxPooling2D": dict(pool_size=2, padding="same"),
+    "ReLU": dict(max_value=6.0, negative_slope=0.1, threshold=0.5),
+    "Rescaling": dict(scale=1 / 255, offset=-1.0),
+    "Reshape": dict(target_shape=[2, -1]),
+    "SeparableConv2D": dict(filters=3, kernel_size=2, depth_multiplier=2),
+    "Softmax": dict(axis=-2),
+    "ZeroPadding2D": dict(padding=((1, 2), (0, 1))),
+}
+
+
+@pytest.mark.parametrize("class_name", sorted(LAYER_ARGUMENTS))
+def test_each_layer_config_travels_both_ways(class_name):
+    """convlens's layer -> Keras reads it -> Keras writes it -> convlens reads the same layer."""
+    keras = real_keras()
+    cls = getattr(layers, class_name, None)
+    if cls is None:
+        pytest.skip(f"convlens has no {class_name}")
+    ours = cls(**LAYER_ARGUMENTS[class_name], name=f"x_{class_name.lower()}")
+    theirs = keras.layers.deserialize(serialization_api.serialize(ours))
+    assert type(theirs).__name__ == class_name
+    back = serialization_api.deserialize(json.loads(json.dumps(keras.layers.serialize(theirs))))
+    assert back.get_config() == ours.get_config()
+
+
+def test_every_shared_layer_class_has_a_case():
+    keras = real_keras()
+    shared = {name for name in layers.LAYER_CLASSES if hasattr(keras.layers, name)}
+    missing = shared - set(LAYER_ARGUMENTS) - {"InputLayer"}
+    assert not missing, f"add a LAYER_ARGUMENTS case for {sorted(missing)}"
+
+
+def test_a_nested_sequential_travels_both_ways():
+    keras = real_keras()
+
+    def build(lib):
+        L = lib.layers
+        inner = lib.models.Sequential([L.Input((6,)), L.Dense(3, activation="relu")], name="inner")
+        inputs = L.Input((6,), name="outer_in")
+        return lib.models.Model(inputs, L.Dense(2)(inner(inputs)), name="outer")
+
+    keras_model = build(Keras())
+    keras_model.set_weights(random_weights(keras_model))
+    ours = models.model_from_json(keras_model.to_json())
+    assert type(ours.get_layer("inner")) is models.Sequential
+    ours.set_weights(keras_model.get_weights())
+    assert_same_model(ours, keras_model, sample_inputs(keras_model))
+    back = keras.models.model_from_json(model_to_json(build(Convlens)))
+    assert [type(layer).__name__ for layer in back.layers] == ["InputLayer", "Sequential", "Dense"]
+
+
+def test_a_registered_activation_written_by_keras_is_read():
+    keras = real_keras()
+
+    @keras.saving.register_keras_serializable(package="Act")
+    def halved(x):
+        return x / 2
+
+    @saving.register_keras_serializable(package="Act")
+    def halved_ours(x):
+        return x / 2
+
+    saving.get_custom_objects()["Act>halved"] = halved_ours
+    model = keras.models.Sequential(
+        [keras.layers.Input((3,)), keras.layers.Dense(2, activation=halved)]
+    )
+    ours = models.model_from_json(model.to_json())
+    assert ours.layers[0].activation is halved_ours
+
+
+def test_a_sequential_without_input_round_trips_and_keras_reads_it():
+    keras = real_keras()
+    model = models.Sequential([layers.Dense(4, activation="relu"), layers.Dense(1)], name="lazy")
+    config = model.get_config()
+    assert [entry["class_name"] for entry in config["layers"]] == ["Dense", "Dense"]
+    assert "build_input_shape" not in config
+    again = models.Sequential.from_config(config)
+    assert not again.built and again.get_config() == config
+    theirs = keras.models.model_from_json(model_to_json(model))
+    assert [type(layer).__name__ for layer in theirs.layers] == ["Dense", "Dense"]
+    built = models.model_from_json(
+        json.dumps(
+            {
+                **json.loads(theirs.to_json()),
+                "config": {**theirs.get_config(), "build_input_shape": [None, 5]},
+            }
+        )
+    )
+    assert built.built and built.count_params() == 5 * 4 + 4 + 4 + 1
+
+
+def test_graph_order_refuses_an_input_the_model_does_not_take():
+    from convlens.models.graph_order import keras_order
+
+    first, second = layers.Input((2,), name="taken"), layers.Input((2,), name="forgotten")
+    outputs = layers.Add()([first, second])
+    with pytest.raises(ValueError, match='depend on the input "forgotten"'):
+        keras_order([first], [outputs])

@@ -130,9 +130,9 @@ def _builtin_classes(kind: str) -> dict:
 
 
 def _input_layer_to_keras(config: dict) -> dict:
-    batch_shape = [config.get("batch_size"), *config["shape"]]
+    batch_shape = config.get("batch_shape") or [config.get("batch_size"), *config["shape"]]
     return {
-        "batch_shape": batch_shape,
+        "batch_shape": as_lists(batch_shape),
         "dtype": registry.dtype_name(config.get("dtype"), "InputLayer") or "float32",
         "sparse": False,
         "ragged": False,

@@ -23,7 +23,8 @@ def keras_order(inputs, outputs) -> tuple[list, list]:
         The nodes in an order that runs each after its inputs' nodes, and each layer once.
 
     Raises:
-        ValueError: for a cycle in the graph.
+        ValueError: for a cycle in the graph, or an output that depends on an ``Input`` that
+            is not among ``inputs``.
     """
     walked, first_seen = _walk(inputs, outputs)
     in_graph = {id(node) for node in walked}
@@ -64,6 +65,11 @@ def _walk(inputs, outputs) -> tuple[list, dict]:
         if not node.is_input and id(tensor) in input_ids:
             finished.add(id(node))
             continue
+        if node.is_input and id(tensor) not in input_ids:
+            raise ValueError(
+                f'The model\'s outputs depend on the input "{node.layer.name}", '
+                "which is not among the model's inputs."
+            )
         if id(node) in in_progress:
             raise ValueError(f'The layer "{node.layer.name}" is part of a cycle.')
         first_seen.setdefault(id(node.layer), len(first_seen))
