@@ -73,7 +73,7 @@ def serialize_layer(layer) -> dict:
             that is not registered, say).
     """
     cls = type(layer)
-    builtin = registry._LAYERS.get(cls.__name__) is cls
+    builtin = registry.layer_classes().get(cls.__name__) is cls
     if builtin:
         module, class_name, registered = KERAS_NAMES.get(
             cls.__name__, ("keras.layers", cls.__name__, None)
@@ -155,7 +155,7 @@ def _build_config(layer) -> dict | None:
 
 
 def _is_model_class(cls) -> bool:
-    return any(issubclass(cls, model) for model in set(registry._MODELS.values()))
+    return any(issubclass(cls, model) for model in set(registry.model_classes().values()))
 
 
 # ----- reading -----
@@ -203,9 +203,10 @@ def deserialize_layer(entry, custom_objects: dict | None = None, build: bool = F
 
 def _builtin_layer_class(entry: dict):
     class_name = entry["class_name"]
-    cls = registry._LAYERS.get(class_name)
+    classes = registry.layer_classes()
+    cls = classes.get(class_name)
     if cls is None:
-        known = ", ".join(sorted(registry._LAYERS))
+        known = ", ".join(sorted(classes))
         hint = ""
         if entry.get("registered_name") or entry.get("module") not in (None, "keras.layers"):
             hint = (
@@ -238,7 +239,7 @@ def config_from_keras(cls, config: dict, strict: bool = True) -> dict:
         batch_shape = result.pop("batch_shape")
         result["shape"], result["batch_size"] = list(batch_shape[1:]), batch_shape[0]
     if isinstance(result.get("activation"), dict):
-        result["activation"] = _function_from_keras(result["activation"], owner)
+        result["activation"] = _function_from_keras(result["activation"])
     for key, value in list(result.items()):
         if isinstance(value, dict) and any(key.endswith(e) for e, _, _ in NESTED_KINDS):
             result[key] = _nested_from_keras(value, f"{owner}, argument {key}")
@@ -260,7 +261,7 @@ def config_from_keras(cls, config: dict, strict: bool = True) -> dict:
     return result
 
 
-def _function_from_keras(value: dict, owner: str):
+def _function_from_keras(value: dict):
     """An activation in Keras's function form: a built-in's name, or a registered function."""
     if value.get("class_name") != "function" or not isinstance(value.get("config"), str):
         return value
@@ -318,10 +319,11 @@ def deserialize_model(entry, custom_objects: dict | None = None):
         with registry.custom_object_scope(custom_objects):
             cls = registry.find_custom(entry.get("class_name"), entry.get("registered_name"))
         if cls is None:
-            cls = registry._MODELS.get(entry.get("class_name"))
+            cls = registry.model_classes().get(entry.get("class_name"))
         if cls is not None and _is_model_class(cls):
             return deserialize_layer(entry, custom_objects)
     name = entry.get("class_name") if isinstance(entry, dict) else None
     raise ValueError(
-        f"Unknown model class {name!r}; known classes: {', '.join(sorted(registry._MODELS))}."
+        f"Unknown model class {name!r}; known classes: "
+        f"{', '.join(sorted(registry.model_classes()))}."
     )

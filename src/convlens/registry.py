@@ -169,6 +169,16 @@ def register_layers(classes: dict, models: bool = False) -> None:
         _MODELS.update(classes)
 
 
+def layer_classes() -> dict:
+    """The built-in layer (and model) classes by the name a file gives them (a copy)."""
+    return dict(_LAYERS)
+
+
+def model_classes() -> dict:
+    """The classes that may be a model file's top level, by name (a copy)."""
+    return dict(_MODELS)
+
+
 # ----- user objects: custom layers, functions, losses, by a registered name -----
 # ``saving.register_keras_serializable`` and ``custom_object_scope`` fill these; a file names a
 # user object only by the name it was registered under, and loading looks that name up here.
