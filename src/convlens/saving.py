@@ -9,7 +9,12 @@ then renamed into place, so an interrupted save never leaves a half-written mode
 one was.
 
 Any file name works (``model.keras``, ``model.h5``, as in the lecture's ModelCheckpoint); the
-content is always this format, not Keras's HDF5.
+content is always this format, not Keras's HDF5. Since format version 2 the architecture is in
+Keras 3's layout (:mod:`convlens.keras_config`); files of version 1 keep loading.
+
+User objects (custom layers, models, losses, metrics, activations) are found by the name they
+were registered under with :func:`register_keras_serializable`, or in ``custom_objects`` or a
+:func:`custom_object_scope`: a file names them, it never holds their code.
 """
 
 from __future__ import annotations
@@ -23,9 +28,17 @@ import zipfile
 import numpy
 
 from . import registry
+from .keras_config import deserialize_model, serialize_layer
+from .registry import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_object,
+    register_keras_serializable,
+)
 
 FORMAT = "convlens-model"
-VERSION = 1
+VERSION = 2  # 2: the architecture in Keras 3's layout; 1: convlens's own (still read)
 
 
 class ModelFileError(ValueError):
@@ -86,8 +99,8 @@ def save_model(model, filepath, overwrite=True) -> None:
     config = {
         "format": FORMAT,
         "version": VERSION,
-        "model": registry.layer_config(model),
-        "compile": getattr(model, "_compile_config", None) if model.compiled else None,
+        "model": serialize_layer(model),
+        "compile": _compile_config(model) if model.compiled else None,
     }
     optimizer = model.optimizer if model.compiled else None
     optimizer_state = optimizer.get_state() if optimizer is not None and optimizer.built else {}
@@ -141,20 +154,29 @@ def _assign_weights(model, arrays: dict, filepath) -> None:
         raise ModelFileError(f"{filepath}: the weights do not fit the model: {error}") from None
 
 
-def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
     """Load a model saved by ``model.save``: architecture, weights, and (when compiled)
     the optimizer with its state. Never executes code from the file.
+
+    Args:
+        filepath: the model file.
+        custom_objects: name -> class or function for user objects that were not registered
+            with :func:`register_keras_serializable` (Keras's argument).
+        compile: compile the model as it was saved (Keras's argument name).
+        safe_mode: Keras's argument, accepted for compatibility: convlens never loads code
+            (no lambdas, no pickle), whatever its value.
 
     Raises:
         FileNotFoundError: when there is no file at ``filepath``.
         ModelFileError: naming the file and the problem, for a corrupt or foreign file.
     """
+    del safe_mode  # nothing in a convlens file could execute code
     from . import optimizers
 
     with _open(filepath) as archive:
         config = _read_config(archive, filepath)
         try:
-            model = registry.model_from_config(config["model"])
+            model = deserialize_model(config["model"], custom_objects)
         except (KeyError, TypeError, ValueError) as error:
             raise ModelFileError(
                 f"{filepath}: the architecture cannot be rebuilt ({error})."
@@ -162,11 +184,12 @@ def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
         _assign_weights(model, _read_npz(archive, "weights.npz", filepath), filepath)
         compile_config = config.get("compile")
         if compile and compile_config and compile_config.get("loss") is not None:
-            model.compile(
-                optimizer=optimizers.deserialize(compile_config["optimizer"]),
-                loss=compile_config["loss"],
-                metrics=compile_config.get("metrics"),
-            )
+            with custom_object_scope(custom_objects):
+                model.compile(
+                    optimizer=optimizers.deserialize(compile_config["optimizer"]),
+                    loss=_user_object(compile_config["loss"]),
+                    metrics=[_user_object(m) for m in compile_config.get("metrics") or []],
+                )
             state = _read_npz(archive, "optimizer.npz", filepath)
             if state:
                 model.optimizer.build(model.trainable_weights)
@@ -177,6 +200,65 @@ def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
                         f"{filepath}: the optimizer state does not fit: {error}"
                     ) from None
     return model
+
+
+def _compile_config(model) -> dict | None:
+    """The compile arguments as JSON: built-ins as before, user losses and metrics by the
+    name they were registered under (a function or class that is not registered is left out,
+    as before: compile again after loading)."""
+    config = dict(getattr(model, "_compile_config", None) or {})
+    if not config:
+        return None
+    function = getattr(model.loss, "function", None)
+    if config.get("loss") is None and function is not None:
+        config["loss"] = registry.get_registered_name(function)
+    elif isinstance(config.get("loss"), dict):
+        config["loss"] = _named(model.loss, config["loss"])
+    metrics = []
+    for metric in getattr(model, "_metric_identifiers", []):
+        if isinstance(metric, str):
+            metrics.append(metric)
+        elif registry.get_registered_name(metric) is not None:  # a function or a class
+            metrics.append(registry.get_registered_name(metric))
+        elif registry.get_registered_name(type(metric)) is not None and hasattr(
+            metric, "get_config"
+        ):
+            metrics.append(_named(metric, registry.serialize(metric)))
+    config["metrics"] = metrics
+    return config
+
+
+def _named(obj, serialized: dict) -> dict:
+    """A serialized object with the name its class was registered under, if it was."""
+    name = registry.get_registered_name(type(obj))
+    return serialized if name is None else {**serialized, "registered_name": name}
+
+
+def _user_object(identifier):
+    """A loss or metric as saved: a user's by its registered name, else the built-in's."""
+    if isinstance(identifier, str):
+        found = registry.find_custom(identifier)
+        return identifier if found is None else found
+    if isinstance(identifier, dict):
+        found = registry.find_custom(
+            identifier.get("class_name"), identifier.get("registered_name")
+        )
+        if isinstance(found, type):
+            return found.from_config(dict(identifier.get("config") or {}))
+        return {k: v for k, v in identifier.items() if k != "registered_name"}
+    return identifier
+
+
+def get_registered_name(obj) -> str:
+    """The name ``obj`` is registered under, or its ``__name__`` if it is not (as Keras).
+
+    Example:
+        >>> def relu6(x):
+        ...     return x
+        >>> get_registered_name(relu6)
+        'relu6'
+    """
+    return registry.get_registered_name(obj) or obj.__name__
 
 
 def save_weights(model, filepath, overwrite=True) -> None:
@@ -201,3 +283,18 @@ def load_weights(model, filepath) -> None:
             except (ValueError, OSError, zipfile.BadZipFile) as error:
                 raise ModelFileError(f"{filepath}: corrupt weights file ({error}).") from None
     _assign_weights(model, arrays, filepath)
+
+
+__all__ = [
+    "CustomObjectScope",
+    "ModelFileError",
+    "custom_object_scope",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "load_model",
+    "load_weights",
+    "register_keras_serializable",
+    "save_model",
+    "save_weights",
+]

@@ -1,75 +1,255 @@
-"""Model architectures as JSON-able configs, and back: no code is ever executed on load.
+"""Model architectures in Keras 3's layout, and back: no code is ever executed on load.
 
-A Sequential is its list of layer configs; a functional Model lists its layers with, for each,
-the names of the layers whose outputs it takes. Layer classes are found by name in the registry
-(``convlens.registry``), where layers/ and models/ register them, never imported by a name found
-in a file. ``Sequential.from_config`` and ``Model.from_config`` call the functions here, so
-saving rebuilds a model through the registry alone.
+A Sequential is written as Keras 3 writes it (keras/src/models/sequential.py)::
+
+    {"name", "trainable", "dtype", "layers": [InputLayer, ...], "build_input_shape"}
+
+and a functional Model as Keras's ``Functional`` (keras/src/models/functional.py)::
+
+    {"name", "trainable", "layers": [{...layer..., "name", "inbound_nodes": [{"args": [...],
+     "kwargs": {}}]}], "input_layers": [[name, 0, 0]], "output_layers": [[name, 0, 0]]}
+
+where a call's symbolic inputs are ``{"class_name": "__keras_tensor__", "config": {"shape",
+"dtype", "keras_history": [layer name, node index, tensor index]}}`` and node indices count
+the calls of a layer within this model. Reading also accepts the old convlens layout that model
+files of format version 1 hold. Layer classes are found by name in the registry
+(:mod:`convlens.keras_config`), never imported by a name found in a file.
 """
 
 from __future__ import annotations
 
+import json
+
+from .. import registry
+from ..keras_config import as_lists, deserialize_layer, deserialize_model, serialize_layer
 from ..layers.input_layer import Input, InputLayer
-from ..registry import layer_config, layer_from_config, model_from_config
+from .graph_order import keras_order
+
+_KERAS_TENSOR = "__keras_tensor__"
+_CALL_KWARGS_IGNORED = {"mask": None, "training": None}  # Keras writes these for nested models
 
 
+# ----- Sequential -----
 def sequential_config(model) -> dict:
-    layers = [layer_config(layer) for layer in model.layers]
+    """Keras 3's Sequential config: the InputLayer first, then each layer."""
+    entries = [serialize_layer(layer) for layer in model.layers]
+    config = {
+        "name": model.name,
+        "trainable": model.trainable,
+        "dtype": registry.dtype_policy(_dtype_of(model)),
+    }
     input_layer = model._input_layer
-    return {
-        "name": model.name,
-        "trainable": model.trainable,
-        "input_shape": None if input_layer is None else list(input_layer.shape),
-        "layers": layers,
-    }
-
-
-def functional_config(model) -> dict:
-    entries = []
-    for node in model._nodes:
-        entries.append(
-            {
-                **layer_config(node.layer),
-                "inbound": [t.node.layer.name for t in node.inputs],
-                "takes_list": node.takes_list,
-            }
-        )
-    return {
-        "name": model.name,
-        "trainable": model.trainable,
-        "layers": entries,
-        "inputs": [t.node.layer.name for t in model.inputs],
-        "outputs": [t.node.layer.name for t in model.outputs],
-        "single_input": model._single_input,
-        "single_output": model._single_output,
-    }
+    if input_layer is not None:
+        entries.insert(0, serialize_layer(input_layer))
+    config["layers"] = entries
+    if input_layer is not None:
+        config["build_input_shape"] = as_lists(input_layer.input_shape)
+    return config
 
 
 def sequential_from_config(cls, config: dict):
-    """A ``cls`` (Sequential) from :func:`sequential_config`'s dict."""
-    layers = [layer_from_config(c) for c in config["layers"]]
-    if config.get("input_shape") is not None:
+    """A ``cls`` (Sequential) from :func:`sequential_config`'s dict, Keras's, or the old one.
+
+    Raises:
+        ValueError: for a config without ``layers`` or with a layer convlens cannot build.
+    """
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError(
+            f"A Sequential config must be a dict with a 'layers' list, received {config!r}."
+        )
+    _check_dtype(config, "Sequential")
+    layers = [deserialize_layer(entry) for entry in config["layers"]]
+    if config.get("input_shape") is not None:  # the old convlens layout: a sample's shape
         layers = [Input(tuple(config["input_shape"]))] + layers
     model = cls(layers, name=config.get("name"))
+    build_input_shape = config.get("build_input_shape")
+    has_input = any(isinstance(layer, InputLayer) for layer in layers)
+    if not has_input and isinstance(build_input_shape, list) and build_input_shape:
+        model.build(tuple(build_input_shape))
     model.trainable = config.get("trainable", True)
     return model
 
 
+# ----- functional -----
+def functional_config(model) -> dict:
+    """Keras 3's Functional config: each layer with the calls (nodes) that feed it, the
+    layers in Keras's order (:mod:`.graph_order`), whatever order the model keeps."""
+    nodes, layers = keras_order(model.inputs, model.outputs)
+    nodes_of, node_index = {}, {}
+    for node in nodes:
+        calls = nodes_of.setdefault(id(node.layer), [])
+        node_index[id(node)] = len(calls)
+        calls.append(node)
+    entries = []
+    for layer in layers:
+        entry = serialize_layer(layer)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [
+            _node_config(node, node_index) for node in nodes_of[id(layer)] if not node.is_input
+        ]
+        entries.append(entry)
+    inputs = [_history(tensor, node_index) for tensor in model.inputs]
+    outputs = [_history(tensor, node_index) for tensor in model.outputs]
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "layers": entries,
+        "input_layers": inputs[0] if model._single_input else inputs,
+        "output_layers": outputs[0] if model._single_output else outputs,
+    }
+
+
+def _history(tensor, node_index: dict) -> list:
+    """``[layer name, node index, tensor index]``: where a symbolic tensor was made."""
+    node = tensor.node
+    position = next(i for i, output in enumerate(node.outputs) if output is tensor)
+    return [node.layer.name, node_index[id(node)], position]
+
+
+def _node_config(node, node_index: dict) -> dict:
+    tensors = [
+        {
+            "class_name": _KERAS_TENSOR,
+            "config": {
+                "shape": as_lists(tensor.shape),
+                "dtype": tensor.dtype,
+                "keras_history": _history(tensor, node_index),
+            },
+        }
+        for tensor in node.inputs
+    ]
+    return {"args": [tensors if node.takes_list else tensors[0]], "kwargs": {}}
+
+
 def functional_from_config(cls, config: dict):
-    """A ``cls`` (functional Model) from :func:`functional_config`'s dict: each layer is called
-    on the outputs of the layers it names, in the order saved (each after its inputs)."""
+    """A ``cls`` (functional Model) from :func:`functional_config`'s dict, Keras's, or the
+    old convlens layout (``inbound`` layer names).
+
+    Raises:
+        ValueError: for a config whose graph cannot be rebuilt (naming the layers left), or
+            call arguments convlens cannot honour.
+    """
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError(
+            f"A functional Model config must be a dict with a 'layers' list, received {config!r}."
+        )
+    if "input_layers" not in config:
+        return _old_functional_from_config(cls, config)
+    unexpected = set(config) - {"name", "trainable", "layers", "input_layers", "output_layers"}
+    _check_dtype(config, "Functional")
+    if unexpected - {"dtype"}:
+        raise ValueError(
+            f'Functional "{config.get("name")}": unexpected config keys {sorted(unexpected)}.'
+        )
+    layers, pending, outputs = {}, [], {}
+    for entry in config["layers"]:
+        layer = deserialize_layer(entry)
+        name = entry.get("name", layer.name)
+        layers[name] = layer
+        if isinstance(layer, InputLayer):
+            outputs[name] = [layer.output]
+        pending.append((name, list(entry.get("inbound_nodes") or [])))
+    _call_layers(layers, pending, outputs)
+    model = cls(
+        _tensors(config["input_layers"], outputs),
+        _tensors(config["output_layers"], outputs),
+        name=config.get("name"),
+    )
+    model.trainable = config.get("trainable", True)
+    return model
+
+
+def _call_layers(layers: dict, pending: list, outputs: dict) -> None:
+    """Call each layer on its nodes' inputs; a call whose inputs do not exist yet waits for a
+    later round (a layer shared at different depths), as Keras rebuilds a graph."""
+    while any(calls for _, calls in pending):
+        progress = False
+        for name, calls in pending:
+            while calls:
+                arguments = _node_arguments(calls[0], outputs, name)
+                if arguments is None:
+                    break
+                outputs.setdefault(name, []).append(layers[name](arguments))
+                calls.pop(0)
+                progress = True
+        if not progress:
+            left = sorted(name for name, calls in pending if calls)
+            raise ValueError(
+                f"The functional model's graph cannot be rebuilt: the calls of {left} take "
+                "outputs no layer makes (a missing layer or a loop)."
+            )
+
+
+def _node_arguments(node, outputs: dict, name: str):
+    """The symbolic input(s) of one call, or None while one of them is not made yet."""
+    if not isinstance(node, dict) or not isinstance(node.get("args"), list):
+        raise ValueError(
+            f'Layer "{name}": inbound node {node!r} is not in Keras 3\'s layout '
+            "({'args': [...], 'kwargs': {...}}); Keras 2 configs are not read."
+        )
+    for key, value in (node.get("kwargs") or {}).items():
+        if key not in _CALL_KWARGS_IGNORED or value != _CALL_KWARGS_IGNORED[key]:
+            raise ValueError(
+                f'Layer "{name}": the call argument {key}={value!r} is not supported when '
+                "rebuilding a functional model."
+            )
+    if len(node["args"]) != 1:
+        raise ValueError(
+            f'Layer "{name}": a call with {len(node["args"])} positional arguments; convlens '
+            "layers take one (a tensor or a list of tensors)."
+        )
+    argument = node["args"][0]
+    tensors = argument if isinstance(argument, list) else [argument]
+    found = [_keras_tensor(tensor, outputs, name) for tensor in tensors]
+    if any(tensor is None for tensor in found):
+        return None
+    return found if isinstance(argument, list) else found[0]
+
+
+def _keras_tensor(value, outputs: dict, name: str):
+    if not isinstance(value, dict) or value.get("class_name") != _KERAS_TENSOR:
+        raise ValueError(
+            f'Layer "{name}": call argument {value!r} is not a symbolic tensor; constants in '
+            "a functional graph are not supported."
+        )
+    return _lookup(value["config"]["keras_history"], outputs)
+
+
+def _lookup(history, outputs: dict):
+    layer_name, node_index, tensor_index = history
+    made = outputs.get(layer_name, [])
+    if node_index >= len(made):
+        return None
+    if tensor_index != 0:
+        raise ValueError(
+            f'Layer "{layer_name}": tensor index {tensor_index}; convlens layers have one output.'
+        )
+    return made[node_index]
+
+
+def _tensors(structure, outputs: dict):
+    """The model's inputs or outputs from Keras's ``[name, node, tensor]`` triples."""
+    if isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
+        tensor = _lookup(structure, outputs)
+        if tensor is None:
+            raise ValueError(f"The functional model names the missing tensor {structure!r}.")
+        return tensor
+    if isinstance(structure, list):
+        return [_tensors(item, outputs) for item in structure]
+    raise ValueError(
+        f"Model inputs and outputs must be [layer, node, tensor] triples or lists of them, "
+        f"received {structure!r} (dicts of inputs are not supported)."
+    )
+
+
+def _old_functional_from_config(cls, config: dict):
+    """The old convlens layout: each layer with the names of the layers it takes."""
     outputs = {}
     for item in config["layers"]:
-        if item["class_name"] == "InputLayer":
-            options = dict(item["config"])
-            outputs[options["name"]] = Input(
-                tuple(options["shape"]),
-                options.get("batch_size"),
-                options.get("dtype"),
-                options["name"],
-            )
+        layer = deserialize_layer(item)
+        if isinstance(layer, InputLayer):
+            outputs[layer.name] = layer.output
             continue
-        layer = layer_from_config(item)
         arguments = [outputs[name] for name in item["inbound"]]
         outputs[layer.name] = layer(arguments if item["takes_list"] else arguments[0])
     inputs = [outputs[name] for name in config["inputs"]]
@@ -83,13 +263,55 @@ def functional_from_config(cls, config: dict):
     return model
 
 
+def _dtype_of(model) -> str:
+    dtype = getattr(model, "dtype", None) or "float32"
+    return dtype if isinstance(dtype, str) else getattr(dtype, "name", "float32")
+
+
+def _check_dtype(config: dict, owner: str) -> None:
+    name = registry.dtype_name(config.get("dtype"), f'{owner} "{config.get("name")}"')
+    if name not in (None, "float32"):
+        raise ValueError(
+            f'{owner} "{config.get("name")}": a model dtype of {name!r} is not supported; '
+            "give the layers their dtype instead."
+        )
+
+
+# ----- JSON -----
+def model_to_json(model, **kwargs) -> str:
+    """The model's architecture as Keras 3's JSON (``model.to_json()``); ``kwargs`` go to
+    ``json.dumps`` (``indent=2``...)."""
+    return json.dumps(serialize_layer(model), **kwargs)
+
+
+def model_from_json(json_string: str, custom_objects: dict | None = None):
+    """A new model, with fresh weights, from :func:`model_to_json`'s or Keras's JSON.
+
+    Args:
+        json_string: the JSON text.
+        custom_objects: name -> class or function, for user objects not registered.
+
+    Raises:
+        ValueError: for text that is not JSON, or an architecture convlens cannot rebuild.
+
+    Example:
+        >>> from convlens import layers, models
+        >>> model = models.Sequential([layers.Input((3,)), layers.Dense(2)])
+        >>> models.model_from_json(model_to_json(model)).output_shape
+        (None, 2)
+    """
+    try:
+        config = json.loads(json_string)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"model_from_json: the text is not JSON ({error}).") from None
+    return deserialize_model(config, custom_objects)
+
+
 __all__ = [
-    "InputLayer",
     "functional_config",
     "functional_from_config",
-    "layer_config",
-    "layer_from_config",
-    "model_from_config",
+    "model_from_json",
+    "model_to_json",
     "sequential_config",
     "sequential_from_config",
 ]
