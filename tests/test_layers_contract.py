@@ -367,7 +367,7 @@ def test_get_config_from_config_round_trip(name):
     options, shapes = EXAMPLES[name]
     layer = cls(**options)
     config = json.loads(json.dumps(layer.get_config()))  # what a file holds
-    clone = registry.layer_from_config({"class_name": name, "config": config})
+    clone = layers.deserialize({"class_name": name, "config": config})
     assert type(clone) is cls
     if shapes is None:
         assert json.loads(json.dumps(clone.get_config())) == config

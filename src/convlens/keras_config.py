@@ -36,13 +36,18 @@ KERAS_ONLY_DEFAULTS = {
     "ragged": False,
     "optional": False,
     "input_tensor": None,
+    "rms_scaling": False,  # LayerNormalization (deprecated in Keras)
 }
 # Nested objects: Keras arguments of initializers that convlens's do not take.
 NESTED_KERAS_ONLY_DEFAULTS = {"input_axes": None, "output_axes": None}
 # Our arguments Keras does not have: written only when they differ from our default.
 CONVLENS_ONLY_DEFAULTS = {"padding_mode": "zeros"}
 # Arguments Keras takes but leaves out of a class's config: written only when not the default.
-KERAS_OMITS = {"Dense": {"activity_regularizer": None}}
+KERAS_OMITS = {
+    "Dense": {"activity_regularizer": None},
+    "SpatialDropout1D": {"trainable": True},
+    "SpatialDropout2D": {"trainable": True},
+}
 # Layer configs' nested objects, by the ending of their key, and Keras's module for each kind.
 NESTED_KINDS = (
     ("_initializer", "keras.initializers", "initializers"),

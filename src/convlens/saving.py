@@ -183,12 +183,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             ) from None
         _assign_weights(model, _read_npz(archive, "weights.npz", filepath), filepath)
         compile_config = config.get("compile")
-        if compile and compile_config and compile_config.get("loss") is not None:
+        if compile and compile_config:
             with custom_object_scope(custom_objects):
                 model.compile(
                     optimizer=optimizers.deserialize(compile_config["optimizer"]),
-                    loss=_user_object(compile_config["loss"]),
-                    metrics=[_user_object(m) for m in compile_config.get("metrics") or []],
+                    loss=_per_output(_user_object, compile_config.get("loss")),
+                    loss_weights=compile_config.get("loss_weights"),
+                    metrics=_per_output(_user_object, compile_config.get("metrics") or []),
                 )
             state = _read_npz(archive, "optimizer.npz", filepath)
             if state:
@@ -214,18 +215,44 @@ def _compile_config(model) -> dict | None:
         config["loss"] = registry.get_registered_name(function)
     elif isinstance(config.get("loss"), dict):
         config["loss"] = _named(model.loss, config["loss"])
-    metrics = []
-    for metric in getattr(model, "_metric_identifiers", []):
-        if isinstance(metric, str):
-            metrics.append(metric)
-        elif registry.get_registered_name(metric) is not None:  # a function or a class
-            metrics.append(registry.get_registered_name(metric))
-        elif registry.get_registered_name(type(metric)) is not None and hasattr(
-            metric, "get_config"
-        ):
-            metrics.append(_named(metric, registry.serialize(metric)))
-    config["metrics"] = metrics
+    spec = getattr(model, "_loss_spec", None)
+    if config.get("loss") is None and (isinstance(spec, (list, tuple)) or _is_loss_dict(spec)):
+        names = _per_output(lambda loss: loss if isinstance(loss, str) else None, spec)
+        config["loss"] = names  # one loss per output, by name (objects: compile again)
+    weights = getattr(model, "_loss_weights", None)
+    if weights is not None:
+        config["loss_weights"] = weights
+    config["metrics"] = _per_output(_metric_name, getattr(model, "_metric_identifiers", None))
     return config
+
+
+def _metric_name(metric):
+    """How a file names a metric: its string, registered name or registered class config;
+    None for what cannot be named (compile again after loading)."""
+    if isinstance(metric, str):
+        return metric
+    if registry.get_registered_name(metric) is not None:  # a function or a class
+        return registry.get_registered_name(metric)
+    if registry.get_registered_name(type(metric)) is not None and hasattr(metric, "get_config"):
+        return _named(metric, registry.serialize(metric))
+    return None
+
+
+def _is_loss_dict(value) -> bool:
+    return isinstance(value, dict) and "class_name" not in value
+
+
+def _per_output(function, value):
+    """``function`` on each entry of a per-output structure (a list, or a dict by output
+    name, or a list of lists), entries it maps to None left out of lists."""
+    if value is None:
+        return None
+    if _is_loss_dict(value):
+        return {key: _per_output(function, item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        mapped = [_per_output(function, item) for item in value]
+        return [item for item in mapped if item is not None]
+    return function(value)
 
 
 def _named(obj, serialized: dict) -> dict:

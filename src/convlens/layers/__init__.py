@@ -43,6 +43,7 @@ from .pooling1d import (
     MaxPooling1D,
 )
 from .reshaping import Flatten, Permute, RepeatVector, Reshape, ZeroPadding2D
+from .serialization_api import deserialize, serialize
 from .symbolic import KerasTensor
 from .upsampling import UpSampling1D, UpSampling2D
 

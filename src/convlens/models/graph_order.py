@@ -32,7 +32,7 @@ def keras_order(inputs, outputs) -> tuple[list, list]:
     for node in reversed(walked):  # from the outputs back to the inputs
         depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
         layer_depth[id(node.layer)] = node_depth[id(node)] = depth
-        for parent in (tensor.node for tensor in node.inputs):
+        for parent in (tensor.node for tensor in node.inputs + node.extra_inputs):
             if id(parent) in in_graph:
                 node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
     layers = {id(node.layer): node.layer for node in walked}
@@ -75,5 +75,5 @@ def _walk(inputs, outputs) -> tuple[list, dict]:
         first_seen.setdefault(id(node.layer), len(first_seen))
         in_progress.add(id(node))
         stack.append((tensor, True))
-        stack.extend((parent, False) for parent in reversed(node.inputs))
+        stack.extend((parent, False) for parent in reversed(node.inputs + node.extra_inputs))
     return walked, first_seen

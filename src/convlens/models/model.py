@@ -11,11 +11,12 @@ import numpy
 from .. import backend, saving
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, unique_name
-from ..layers.symbolic import KerasTensor, Node, format_shape, replace_symbols
+from ..layers.symbolic import KerasTensor, format_shape, replace_symbols
 from ..ops.dtype_cast import cast_float
 from ..registry import snake_case
 from ..tensor import Tensor, as_tensor
-from .serialization import functional_config, functional_from_config
+from .graph_order import keras_order
+from .serialization import functional_config, functional_from_config, model_to_json
 from .training import Trainer
 
 
@@ -73,7 +74,7 @@ class Model(Trainer, Layer):
                     f"Model inputs and outputs must come from layers.Input and layer "
                     f"calls, received {type(value).__name__}."
                 )
-        self._nodes = _nodes_between(self.inputs, self.outputs)
+        self._nodes = keras_order(self.inputs, self.outputs)[0]  # Keras's layer order
         self.built = True
         self.input_shape = _one_or_list([t.shape for t in self.inputs], self._single_input)
         self.output_shape = _one_or_list([t.shape for t in self.outputs], self._single_output)
@@ -261,6 +262,10 @@ class Model(Trainer, Layer):
         """The model :meth:`get_config` describes, its layers found through the registry."""
         return functional_from_config(cls, config)
 
+    def to_json(self, **kwargs) -> str:
+        """The architecture as Keras 3's JSON; ``kwargs`` go to ``json.dumps``."""
+        return model_to_json(self, **kwargs)
+
     def save(self, filepath, overwrite=True):
         """Save architecture, compile configuration, weights and optimizer state in one file."""
         saving.save_model(self, filepath, overwrite=overwrite)
@@ -270,35 +275,6 @@ class Model(Trainer, Layer):
 
     def load_weights(self, filepath):
         saving.load_weights(self, filepath)
-
-
-def _nodes_between(inputs, outputs) -> list[Node]:
-    """The nodes from ``inputs`` to ``outputs``, each after the nodes it depends on.
-
-    Raises:
-        ValueError: when an output depends on an Input that is not among ``inputs``.
-    """
-    allowed = {id(t) for t in inputs}
-    order, done = [], set()
-    stack = [(t.node, False) for t in reversed(outputs)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in done:
-            continue
-        if expanded:
-            done.add(id(node))
-            order.append(node)
-            continue
-        if isinstance(node.layer, InputLayer) and id(node.outputs[0]) not in allowed:
-            raise ValueError(
-                f'The model\'s outputs depend on the input "{node.layer.name}", '
-                "which is not among the model's inputs."
-            )
-        stack.append((node, True))
-        stack.extend(
-            (t.node, False) for t in node.inputs + node.extra_inputs if id(t.node) not in done
-        )
-    return order
 
 
 def _as_input_tensor(value, dtype) -> Tensor:

@@ -23,6 +23,7 @@ import json
 from .. import registry
 from ..keras_config import as_lists, deserialize_layer, deserialize_model, serialize_layer
 from ..layers.input_layer import Input, InputLayer
+from ..layers.symbolic import KerasTensor
 from .graph_order import keras_order
 
 _KERAS_TENSOR = "__keras_tensor__"
@@ -107,18 +108,33 @@ def _history(tensor, node_index: dict) -> list:
 
 
 def _node_config(node, node_index: dict) -> dict:
-    tensors = [
-        {
-            "class_name": _KERAS_TENSOR,
-            "config": {
-                "shape": as_lists(tensor.shape),
-                "dtype": tensor.dtype,
-                "keras_history": _history(tensor, node_index),
-            },
-        }
-        for tensor in node.inputs
-    ]
-    return {"args": [tensors if node.takes_list else tensors[0]], "kwargs": {}}
+    """Keras's ``{"args": [...], "kwargs": {...}}`` of one call: symbolic tensors as
+    ``__keras_tensor__`` dicts (with their ``keras_history``), other arguments as JSON."""
+
+    def encode(value):
+        if isinstance(value, KerasTensor):
+            return {
+                "class_name": _KERAS_TENSOR,
+                "config": {
+                    "shape": as_lists(value.shape),
+                    "dtype": value.dtype,
+                    "keras_history": _history(value, node_index),
+                },
+            }
+        if isinstance(value, (list, tuple)):
+            return [encode(item) for item in value]
+        if isinstance(value, dict):
+            return {key: encode(item) for key, item in value.items()}
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise ValueError(
+            f'Layer "{node.layer.name}": cannot save the call argument {value!r} '
+            f"({type(value).__name__}); a functional graph stores tensors and JSON values only."
+        )
+
+    first = [encode(t) for t in node.inputs]
+    args = [first if node.takes_list else first[0], *(encode(a) for a in node.args)]
+    return {"args": args, "kwargs": encode(node.kwargs)}
 
 
 def functional_from_config(cls, config: dict):
@@ -169,7 +185,8 @@ def _call_layers(layers: dict, pending: list, outputs: dict) -> None:
                 arguments = _node_arguments(calls[0], outputs, name)
                 if arguments is None:
                     break
-                outputs.setdefault(name, []).append(layers[name](arguments))
+                first, args, kwargs = arguments
+                outputs.setdefault(name, []).append(layers[name](first, *args, **kwargs))
                 calls.pop(0)
                 progress = True
         if not progress:
@@ -181,50 +198,67 @@ def _call_layers(layers: dict, pending: list, outputs: dict) -> None:
 
 
 def _node_arguments(node, outputs: dict, name: str):
-    """The symbolic input(s) of one call, or None while one of them is not made yet."""
-    if not isinstance(node, dict) or not isinstance(node.get("args"), list):
+    """``(first, args, kwargs)`` of one call, symbolic tensors looked up among the outputs
+    made so far; None while one of them is not made yet."""
+    if not isinstance(node, dict) or not isinstance(node.get("args"), list) or not node["args"]:
         raise ValueError(
             f'Layer "{name}": inbound node {node!r} is not in Keras 3\'s layout '
             "({'args': [...], 'kwargs': {...}}); Keras 2 configs are not read."
         )
-    for key, value in (node.get("kwargs") or {}).items():
-        if key not in _CALL_KWARGS_IGNORED or value != _CALL_KWARGS_IGNORED[key]:
-            raise ValueError(
-                f'Layer "{name}": the call argument {key}={value!r} is not supported when '
-                "rebuilding a functional model."
-            )
-    if len(node["args"]) != 1:
-        raise ValueError(
-            f'Layer "{name}": a call with {len(node["args"])} positional arguments; convlens '
-            "layers take one (a tensor or a list of tensors)."
-        )
-    argument = node["args"][0]
-    tensors = argument if isinstance(argument, list) else [argument]
-    found = [_keras_tensor(tensor, outputs, name) for tensor in tensors]
-    if any(tensor is None for tensor in found):
+    kwargs = node.get("kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise ValueError(f'Layer "{name}": the call\'s kwargs must be a dict, received {kwargs!r}.')
+    kwargs = {
+        key: value
+        for key, value in kwargs.items()
+        if key not in _CALL_KWARGS_IGNORED or value != _CALL_KWARGS_IGNORED[key]
+    }
+    missing = []
+
+    def decode(value):
+        if isinstance(value, dict) and value.get("class_name") == _KERAS_TENSOR:
+            history = (value.get("config") or {}).get("keras_history")
+            if not isinstance(history, list) or len(history) != 3:
+                raise ValueError(
+                    f'Layer "{name}": a symbolic tensor without a valid keras_history: {value!r}.'
+                )
+            tensor = _lookup(history, outputs)
+            if tensor is None:
+                missing.append(history)
+            return tensor
+        if isinstance(value, list):
+            return [decode(item) for item in value]
+        if isinstance(value, dict):
+            return {key: decode(item) for key, item in value.items()}
+        return value
+
+    first, *args = decode(node["args"])
+    kwargs = decode(kwargs)
+    if missing:
         return None
-    return found if isinstance(argument, list) else found[0]
-
-
-def _keras_tensor(value, outputs: dict, name: str):
-    if not isinstance(value, dict) or value.get("class_name") != _KERAS_TENSOR:
+    if not isinstance(first, (KerasTensor, list)) or (
+        isinstance(first, list) and not all(isinstance(t, KerasTensor) for t in first)
+    ):
         raise ValueError(
-            f'Layer "{name}": call argument {value!r} is not a symbolic tensor; constants in '
-            "a functional graph are not supported."
+            f'Layer "{name}": the first call argument must be a symbolic tensor or a list of '
+            f"them, received {node['args'][0]!r}."
         )
-    return _lookup(value["config"]["keras_history"], outputs)
+    return first, args, kwargs
 
 
 def _lookup(history, outputs: dict):
     layer_name, node_index, tensor_index = history
     made = outputs.get(layer_name, [])
-    if node_index >= len(made):
+    if not isinstance(node_index, int) or node_index >= len(made):
         return None
-    if tensor_index != 0:
+    result = made[node_index]
+    several = result if isinstance(result, (list, tuple)) else [result]
+    if not isinstance(tensor_index, int) or not 0 <= tensor_index < len(several):
         raise ValueError(
-            f'Layer "{layer_name}": tensor index {tensor_index}; convlens layers have one output.'
+            f'Layer "{layer_name}": tensor index {tensor_index!r}, but that call made '
+            f"{len(several)} output(s)."
         )
-    return made[node_index]
+    return several[tensor_index]
 
 
 def _tensors(structure, outputs: dict):
