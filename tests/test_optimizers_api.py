@@ -206,8 +206,8 @@ def test_unknown_names_list_the_accepted_ones():
         "rmsprop, sgd.*Did you mean 'adam'",
     ):
         optimizers.get("adamm")
-    with pytest.raises(ValueError, match="Unknown optimizer 'Nadam'"):
-        optimizers.deserialize({"class_name": "Nadam", "config": {}})
+    with pytest.raises(ValueError, match="Unknown optimizer 'Muon'"):
+        optimizers.deserialize({"class_name": "Muon", "config": {}})
     with pytest.raises(ValueError, match="Could not interpret optimizer identifier 3"):
         optimizers.get(3)
 
