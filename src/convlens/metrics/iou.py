@@ -84,9 +84,16 @@ class IoU(Metric):
         y_true = y_true.astype(self.dtype).reshape(-1)
         y_pred = y_pred.astype(self.dtype).reshape(-1)
         weight = 1 if sample_weight is None else host(sample_weight).astype(self.dtype)
-        weight = numpy.broadcast_to(
-            numpy.reshape(weight, -1) if numpy.ndim(weight) > 1 else weight, y_true.shape
-        )
+        if numpy.ndim(weight) > 1:
+            weight = numpy.reshape(weight, -1)
+        try:
+            weight = numpy.broadcast_to(weight, y_true.shape)
+        except ValueError as error:  # as Keras: one weight per label (pixel), or one in all
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": sample_weight of shape '
+                f"{numpy.shape(sample_weight)} does not match the {y_true.size} labels; give "
+                "one weight per label (the labels' shape)."
+            ) from error
         K = self.num_classes
         keep = (y_true >= 0) & (y_true < K) & (y_pred >= 0) & (y_pred < K)
         if self.ignore_class is not None:
