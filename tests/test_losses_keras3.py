@@ -178,7 +178,7 @@ def test_config_round_trip_matches_keras_keys():
         assert type(rebuilt) is type(ours) and rebuilt.get_config() == config
 
 
-def test_a_subclass_with_call_trains_like_keras():
+def test_a_subclass_with_call_gives_keras_value_and_gradient():
     keras = real_keras()
 
     def make(base, ops_module):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy
 
-from .. import backend, ops
+from .. import backend, config, ops
 from ..registry import snake_case
 from ..tensor import Tensor, as_tensor
 
@@ -116,7 +116,7 @@ class Loss:
 
     @property
     def dtype(self):
-        return self._dtype or "float32"
+        return self._dtype or config.floatx()
 
     def call(self, y_true, y_pred):
         """The per-sample losses (a Tensor). Subclasses must implement it."""

@@ -156,40 +156,60 @@ class RootMeanSquaredError(Mean):
         return float(numpy.sqrt(super().result()))
 
 
-def _wrapper(class_name, function, default_name, doc):
-    """A MeanMetricWrapper subclass ``class_name(name=default_name, dtype=None)`` of
-    ``function``: Keras's one-line metric classes."""
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """The mean of ``100·|y_true - y_pred| / max(|y_true|, ε)``."""
 
-    def __init__(self, name=default_name, dtype=None):
-        MeanMetricWrapper.__init__(self, function, name=name, dtype=dtype)
-
-    return type(class_name, (MeanMetricWrapper,), {"__init__": __init__, "__doc__": doc})
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(mean_absolute_percentage_error, name=name, dtype=dtype)
 
 
-MeanAbsolutePercentageError = _wrapper(
-    "MeanAbsolutePercentageError",
-    mean_absolute_percentage_error,
-    "mean_absolute_percentage_error",
-    "The mean of ``100·|y_true - y_pred| / max(|y_true|, ε)``.",
-)
-MeanSquaredLogarithmicError = _wrapper(
-    "MeanSquaredLogarithmicError",
-    mean_squared_logarithmic_error,
-    "mean_squared_logarithmic_error",
-    "The mean of ``(log(1 + y_pred) - log(1 + y_true))²``.",
-)
-LogCoshError = _wrapper(
-    "LogCoshError", log_cosh, "logcosh", "The mean of ``log(cosh(y_pred - y_true))``."
-)
-KLDivergence = _wrapper(
-    "KLDivergence", kl_divergence, "kl_divergence", "The mean Kullback-Leibler divergence."
-)
-Poisson = _wrapper("Poisson", poisson, "poisson", "The mean Poisson loss.")
-Hinge = _wrapper("Hinge", hinge, "hinge", "The mean hinge loss.")
-SquaredHinge = _wrapper("SquaredHinge", squared_hinge, "squared_hinge", "The mean squared hinge.")
-CategoricalHinge = _wrapper(
-    "CategoricalHinge", categorical_hinge, "categorical_hinge", "The mean categorical hinge."
-)
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """The mean of ``(log(1 + y_pred) - log(1 + y_true))²``."""
+
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(mean_squared_logarithmic_error, name=name, dtype=dtype)
+
+
+class LogCoshError(MeanMetricWrapper):
+    """The mean of ``log(cosh(y_pred - y_true))`` (Keras names it ``logcosh``)."""
+
+    def __init__(self, name="logcosh", dtype=None):
+        super().__init__(log_cosh, name=name, dtype=dtype)
+
+
+class KLDivergence(MeanMetricWrapper):
+    """The mean Kullback-Leibler divergence ``Σ y log(y / p)``."""
+
+    def __init__(self, name="kl_divergence", dtype=None):
+        super().__init__(kl_divergence, name=name, dtype=dtype)
+
+
+class Poisson(MeanMetricWrapper):
+    """The mean Poisson loss ``p - y log(p + ε)``."""
+
+    def __init__(self, name="poisson", dtype=None):
+        super().__init__(poisson, name=name, dtype=dtype)
+
+
+class Hinge(MeanMetricWrapper):
+    """The mean hinge loss ``max(1 - y_true·y_pred, 0)``."""
+
+    def __init__(self, name="hinge", dtype=None):
+        super().__init__(hinge, name=name, dtype=dtype)
+
+
+class SquaredHinge(MeanMetricWrapper):
+    """The mean squared hinge loss ``max(1 - y_true·y_pred, 0)²``."""
+
+    def __init__(self, name="squared_hinge", dtype=None):
+        super().__init__(squared_hinge, name=name, dtype=dtype)
+
+
+class CategoricalHinge(MeanMetricWrapper):
+    """The mean categorical hinge loss of one-hot labels."""
+
+    def __init__(self, name="categorical_hinge", dtype=None):
+        super().__init__(categorical_hinge, name=name, dtype=dtype)
 
 
 class CosineSimilarity(MeanMetricWrapper):
