@@ -202,11 +202,12 @@ def test_get_accepts_instances_classes_and_dicts():
 def test_unknown_names_list_the_accepted_ones():
     with pytest.raises(
         ValueError,
-        match="Unknown optimizer 'adamm'.*adagrad, adam, adamw, rmsprop, sgd.*Did you mean 'adam'",
+        match="Unknown optimizer 'adamm'.*adagrad, adam, adamax, adamw, ftrl, lion, nadam, "
+        "rmsprop, sgd.*Did you mean 'adam'",
     ):
         optimizers.get("adamm")
-    with pytest.raises(ValueError, match="Unknown optimizer 'Nadam'"):
-        optimizers.deserialize({"class_name": "Nadam", "config": {}})
+    with pytest.raises(ValueError, match="Unknown optimizer 'Muon'"):
+        optimizers.deserialize({"class_name": "Muon", "config": {}})
     with pytest.raises(ValueError, match="Could not interpret optimizer identifier 3"):
         optimizers.get(3)
 

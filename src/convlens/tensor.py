@@ -117,6 +117,20 @@ class Tensor:
     def item(self) -> float:
         return self.data.item()
 
+    # ----- conversions, as a Keras/JAX array: float(metric.result()), numpy.asarray(tensor) -----
+    def __float__(self) -> float:
+        return float(self.data.item()) if self.data.size == 1 else float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data.item()) if self.data.size == 1 else int(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        """The values as a host NumPy array (NumPy's protocol; CuPy values are copied)."""
+        array = backend.to_numpy(self.data)
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        return array.copy() if copy else array
+
     def detach(self) -> Tensor:
         """The same values, cut from the graph."""
         return Tensor(self.data)

@@ -19,14 +19,21 @@ from __future__ import annotations
 
 from .. import registry
 from . import schedules
+from .adaptive import Adadelta, Adamax, Lion, Nadam
 from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
 from .base import Optimizer
+from .ftrl import Ftrl
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Lion",
+    "Nadam",
     "Optimizer",
     "RMSprop",
     "deserialize",
@@ -35,7 +42,18 @@ __all__ = [
     "serialize",
 ]
 
-_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
+_BY_NAME = {
+    "sgd": SGD,
+    "adagrad": Adagrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+    "adamax": Adamax,
+    "nadam": Nadam,
+    "adadelta": Adadelta,
+    "lion": Lion,
+    "ftrl": Ftrl,
+}
 _CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
 
 
