@@ -406,3 +406,15 @@ def test_a_layer_called_on_several_symbolic_arguments_matches_keras():
     theirs_loss = theirs.evaluate(data, verbose=0)
     np.testing.assert_allclose(mine_loss, theirs_loss, rtol=1e-5)
     assert mine.fit(data, verbose=0).history["loss"][0] > 0
+
+
+def test_optimizer_learning_rate_and_iterations_answer_like_keras_variables():
+    keras = real_keras()
+    mine, theirs = cl.optimizers.SGD(0.1), keras.optimizers.SGD(0.1)
+    for optimizer in (mine, theirs):
+        optimizer.learning_rate.assign(0.05)
+    assert float(mine.learning_rate) == pytest.approx(float(theirs.learning_rate))
+    assert mine.learning_rate.numpy() == pytest.approx(theirs.learning_rate.numpy())
+    assert int(mine.iterations) == int(theirs.iterations.numpy()) == 0
+    mine.learning_rate = 0.01  # the callbacks guide's way
+    assert float(mine.learning_rate) == 0.01

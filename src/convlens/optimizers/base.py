@@ -32,6 +32,7 @@ from ..tensor import Tensor
 from . import schedules
 from .checks import check_float, check_positive
 from .clipping import clip_gradients
+from .scalars import LearningRate, StepCount
 from .slots import Slots
 from .weight_decay import WeightDecay
 
@@ -115,14 +116,23 @@ class Optimizer(Slots, WeightDecay):
                 f"{type(self).__name__}: learning_rate must be a float or a "
                 f"LearningRateSchedule, received {learning_rate!r}."
             )
-        return check_float(type(self).__name__, "learning_rate", learning_rate, low=0.0)
+        return float(check_float(type(self).__name__, "learning_rate", learning_rate, low=0.0))
 
     @property
     def learning_rate(self) -> float:
         """The learning rate of the next step: the schedule evaluated at ``iterations``."""
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):
             return float(self._learning_rate(self.iterations))
-        return self._learning_rate
+        return LearningRate(self._learning_rate)._bind(self, "learning_rate")
+
+    @property
+    def iterations(self) -> int:
+        """The number of steps applied (an int with Keras's ``numpy()``/``assign()``)."""
+        return StepCount(self._iterations)._bind(self, "iterations")
+
+    @iterations.setter
+    def iterations(self, value) -> None:
+        self._iterations = int(value)
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
