@@ -275,6 +275,59 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    # Comparisons are elementwise and return boolean Tensors, as Keras tensors'. ``==`` and
+    # ``!=`` are NOT: Tensors are hashed and looked up by identity (the autograd walk, weight
+    # and layer bookkeeping), so ``__eq__``/``__hash__`` stay Python's; use ``ops.equal``.
+    def __lt__(self, other):
+        return _ops.less(self, other)
+
+    def __le__(self, other):
+        return _ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        return _ops.greater(self, other)
+
+    def __ge__(self, other):
+        return _ops.greater_equal(self, other)
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __invert__(self):
+        return _ops.logical_not(self)
+
+    def __and__(self, other):
+        return _ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return _ops.logical_or(self, other)
+
+    # ----- conversions: NumPy and Python read a Tensor's values -----
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def _single_value(self, kind: str):
+        if self.size != 1:
+            raise ValueError(
+                f"{kind}() of a Tensor needs exactly one element, this one has shape "
+                f"{self.shape}; reduce it first (e.g. .sum(), .any())."
+            )
+        return self.data.reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._single_value("float"))
+
+    def __int__(self) -> int:
+        return int(self._single_value("int"))
+
+    def __bool__(self) -> bool:
+        return bool(self._single_value("bool"))
+
+    def astype(self, dtype) -> Tensor:
+        """The values in ``dtype``; a floating-to-floating cast keeps the gradient."""
+        return _ops.cast(self, dtype)
+
     # ----- a few methods, as NumPy and PyTorch users expect -----
     def sum(self, axis=None, keepdims=False):
         return _ops.sum(self, axis=axis, keepdims=keepdims)

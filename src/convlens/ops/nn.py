@@ -235,3 +235,33 @@ def batch_norm_train(x, gamma=None, beta=None, epsilon=1e-3, axis=-1):
         axes=axes,
     )
     return y, mean, variance
+
+
+# ----- Keras 3's ``keras.ops.nn`` names: the activations and helpers defined elsewhere -----
+from .activation import (  # noqa: E402, F401  (re-exported as ops.nn.*, as Keras has them)
+    elu,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    leaky_relu,
+    log_sigmoid,
+    log_softmax,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    swish,
+)
+from .creation import one_hot  # noqa: E402, F401
+from .numeric import moments, normalize  # noqa: E402, F401
+
+
+def gelu(x, approximate: bool = True) -> Tensor:
+    """Keras's ``ops.nn.gelu``: the tanh approximation by default (``approximate=True``)."""
+    from .activation import gelu as exact_or_tanh
+
+    return exact_or_tanh(x, approximate=approximate)
