@@ -322,7 +322,12 @@ class Tensor:
         return int(self._single_value("int"))
 
     def __bool__(self) -> bool:
-        return bool(self._single_value("bool"))
+        # One element: its truth value, as NumPy and Keras. Several: Python's rule for sized
+        # objects (true when it has rows), kept because code such as ``layer(x) and ...``
+        # relies on it; NumPy would raise here.
+        if self.size == 1:
+            return bool(self.data.reshape(()).item())
+        return len(self) > 0
 
     def astype(self, dtype) -> Tensor:
         """The values in ``dtype``; a floating-to-floating cast keeps the gradient."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy
 
 from .. import backend, config
-from ..tensor import Function, Tensor
+from ..tensor import Tensor
+from .dtype_cast import cast_float
 
 
 def wrap(array) -> Tensor:
@@ -121,15 +122,6 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False) -> Tensor:
     return wrap(hot.astype(standardize_dtype(dtype)))
 
 
-class Cast(Function):
-    def forward(self, a, dtype):
-        self.dtype = a.dtype
-        return a.astype(dtype)
-
-    def backward(self, grad):  # the gradient goes back in the input's own dtype
-        return grad.astype(self.dtype)
-
-
 def cast(x, dtype) -> Tensor:
     """``x`` in ``dtype``; a cast between floating dtypes keeps the gradient, others cut it."""
     dtype = standardize_dtype(dtype)
@@ -137,7 +129,7 @@ def cast(x, dtype) -> Tensor:
     if x.dtype == dtype:
         return x
     if dtype.kind == "f" and x.dtype.kind == "f":
-        return Cast.apply(x, dtype=dtype)
+        return cast_float(x, dtype)
     return wrap(x.data.astype(dtype))
 
 

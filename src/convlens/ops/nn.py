@@ -12,6 +12,7 @@ import numbers
 import numpy
 
 from .. import backend
+from ..random import rng_for
 from ..tensor import Function, Tensor, as_tensor
 from .elementwise import multiply
 
@@ -57,7 +58,7 @@ def dropout(x, rate, seed=None, rng=None, training=True, noise_shape=None) -> Te
     if not training or rate == 0:
         return x
     shape = _noise_shape(x.shape, noise_shape)
-    rng = numpy.random.default_rng(seed) if rng is None else rng
+    rng = rng_for(seed) if rng is None else rng  # None: the global stream (set_random_seed)
     keep = rng.random(shape, dtype=numpy.float32) >= rate  # on the host: one mask, any backend
     scale = backend.xp.asarray(keep, dtype=x.dtype) * x.dtype.type(1 / (1 - rate))
     return multiply(x, Tensor(scale))  # the gradient is the same mask, unbroadcast
