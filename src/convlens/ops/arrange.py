@@ -103,8 +103,17 @@ def broadcast_to(x, shape) -> Tensor:
 def moveaxis(x, source, destination) -> Tensor:
     """Move axes to new positions, keeping the order of the others."""
     x = as_tensor(x)
-    order = numpy.moveaxis(numpy.arange(x.ndim), source, destination)
-    return transpose(x, tuple(int(a) for a in order))
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
+        raise ValueError(
+            f"moveaxis: {len(source)} source axes but {len(destination)} destinations."
+        )
+    source = [a % x.ndim for a in source]
+    order = [a for a in range(x.ndim) if a not in source]
+    for target, axis in sorted(zip((d % x.ndim for d in destination), source)):
+        order.insert(target, axis)
+    return transpose(x, tuple(order))
 
 
 def swapaxes(x, axis1, axis2) -> Tensor:

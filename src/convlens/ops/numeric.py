@@ -13,7 +13,7 @@ from .. import backend, config
 from ..tensor import Function, Tensor, as_tensor
 from .creation import _array, cast, stop_gradient, wrap
 from .elementwise import abs as abs_
-from .elementwise import add, divide, exp, log, maximum, minimum, multiply, power, sqrt, subtract
+from .elementwise import add, divide, exp, log, maximum, multiply, power, sqrt, subtract
 from .reduce import max as max_
 from .reduce import min as min_
 from .reduce import normalize_axes, var
@@ -215,9 +215,7 @@ def _matrix_norm(x, ord, axis, keepdims):  # noqa: A002
         sums = sum_(abs_(x), axis=summed, keepdims=True)
         pick = max_ if ord in (1, math.inf) else min_
         out = pick(sums, axis=other, keepdims=True)
-        if keepdims:
-            return out
-            return squeeze(out, axis=(rows, cols))
+        return out if keepdims else squeeze(out, axis=(rows, cols))
     raise ValueError(
         f"norm: matrix ord={ord!r} is not supported (it needs singular values); use None, "
         "'fro', 1, -1, inf or -inf."
@@ -248,7 +246,7 @@ def normalize(x, axis=-1, order=2, epsilon=None) -> Tensor:
     """``x`` divided by its ``order``-norm over ``axis`` (Keras's ``ops.normalize``).
 
     The L2 case multiplies by ``min(1/sqrt(Σx²), 1/epsilon)``, as Keras, so zero vectors stay
-    zero; other orders divide by ``max(norm, epsilon)``.
+    zero (with a zero gradient); other orders divide by ``max(norm, epsilon)``.
 
     Raises:
         ValueError: for an ``order`` that is not an int >= 1.
@@ -261,5 +259,7 @@ def normalize(x, axis=-1, order=2, epsilon=None) -> Tensor:
     epsilon = config.epsilon() if epsilon is None else epsilon
     if order == 2:
         square_sum = sum_(multiply(x, x), axis=axis, keepdims=True)
-        return multiply(x, minimum(rsqrt(square_sum), 1.0 / epsilon))
+        # min(1/sqrt(s), 1/eps) written as 1/sqrt(max(s, eps²)): equal, and a zero vector
+        # gets a zero gradient instead of 0 · inf.
+        return multiply(x, rsqrt(maximum(square_sum, epsilon * epsilon)))
     return divide(x, maximum(norm(x, ord=order, axis=axis, keepdims=True), epsilon))

@@ -8,7 +8,7 @@ from ..tensor import Tensor
 
 
 def to_categorical(x, num_classes=None) -> numpy.ndarray:
-    """Class indices as one-hot rows (a float32 NumPy array), as Keras's.
+    """Class indices as one-hot rows: a float64 NumPy array, as Keras's.
 
     A trailing axis of length 1 is dropped first (labels shaped (N, 1) give (N, num_classes)).
 
@@ -41,7 +41,7 @@ def to_categorical(x, num_classes=None) -> numpy.ndarray:
             f"to_categorical: labels must be in [0, {num_classes}), received values from "
             f"{labels.min()} to {labels.max()}."
         )
-    categorical = numpy.zeros((labels.size, int(num_classes)), dtype="float32")
+    categorical = numpy.zeros((labels.size, int(num_classes)))  # float64, as Keras
     categorical[numpy.arange(labels.size), labels] = 1.0
     return categorical.reshape(shape + (int(num_classes),))
 

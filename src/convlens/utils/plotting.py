@@ -64,8 +64,8 @@ def _activation_name(layer):
 def _label(layer, node, options) -> str:
     """An HTML-like Graphviz label: a table with the layer's title row and detail rows."""
     title = f"<b>{html.escape(type(layer).__name__)}</b>"
-    if options["show_layer_names"]:
-        title = f"{html.escape(layer.name)} ({title})"
+    if options["show_layer_names"]:  # Keras's title: the name in bold, then the class
+        title = f"<b>{html.escape(layer.name)}</b> ({html.escape(type(layer).__name__)})"
     rows = [title]
     if options["show_layer_activations"] and _activation_name(layer):
         rows.append(f"Activation: {html.escape(_activation_name(layer))}")
