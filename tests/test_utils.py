@@ -366,3 +366,46 @@ def test_load_img_names_a_missing_file(tmp_path):
     pytest.importorskip("PIL")
     with pytest.raises(FileNotFoundError, match="no such image file: .*absent.png"):
         utils.load_img(str(tmp_path / "absent.png"))
+
+
+# ----- get_file -----
+
+
+def test_get_file_downloads_once_checks_the_hash_and_extracts(tmp_path):
+    import hashlib
+    import tarfile
+
+    source = tmp_path / "served"
+    source.mkdir()
+    (source / "notes.txt").write_text("pixels")
+    archive = source / "bundle.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(source / "notes.txt", arcname="bundle/notes.txt")
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    cache = tmp_path / "cache"
+    path = utils.get_file(origin=archive.as_uri(), file_hash=digest, cache_dir=str(cache))
+    assert path == str(cache / "datasets" / "bundle.tar.gz")
+    archive.unlink()  # now offline: the cached copy is used
+    assert utils.get_file(origin=archive.as_uri(), file_hash=digest, cache_dir=str(cache)) == path
+    folder = utils.get_file("bundle.tar.gz", archive.as_uri(), extract=True, cache_dir=str(cache))
+    assert folder == str(cache / "datasets" / "bundle_extracted")
+    assert (
+        cache / "datasets" / "bundle_extracted" / "bundle" / "notes.txt"
+    ).read_text() == "pixels"
+
+
+def test_get_file_offline_says_where_to_put_the_file(tmp_path):
+    missing = (tmp_path / "absent.bin").as_uri()
+    with pytest.raises(OSError, match=r"could not download .*absent.bin.*put it at .*absent.bin"):
+        utils.get_file(origin=missing, cache_dir=str(tmp_path / "cache"))
+    assert not list((tmp_path / "cache" / "datasets").iterdir())  # no partial file left
+
+
+def test_get_file_refuses_a_wrong_hash_and_a_path_as_name(tmp_path):
+    served = tmp_path / "data.bin"
+    served.write_bytes(b"abc")
+    with pytest.raises(ValueError, match="does not match its md5 hash"):
+        utils.get_file(origin=served.as_uri(), md5_hash="0" * 32, cache_dir=str(tmp_path / "c"))
+    assert not (tmp_path / "c" / "datasets" / "data.bin").exists()
+    with pytest.raises(ValueError, match="fname must be a file name, not a path"):
+        utils.get_file("sub/data.bin", served.as_uri())
