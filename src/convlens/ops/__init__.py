@@ -121,11 +121,18 @@ from .losses import (
 )
 from .nn import batch_norm, batch_norm_train, dropout
 from .numeric import (
+    average,
     cos,
+    count_nonzero,
     cumsum,
+    erf,
     expm1,
+    floor_divide,
+    in_top_k,
+    linspace,
     log1p,
     logsumexp,
+    mod,
     moments,
     norm,
     normalize,

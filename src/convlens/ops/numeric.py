@@ -11,6 +11,8 @@ import math
 
 from .. import backend, config
 from ..tensor import Function, Tensor, as_tensor
+from .activation import Erf
+from .arrange import broadcast_to
 from .creation import _array, cast, stop_gradient, wrap
 from .elementwise import abs as abs_
 from .elementwise import add, divide, exp, log, maximum, multiply, power, sqrt, subtract
@@ -263,3 +265,69 @@ def normalize(x, axis=-1, order=2, epsilon=None) -> Tensor:
         # gets a zero gradient instead of 0 · inf.
         return multiply(x, rsqrt(maximum(square_sum, epsilon * epsilon)))
     return divide(x, maximum(norm(x, ord=order, axis=axis, keepdims=True), epsilon))
+
+
+def erf(x) -> Tensor:
+    """The error function, to float64 accuracy; its gradient is 2/sqrt(pi) e^(-x²)."""
+    return Erf.apply(x)
+
+
+def mod(x1, x2) -> Tensor:
+    """The remainder of floor division, with the sign of ``x2`` (NumPy's and Keras's).
+
+    Written as ``x1 - floor(x1 / x2) · x2`` with the floor held constant, so the gradient is
+    1 for ``x1`` and ``-floor(x1 / x2)`` for ``x2``, as JAX's.
+    """
+    x1, x2 = as_tensor(x1), as_tensor(x2, dtype=None)
+    quotient = wrap(backend.xp.floor_divide(_array(x1), _array(x2)))
+    return subtract(x1, multiply(cast(quotient, x1.dtype), x2))
+
+
+def floor_divide(x1, x2) -> Tensor:
+    """``floor(x1 / x2)`` elementwise (no gradient: it is piecewise constant)."""
+    return wrap(backend.xp.floor_divide(_array(x1), _array(x2)))
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's ``linspace``)."""
+    values, step = backend.xp.linspace(
+        _array(start), _array(stop), int(num), endpoint=endpoint, retstep=True, axis=axis
+    )
+    values = values.astype(config.floatx() if dtype is None else dtype)
+    return (wrap(values), step) if retstep else wrap(values)
+
+
+def count_nonzero(x, axis=None) -> Tensor:
+    """How many elements over ``axis`` are not zero (int32)."""
+    array = _array(x)
+    axes = None if axis is None else normalize_axes(axis, array.ndim)
+    return wrap(backend.xp.asarray((array != 0).sum(axis=axes), dtype="int32"))
+
+
+def average(x, axis=None, weights=None) -> Tensor:
+    """The mean over ``axis``, weighted by ``weights`` (1-D along ``axis``, or ``x``'s shape)."""
+    x = as_tensor(x)
+    if weights is None:
+        return divide(sum_(x, axis=axis), _count(x.shape, axis))
+    weights = as_tensor(weights, dtype=x.dtype if x.dtype.kind == "f" else None)
+    if weights.ndim == 1 and x.ndim > 1 and axis is not None:
+        shape = [1] * x.ndim
+        shape[axis % x.ndim] = weights.shape[0]
+        weights = reshape(weights, tuple(shape))
+    total = sum_(multiply(x, weights), axis=axis)
+    return divide(total, sum_(broadcast_to(weights, x.shape), axis=axis))
+
+
+def in_top_k(targets, predictions, k) -> Tensor:
+    """Whether each row's target class is among its ``k`` largest predictions (ties count in).
+
+    Args:
+        targets: (N,) integer class indices.
+        predictions: (N, classes) scores.
+        k: how many of the top classes count.
+    """
+    scores = _array(predictions)
+    labels = backend.xp.asarray(_array(targets)).astype("int64")
+    target_scores = backend.xp.take_along_axis(scores, labels[:, None], axis=1)  # (N, 1)
+    better = (scores > target_scores).sum(axis=1)  # how many classes beat the target
+    return wrap(better < int(k))
