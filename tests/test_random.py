@@ -140,7 +140,7 @@ def test_categorical_draws_classes_with_softmax_probabilities():
 
 @pytest.mark.parametrize("seed", ["abc", -1, True, 1.5])
 def test_bad_seeds_are_named(seed):
-    with pytest.raises(TypeError, match="seed must be a non-negative int"):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
         random.normal((2,), seed=seed)
 
 

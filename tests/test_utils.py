@@ -124,7 +124,7 @@ def test_set_random_seed_makes_weights_data_and_shuffling_repeat():
 
 
 def test_set_random_seed_rejects_a_non_int():
-    with pytest.raises(TypeError, match="seed must be a non-negative int"):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
         utils.set_random_seed("7")
 
 

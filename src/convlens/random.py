@@ -46,7 +46,7 @@ def rng_for(seed=None) -> numpy.random.Generator:
             else fresh entropy).
 
     Raises:
-        TypeError: for any other seed.
+        ValueError: for any other seed (Keras's error type).
     """
     if seed is None:
         stream = _global["rng"]
@@ -62,7 +62,7 @@ def rng_for(seed=None) -> numpy.random.Generator:
 
 def _check_int_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(
+        raise ValueError(
             "seed must be a non-negative int, a SeedGenerator or None, received "
             f"{seed!r} ({type(seed).__name__})."
         )

@@ -84,7 +84,9 @@ class ArrayBatches:
         self.count = sample_count(self.x)
         # Without a seed, the run's base seed comes from the global stream: reproducible after
         # utils.set_random_seed, fresh entropy otherwise.
-        self.base_seed = seed if seed is not None else int(rng_for(None).integers(2**63))
+        self.base_seed = seed
+        if seed is None and shuffle:
+            self.base_seed = int(rng_for(None).integers(2**63))
 
     def __len__(self) -> int:
         return math.ceil(self.count / self.batch_size)  # steps per epoch = ceil(M / X)

@@ -20,10 +20,10 @@ def set_random_seed(seed: int) -> None:
         seed: a non-negative int.
 
     Raises:
-        TypeError: for a seed that is not an int.
+        ValueError: for a seed that is not a non-negative int (Keras's error type).
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0:
-        raise TypeError(f"set_random_seed: seed must be a non-negative int, received {seed!r}.")
+        raise ValueError(f"set_random_seed: seed must be a non-negative int, received {seed!r}.")
     seed = int(seed)
     python_random.seed(seed)
     numpy.random.seed(seed % 2**32)
