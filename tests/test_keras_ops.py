@@ -172,6 +172,10 @@ SAME_AS_KERAS = [
     ("image.resize", (IMAGES, (13, 4)), {"interpolation": "nearest"}),
     ("image.resize", (IMAGES[0], (4, 4)), {"crop_to_aspect_ratio": True}),
     ("image.resize", (IMAGES.transpose(0, 3, 1, 2), (5, 4)), {"data_format": "channels_first"}),
+    ("image.rgb_to_grayscale", (IMAGES,), {}),
+    ("image.rgb_to_grayscale", (IMAGES[0],), {}),
+    ("image.rgb_to_grayscale", (IMAGES.transpose(0, 3, 1, 2),), {"data_format": "channels_first"}),
+    ("image.rgb_to_grayscale", (IMAGES[..., :1],), {}),
     ("nn.softmax", (X,), {}),
     ("nn.relu", (X,), {}),
     ("nn.sigmoid", (X,), {}),
@@ -310,6 +314,7 @@ GRADIENTS = {
     "average weighted": (lambda x: ops.average(x, axis=1, weights=np.array([1.0, 2.0, 0.5])), A),
     "relu6": (lambda x: ops.relu6(x * 4), A),
     "moveaxis two": (lambda x: ops.moveaxis(x, [0, 1], [2, 0]), A),
+    "rgb_to_grayscale": (ops.image.rgb_to_grayscale, signed(2, 3, 4, 3)),
     "resize up": (lambda x: ops.image.resize(x, (5, 7)), A[..., None]),
     "resize down antialias": (
         lambda x: ops.image.resize(x, (2, 3), antialias=True),

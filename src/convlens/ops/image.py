@@ -1,4 +1,4 @@
-"""Image ops under Keras 3's ``keras.ops.image`` name: ``resize``.
+"""Image ops under Keras 3's ``keras.ops.image`` name: ``resize`` and ``rgb_to_grayscale``.
 
 Resizing is linear in the pixels, so it is two small matrix products: one interpolation matrix
 for the rows, ``A_h`` of shape (OH, H), one for the columns, ``A_w`` (OW, W), and
@@ -16,6 +16,7 @@ import numpy
 
 from .. import backend, config
 from ..tensor import Function, Tensor, as_tensor
+from .linalg import tensordot
 from .shape import getitem, reshape, transpose
 
 INTERPOLATIONS = ("bilinear", "nearest")
@@ -121,3 +122,33 @@ def _crop_to_aspect(x, height, width):
     crop_w = max(1, min(w, int(h * width / height)))
     top, left = int((h - crop_h) / 2), int((w - crop_w) / 2)
     return getitem(x, (slice(None), slice(top, top + crop_h), slice(left, left + crop_w)))
+
+
+RGB_WEIGHTS = (0.2989, 0.5870, 0.1140)  # ITU-R BT.601 luma, as tf.image and Keras
+
+
+def rgb_to_grayscale(images, data_format=None) -> Tensor:
+    """Luma ``0.2989 R + 0.5870 G + 0.1140 B`` of one image or a batch, keeping a channel
+    axis of length 1; a one-channel input is returned as it is. Differentiable.
+
+    Raises:
+        ValueError: for images that are not 3-D or 4-D, or have neither 1 nor 3 channels.
+    """
+    images = as_tensor(images)
+    data_format = data_format or config.image_data_format()
+    axis = -1 if data_format == "channels_last" else -3
+    if images.ndim not in (3, 4):
+        raise ValueError(
+            f"rgb_to_grayscale: expected images of rank 3 or 4, received shape {images.shape}."
+        )
+    if images.shape[axis] not in (1, 3):
+        raise ValueError(
+            f"rgb_to_grayscale: expected 3 (RGB) or 1 channels on axis {axis}, received shape "
+            f"{images.shape}."
+        )
+    if images.shape[axis] == 1:
+        return images
+    weights = numpy.asarray(RGB_WEIGHTS, dtype=images.dtype)
+    grey = tensordot(images, weights, axes=([images.ndim + axis], [0]))
+    position = grey.ndim + 1 + axis  # where the channel axis was
+    return reshape(grey, grey.shape[:position] + (1,) + grey.shape[position:])
