@@ -24,7 +24,7 @@ import math
 import numpy
 
 from . import backend, registry
-from .random import rng_for
+from .rng import rng_for
 
 TRUNCATED_NORMAL_STDDEV = 0.87962566103423978
 """The std of a unit normal truncated to [-2, 2]; Keras divides by it so the kept std is right."""

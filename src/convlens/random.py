@@ -18,89 +18,29 @@ Example:
 
 from __future__ import annotations
 
-import numbers
-
 import numpy
 
 from . import backend, config
-from .tensor import Tensor
+from .ops.arrange import take
+from .ops.nn import dropout as dropout_op
+from .rng import SeedGenerator, rng_for, set_global_seed
+from .tensor import Tensor, as_tensor
 
-_global = {"rng": None}  # the stream unseeded draws come from, once set_global_seed was called
-
-
-def set_global_seed(seed: int | None) -> None:
-    """Seed the global stream that every unseeded draw of convlens takes its generator from.
-
-    :func:`convlens.utils.set_random_seed` calls this; ``None`` returns to fresh OS entropy.
-    """
-    _global["rng"] = None if seed is None else numpy.random.default_rng(_check_int_seed(seed))
-
-
-def rng_for(seed=None) -> numpy.random.Generator:
-    """The NumPy generator a draw with ``seed`` should use.
-
-    Args:
-        seed: an int (a new generator, the same numbers each time), a
-            ``numpy.random.Generator`` or :class:`SeedGenerator` (its stream continues), or
-            ``None`` (a child of the global stream when :func:`set_global_seed` was called,
-            else fresh entropy).
-
-    Raises:
-        ValueError: for any other seed (Keras's error type).
-    """
-    if seed is None:
-        stream = _global["rng"]
-        if stream is None:
-            return numpy.random.default_rng()
-        return numpy.random.default_rng(int(stream.integers(2**63)))
-    if isinstance(seed, SeedGenerator):
-        return seed.generator
-    if isinstance(seed, numpy.random.Generator):
-        return seed
-    return numpy.random.default_rng(_check_int_seed(seed))
-
-
-def _check_int_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(
-            "seed must be a non-negative int, a SeedGenerator or None, received "
-            f"{seed!r} ({type(seed).__name__})."
-        )
-    return int(seed)
-
-
-class SeedGenerator:
-    """A stream of random numbers: each draw with ``seed=generator`` continues it.
-
-    Args:
-        seed: an int for a reproducible stream; ``None`` takes one from the global stream
-            (reproducible after ``utils.set_random_seed``).
-        name: accepted for Keras's signature.
-
-    Example:
-        >>> from convlens import random
-        >>> g = random.SeedGenerator(1)
-        >>> first, second = random.uniform((2,), seed=g), random.uniform((2,), seed=g)
-        >>> bool((first.numpy() != second.numpy()).all())
-        True
-    """
-
-    def __init__(self, seed=None, name: str | None = None, **kwargs):
-        if seed is not None:
-            seed = _check_int_seed(seed)
-        self.initial_seed, self.name = seed, name
-        self.generator = rng_for(seed)
-
-    def next(self, ordered: bool = True) -> int:
-        """A fresh int seed drawn from this stream (Keras returns a seed tensor here)."""
-        return int(self.generator.integers(2**31))
-
-    def get_config(self) -> dict:
-        return {"seed": self.initial_seed}
-
-    @classmethod
-    def from_config(cls, config_: dict) -> SeedGenerator:
-        return cls(**config_)
+__all__ = [
+    "SeedGenerator",
+    "beta",
+    "binomial",
+    "categorical",
+    "dropout",
+    "gamma",
+    "normal",
+    "randint",
+    "rng_for",
+    "set_global_seed",
+    "shuffle",
+    "truncated_normal",
+    "uniform",
+]
 
 
 def _shape(shape) -> tuple[int, ...]:
@@ -158,16 +98,11 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> Tens
 
 def dropout(inputs, rate, noise_shape=None, seed=None) -> Tensor:
     """Zero each input with probability ``rate`` and scale the rest by 1 / (1 - rate)."""
-    from .ops.nn import dropout as dropout_op
-
     return dropout_op(inputs, rate, rng=rng_for(seed), noise_shape=noise_shape)
 
 
 def shuffle(x, axis=0, seed=None) -> Tensor:
     """``x`` with its slices along ``axis`` in a random order (differentiable in ``x``)."""
-    from .ops.arrange import take
-    from .tensor import as_tensor
-
     x = as_tensor(x)
     order = rng_for(seed).permutation(x.shape[axis])
     return take(x, order, axis=axis)

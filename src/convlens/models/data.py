@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 import numpy
 
 from ..backend import to_numpy
-from ..random import rng_for
+from ..rng import rng_for
 
 
 def structure_map(function, value):

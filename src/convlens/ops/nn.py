@@ -12,7 +12,7 @@ import numbers
 import numpy
 
 from .. import backend
-from ..random import rng_for
+from ..rng import rng_for
 from ..tensor import Function, Tensor, as_tensor
 from .elementwise import multiply
 

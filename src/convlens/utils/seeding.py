@@ -6,7 +6,7 @@ import random as python_random
 
 import numpy
 
-from .. import random as convlens_random
+from .. import rng
 
 
 def set_random_seed(seed: int) -> None:
@@ -27,4 +27,4 @@ def set_random_seed(seed: int) -> None:
     seed = int(seed)
     python_random.seed(seed)
     numpy.random.seed(seed % 2**32)
-    convlens_random.set_global_seed(seed)
+    rng.set_global_seed(seed)
