@@ -302,25 +302,7 @@ class Tensor:
     def __or__(self, other):
         return _ops.logical_or(self, other)
 
-    # ----- conversions: NumPy and Python read a Tensor's values -----
-    def __array__(self, dtype=None, copy=None):
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype, copy=False)
-
-    def _single_value(self, kind: str):
-        if self.size != 1:
-            raise ValueError(
-                f"{kind}() of a Tensor needs exactly one element, this one has shape "
-                f"{self.shape}; reduce it first (e.g. .sum(), .any())."
-            )
-        return self.data.reshape(()).item()
-
-    def __float__(self) -> float:
-        return float(self._single_value("float"))
-
-    def __int__(self) -> int:
-        return int(self._single_value("int"))
-
+    # ----- truth value and dtype (float(), int() and numpy.asarray() are above) -----
     def __bool__(self) -> bool:
         # One element: its truth value, as NumPy and Keras. Several: Python's rule for sized
         # objects (true when it has rows), kept because code such as ``layer(x) and ...``
