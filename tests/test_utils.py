@@ -10,6 +10,7 @@ import pytest
 
 import convlens as cl
 from convlens import layers, ops, preprocessing, utils
+from convlens import rng as rng_module
 from convlens.utils import plotting
 from keras_oracle import real_keras
 
@@ -120,7 +121,7 @@ def test_set_random_seed_makes_weights_data_and_shuffling_repeat():
         np.testing.assert_array_equal(a, b)
     assert first[2] == second[2]
     assert not np.array_equal(first[0][0], third[0][0])
-    cl.random.set_global_seed(None)
+    rng_module.set_global_seed(None)  # back to fresh entropy for the other tests
 
 
 def test_set_random_seed_rejects_a_non_int():
@@ -409,3 +410,16 @@ def test_get_file_refuses_a_wrong_hash_and_a_path_as_name(tmp_path):
     assert not (tmp_path / "c" / "datasets" / "data.bin").exists()
     with pytest.raises(ValueError, match="fname must be a file name, not a path"):
         utils.get_file("sub/data.bin", served.as_uri())
+
+
+def test_the_custom_object_registry_is_under_keras_utils_names_too():
+    @utils.register_keras_serializable(package="h3test")
+    def doubled(x):
+        return x * 2
+
+    assert utils.get_registered_name(doubled) == "h3test>doubled"
+    assert utils.get_registered_object("h3test>doubled") is doubled
+    with utils.custom_object_scope({"tripled": len}):
+        assert utils.get_registered_object("tripled") is len
+    assert utils.get_registered_object("tripled") is None
+    assert utils.get_custom_objects()["h3test>doubled"] is doubled
