@@ -24,6 +24,7 @@ import math
 import numpy
 
 from . import backend, registry
+from .rng import rng_for
 
 TRUNCATED_NORMAL_STDDEV = 0.87962566103423978
 """The std of a unit normal truncated to [-2, 2]; Keras divides by it so the kept std is right."""
@@ -97,7 +98,7 @@ class RandomInitializer(Initializer):
     def _rng(self) -> numpy.random.Generator:
         if isinstance(self.seed, numpy.random.Generator):
             return self.seed  # a stream: each call continues it
-        return numpy.random.default_rng(self.seed)  # an int repeats; None is fresh entropy
+        return rng_for(self.seed)  # an int repeats; None: the global stream (set_random_seed)
 
     def _finish(self, values: numpy.ndarray, dtype):
         return backend.xp.asarray(values.astype(_float_dtype(dtype), copy=False))

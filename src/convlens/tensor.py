@@ -275,6 +275,46 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    # Comparisons are elementwise and return boolean Tensors, as Keras tensors'. ``==`` and
+    # ``!=`` are NOT: Tensors are hashed and looked up by identity (the autograd walk, weight
+    # and layer bookkeeping), so ``__eq__``/``__hash__`` stay Python's; use ``ops.equal``.
+    def __lt__(self, other):
+        return _ops.less(self, other)
+
+    def __le__(self, other):
+        return _ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        return _ops.greater(self, other)
+
+    def __ge__(self, other):
+        return _ops.greater_equal(self, other)
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __invert__(self):
+        return _ops.logical_not(self)
+
+    def __and__(self, other):
+        return _ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return _ops.logical_or(self, other)
+
+    # ----- truth value and dtype (float(), int() and numpy.asarray() are above) -----
+    def __bool__(self) -> bool:
+        # One element: its truth value, as NumPy and Keras. Several: Python's rule for sized
+        # objects (true when it has rows), kept because code such as ``layer(x) and ...``
+        # relies on it; NumPy would raise here.
+        if self.size == 1:
+            return bool(self.data.reshape(()).item())
+        return len(self) > 0
+
+    def astype(self, dtype) -> Tensor:
+        """The values in ``dtype``; a floating-to-floating cast keeps the gradient."""
+        return _ops.cast(self, dtype)
+
     # ----- a few methods, as NumPy and PyTorch users expect -----
     def sum(self, axis=None, keepdims=False):
         return _ops.sum(self, axis=axis, keepdims=keepdims)

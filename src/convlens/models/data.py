@@ -1,4 +1,5 @@
-"""Turn what users pass to ``fit`` into batches: arrays, or an iterable of ``(x, y)`` batches.
+"""Turn what users pass to ``fit`` into batches: arrays, a PyDataset, or an iterable of
+``(x, y)`` batches.
 
 Mini-batch SGD as the lecture states it: shuffle the M training samples each epoch (with an
 explicit seed), cut them into batches of X, so an epoch is ceil(M / X) steps.
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Iterator
 import numpy
 
 from ..backend import to_numpy
+from ..rng import rng_for
 
 
 def structure_map(function, value):
@@ -80,6 +82,11 @@ class ArrayBatches:
             raise ValueError(f"batch_size must be a positive int, received {batch_size!r}.")
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
         self.count = sample_count(self.x)
+        # Without a seed, the run's base seed comes from the global stream: reproducible after
+        # utils.set_random_seed, fresh entropy otherwise.
+        self.base_seed = seed
+        if seed is None and shuffle:
+            self.base_seed = int(rng_for(None).integers(2**63))
 
     def __len__(self) -> int:
         return math.ceil(self.count / self.batch_size)  # steps per epoch = ceil(M / X)
@@ -89,8 +96,7 @@ class ArrayBatches:
         resumed at epoch k shuffles exactly as an uninterrupted one."""
         order = None
         if self.shuffle:
-            seed = None if self.seed is None else (self.seed, index)
-            order = numpy.random.default_rng(seed).permutation(self.count)
+            order = numpy.random.default_rng((self.base_seed, index)).permutation(self.count)
         for start in range(0, self.count, self.batch_size):
             index = slice(start, start + self.batch_size)
             if order is not None:
@@ -141,6 +147,54 @@ class IterableBatches:
             yield unpack(batch)
 
 
+class PyDatasetBatches:
+    """The batches of a :class:`convlens.utils.PyDataset`: batch ``i`` is ``dataset[i]``.
+
+    The dataset owns the order (nothing is shuffled here); its ``on_epoch_end()`` runs after
+    each epoch, as in Keras, so it may reshuffle itself. A batch is ``(x, y)``,
+    ``(x, y, sample_weight)`` or, for ``predict``, ``x`` alone. With ``steps_per_epoch`` the
+    batches continue where the last epoch stopped, wrapping around.
+    """
+
+    def __init__(self, dataset, steps_per_epoch=None):
+        self.dataset, self.steps, self.next_index = dataset, steps_per_epoch, 0
+        if self.steps is None and _dataset_length(dataset) is None:
+            raise ValueError(
+                f"{type(dataset).__name__}: a PyDataset without a length (its __len__ or "
+                "num_batches returned None) needs steps_per_epoch."
+            )
+
+    def __len__(self) -> int:
+        return self.steps if self.steps is not None else _dataset_length(self.dataset)
+
+    def epoch(self, index: int = 0) -> Iterator[tuple]:
+        length = _dataset_length(self.dataset)
+        getattr(self.dataset, "on_epoch_begin", lambda: None)()
+        for _ in range(len(self)):
+            position = self.next_index if length is None else self.next_index % length
+            self.next_index += 1
+            batch = self.dataset[position]
+            yield unpack(batch) if isinstance(batch, (tuple, list)) else (batch, None, None)
+        self.next_index = self.next_index if self.steps is not None else 0
+        getattr(self.dataset, "on_epoch_end", lambda: None)()
+
+
+def _dataset_length(dataset):
+    """``num_batches`` (Keras 3's property, which defaults to ``len``), or None."""
+    try:
+        return dataset.num_batches
+    except (AttributeError, NotImplementedError, TypeError):
+        try:
+            return len(dataset)
+        except TypeError:
+            return None
+
+
+def is_py_dataset(x) -> bool:
+    """Whether ``x`` is a PyDataset (ours, or any object marked as one)."""
+    return bool(getattr(x, "_is_py_dataset", False))
+
+
 def unpack(batch) -> tuple:
     """``(x, y, sample_weight)`` from a batch tuple of length 1 to 3."""
     if not isinstance(batch, (tuple, list)) or not 1 <= len(batch) <= 3:
@@ -153,7 +207,15 @@ def unpack(batch) -> tuple:
 
 
 def batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, seed=None, steps=None):
-    """The right batcher for ``x``: arrays (and lists of arrays) or an iterable of batches."""
+    """The right batcher for ``x``: arrays (and lists of arrays), a PyDataset, or an iterable
+    of batches."""
+    if is_py_dataset(x):
+        if y is not None:
+            raise ValueError(
+                f"y must not be given when x is a PyDataset ({type(x).__name__}); its "
+                "__getitem__ returns the (x, y) batches."
+            )
+        return PyDatasetBatches(x, steps)
     if _is_array_like(x):
         return ArrayBatches(x, y, sample_weight, batch_size or 32, shuffle, seed)
     if y is not None:

@@ -192,3 +192,22 @@ def silu(x) -> Tensor:
 
 
 swish = silu
+
+
+def relu6(x) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return minimum(relu(x), 6.0)
+
+
+def log_sigmoid(x) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), computed without overflow."""
+    x = as_tensor(x)
+    return multiply(softplus(multiply(x, -1.0)), -1.0)
+
+
+def hard_silu(x) -> Tensor:
+    """x · hard_sigmoid(x) (Keras's ``hard_silu``, also ``hard_swish``)."""
+    return multiply(x, hard_sigmoid(x))
+
+
+hard_swish = hard_silu

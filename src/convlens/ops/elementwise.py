@@ -230,7 +230,19 @@ def clip(a, low, high) -> Tensor:
     )
 
 
-def where(condition, a, b) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b``; ``condition`` gets no gradient."""
+def where(condition, a=None, b=None) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b``; ``condition`` gets no gradient.
+
+    With only ``condition`` (Keras's ``ops.where(condition)``), the indices of its true
+    elements: one int Tensor per axis, as ``numpy.nonzero``.
+
+    Raises:
+        ValueError: when only one of ``a`` and ``b`` is given.
+    """
     condition = condition.data if isinstance(condition, Tensor) else condition
+    if a is None and b is None:
+        indices = backend.xp.nonzero(backend.xp.asarray(condition))
+        return tuple(Tensor(i, dtype=i.dtype) for i in indices)
+    if a is None or b is None:
+        raise ValueError("where: pass both x1 and x2, or neither (to get the true indices).")
     return Where.apply(backend.xp.asarray(condition, dtype=bool), a, b)

@@ -7,7 +7,8 @@ import numpy
 from .. import backend
 from ..kernels import parallel
 from ..tensor import Function, Tensor, as_tensors
-from .elementwise import unbroadcast
+from .elementwise import multiply, unbroadcast
+from .shape import reshape, transpose
 
 PARALLEL_PRODUCT = 1 << 21
 """Products of at least this many multiply-adds are split by rows over the kernel threads
@@ -66,3 +67,43 @@ def matmul(a, b) -> Tensor:
             f"matmul: inner dimensions differ: {a.shape} @ {b.shape} ({inner_a} != {inner_b})."
         )
     return MatMul.apply(a, b)
+
+
+def tensordot(x1, x2, axes=2) -> Tensor:
+    """The sum of products over ``axes`` (NumPy's ``tensordot``), as one matrix product.
+
+    ``axes`` is an int N (the last N axes of ``x1`` against the first N of ``x2``) or a pair of
+    axis lists.
+
+    Raises:
+        ValueError: when the paired axes have different lengths.
+    """
+    a, b = as_tensors((x1, x2))
+    if isinstance(axes, int):
+        a_axes, b_axes = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        a_axes, b_axes = (
+            ([axes[0]] if isinstance(axes[0], int) else list(axes[0])),
+            ([axes[1]] if isinstance(axes[1], int) else list(axes[1])),
+        )
+        a_axes, b_axes = [i % a.ndim for i in a_axes], [i % b.ndim for i in b_axes]
+    if [a.shape[i] for i in a_axes] != [b.shape[i] for i in b_axes]:
+        raise ValueError(
+            f"tensordot: axes {a_axes} of {a.shape} and {b_axes} of {b.shape} differ in length."
+        )
+    a_free = [i for i in range(a.ndim) if i not in a_axes]
+    b_free = [i for i in range(b.ndim) if i not in b_axes]
+    inner = int(numpy.prod([a.shape[i] for i in a_axes]))
+    a2 = reshape(transpose(a, a_free + a_axes), (-1, inner))  # (free of a, K)
+    b2 = reshape(transpose(b, b_axes + b_free), (inner, -1))  # (K, free of b)
+    out_shape = tuple(a.shape[i] for i in a_free) + tuple(b.shape[i] for i in b_free)
+    return reshape(MatMul.apply(a2, b2), out_shape)
+
+
+def dot(x1, x2) -> Tensor:
+    """NumPy's ``dot``: a product over the last axis of ``x1`` and the second-to-last of ``x2``
+    (its only axis when 1-D); a scalar operand multiplies."""
+    a, b = as_tensors((x1, x2))
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    return tensordot(a, b, axes=([a.ndim - 1], [0 if b.ndim == 1 else b.ndim - 2]))

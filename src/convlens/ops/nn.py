@@ -12,6 +12,7 @@ import numbers
 import numpy
 
 from .. import backend
+from ..rng import rng_for
 from ..tensor import Function, Tensor, as_tensor
 from .elementwise import multiply
 
@@ -57,7 +58,7 @@ def dropout(x, rate, seed=None, rng=None, training=True, noise_shape=None) -> Te
     if not training or rate == 0:
         return x
     shape = _noise_shape(x.shape, noise_shape)
-    rng = numpy.random.default_rng(seed) if rng is None else rng
+    rng = rng_for(seed) if rng is None else rng  # None: the global stream (set_random_seed)
     keep = rng.random(shape, dtype=numpy.float32) >= rate  # on the host: one mask, any backend
     scale = backend.xp.asarray(keep, dtype=x.dtype) * x.dtype.type(1 / (1 - rate))
     return multiply(x, Tensor(scale))  # the gradient is the same mask, unbroadcast
@@ -235,3 +236,33 @@ def batch_norm_train(x, gamma=None, beta=None, epsilon=1e-3, axis=-1):
         axes=axes,
     )
     return y, mean, variance
+
+
+# ----- Keras 3's ``keras.ops.nn`` names: the activations and helpers defined elsewhere -----
+from .activation import (  # noqa: E402, F401  (re-exported as ops.nn.*, as Keras has them)
+    elu,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    leaky_relu,
+    log_sigmoid,
+    log_softmax,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    swish,
+)
+from .creation import one_hot  # noqa: E402, F401
+from .numeric import moments, normalize  # noqa: E402, F401
+
+
+def gelu(x, approximate: bool = True) -> Tensor:
+    """Keras's ``ops.nn.gelu``: the tanh approximation by default (``approximate=True``)."""
+    from .activation import gelu as exact_or_tanh
+
+    return exact_or_tanh(x, approximate=approximate)
