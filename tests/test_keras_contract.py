@@ -418,3 +418,28 @@ def test_optimizer_learning_rate_and_iterations_answer_like_keras_variables():
     assert int(mine.iterations) == int(theirs.iterations.numpy()) == 0
     mine.learning_rate = 0.01  # the callbacks guide's way
     assert float(mine.learning_rate) == 0.01
+
+
+def test_ops_on_symbolic_tensors_and_custom_activations_save_by_name(tmp_path):
+    keras = real_keras()
+
+    def build(lib):
+        inputs = lib.Input((6, 6, 2))
+        resized = lib.ops.image.resize(inputs, (3, 3))
+        pooled = lib.ops.mean(resized, axis=[1, 2])
+        joined = lib.ops.concatenate([pooled, lib.ops.square(pooled)], axis=-1)
+        return lib.Model(inputs, lib.layers.Dense(2)(joined))
+
+    mine, theirs = build(cl), build(keras)
+    mine.set_weights(theirs.get_weights())
+    x = np.random.default_rng(9).normal(size=(2, 6, 6, 2)).astype("float32")
+    np.testing.assert_allclose(mine.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5)
+
+    @cl.saving.register_keras_serializable(package="tests")
+    def shifted_relu(x):
+        return ops.relu(x - 0.5)
+
+    model = models.Sequential([layers.Input((3,)), layers.Dense(2, activation=shifted_relu)])
+    model.save(tmp_path / "custom.keras")
+    loaded = cl.saving.load_model(tmp_path / "custom.keras")
+    assert loaded.layers[0].activation is shifted_relu

@@ -39,7 +39,11 @@ from . import (
     models,
     ops,
     optimizers,
+    preprocessing,
+    random,
     regularizers,
+    saving,
+    utils,
 )
 from .backend import set_backend
 from .constraints import Constraint
@@ -95,6 +99,10 @@ __all__ = [
     "no_grad",
     "ops",
     "optimizers",
+    "preprocessing",
+    "random",
     "regularizers",
+    "saving",
+    "utils",
     "set_backend",
 ]

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from . import ops
+from . import ops, registry
 from .ops import (
     elu,
     gelu,
@@ -139,9 +139,18 @@ _BY_NAME = {
     "swish": silu,
     "tanh": tanh,
 }
+
+
 # Function -> its Keras name; the op versions (ops.relu...) and aliases serialize by name too.
-_NAMES = {fn: name for name, fn in _BY_NAME.items() if name not in ("swish", "hard_swish")}
-_NAMES.update({ops.relu: "relu", ops.exp: "exponential"})
+def _unwrapped(function):
+    """The op itself, without the wrapper that records it on symbolic tensors."""
+    return getattr(function, "__wrapped__", function)
+
+
+_NAMES = {
+    _unwrapped(fn): name for name, fn in _BY_NAME.items() if name not in ("swish", "hard_swish")
+}
+_NAMES.update({_unwrapped(ops.relu): "relu", _unwrapped(ops.exp): "exponential"})
 
 
 def get(identifier):
@@ -163,7 +172,8 @@ def get(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        return lookup("activation", identifier, _BY_NAME)
+        registered = registry.get_registered_object(identifier) if ">" in identifier else None
+        return registered or lookup("activation", identifier, _BY_NAME)
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):
@@ -174,18 +184,22 @@ def get(identifier):
     )
 
 
-def serialize(activation) -> str:
-    """The Keras name of a built-in activation (``relu`` -> ``"relu"``, None -> ``"linear"``).
+def serialize(activation) -> str | dict:
+    """The Keras name of a built-in activation (``relu`` -> ``"relu"``, None -> ``"linear"``),
+    or Keras's function dict for one registered with ``register_keras_serializable``.
 
     Raises:
         ValueError: for a function of your own, which a JSON model file cannot hold.
     """
     if activation is None:
         return "linear"
+    activation = _unwrapped(activation)
     try:
         return _NAMES[activation]
     except (KeyError, TypeError):
         pass
+    if registry.get_registered_name(activation) is not None:
+        return registry.serialize_function(activation)  # a registered function of the user's
     raise ValueError(
         f"Cannot serialize the activation {activation!r}: only built-in activations are saved "
         f"by name ({', '.join(sorted(_BY_NAME))}). Use one of them, or apply yours in a layer "
@@ -200,8 +214,13 @@ def deserialize(config):
         ValueError: for an unknown name or a malformed dict.
     """
     if isinstance(config, dict):
+        registered = config.get("registered_name")
         if config.get("class_name") == "function" and isinstance(config.get("config"), str):
             config = config["config"]
         else:
             config = config.get("class_name")
-    return lookup("activation", config, _BY_NAME)
+        for name in (registered, config):  # a user's function, registered by that name
+            function = registry.get_registered_object(name) if isinstance(name, str) else None
+            if function is not None:
+                return function
+    return get(config) if isinstance(config, str) else lookup("activation", config, _BY_NAME)

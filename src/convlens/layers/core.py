@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy
-
 from .. import activations, ops, registry
+from ..rng import rng_for
 from .layer import InputSpec, Layer
 
 
@@ -209,7 +208,7 @@ class Dropout(Layer):
         if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ValueError(f'Dropout "{self.name}": rate must be in [0, 1), received {rate!r}.')
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
-        self._rng = numpy.random.default_rng(seed)
+        self._rng = rng_for(seed)  # None: the global stream (utils.set_random_seed)
 
     def call(self, inputs, training=False):
         if not training or self.rate == 0:

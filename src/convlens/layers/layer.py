@@ -31,6 +31,7 @@ import numpy
 
 from .. import backend, config
 from ..registry import snake_case
+from ..rng import rng_for
 from ..tensor import Tensor, as_tensor, no_grad
 from .symbolic import KerasTensor, Node, format_shape, replace_symbols, symbols_in
 
@@ -316,7 +317,7 @@ class Layer:
         """
         from ..initializers import RandomInitializer
 
-        rng = seed if isinstance(seed, numpy.random.Generator) else numpy.random.default_rng(seed)
+        rng = rng_for(seed)
         for layer in self._flat_layers():
             for weight, initializer in zip(layer._weights, layer._initializers):
                 if isinstance(initializer, RandomInitializer):

@@ -8,9 +8,8 @@ from __future__ import annotations
 import math
 import numbers
 
-import numpy
-
 from .. import backend, ops
+from ..rng import rng_for
 from ..tensor import Tensor
 from .layer import InputSpec, Layer
 from .reshaping import check_data_format
@@ -43,7 +42,7 @@ class _Noise(Layer):
                 f"received {seed!r}."
             )
         self.seed = seed
-        self._rng = numpy.random.default_rng(seed)
+        self._rng = rng_for(seed)  # None: the global stream (utils.set_random_seed)
 
     def normal(self, shape, mean, stddev, dtype) -> Tensor:
         """A constant Tensor of normal draws (no gradient flows into the noise)."""

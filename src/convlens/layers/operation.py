@@ -70,7 +70,8 @@ class Operation(Layer):
     """One op of ``convlens.ops`` applied in a functional graph (Keras's operation nodes).
 
     Args:
-        op: the name of a public function of ``convlens.ops`` (``"add"``, ``"mean"``...).
+        op: the name of a public function of ``convlens.ops`` (``"add"``, ``"mean"``,
+            ``"image.resize"``...).
         arguments: the call's positional arguments, JSON-encoded (inputs as placeholders).
         keywords: the call's keyword arguments, likewise.
 
@@ -80,12 +81,14 @@ class Operation(Layer):
 
     def __init__(self, op: str, arguments=(), keywords=None, **kwargs):
         if kwargs.get("name") is None and isinstance(op, str):
-            kwargs["name"] = unique_name(op)  # named after the op, as Keras names op nodes
+            kwargs["name"] = unique_name(op.split(".")[-1])  # after the op, as Keras names them
         super().__init__(**kwargs)
         from .. import ops
 
-        public = isinstance(op, str) and not op.startswith("_")
-        function = getattr(ops, op, None) if public else None
+        function = ops
+        for part in op.split(".") if isinstance(op, str) else [None]:
+            public = isinstance(part, str) and part and not part.startswith("_")
+            function = getattr(function, part, None) if public else None
         if not callable(function) or isinstance(function, type):
             raise ValueError(
                 f'Operation "{self.name}": op must name a public function of convlens.ops, '

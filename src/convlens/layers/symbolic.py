@@ -101,6 +101,11 @@ class KerasTensor:
 
     _keras_symbolic = True  # read by ops: any op given a symbolic tensor records a node
 
+    @staticmethod
+    def record_operation(op: str, *args, **kwargs):
+        """``ops.<op>(*args, **kwargs)`` on symbolic tensors, recorded as a graph node."""
+        return apply_operation(op, *args, **kwargs)
+
     def __init__(self, shape, dtype="float32", node: Node | None = None, name: str | None = None):
         self.shape = tuple(shape)
         self.dtype = dtype

@@ -287,10 +287,7 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x``, batch by batch, as a NumPy array; no graph is recorded."""
         memory.apply_tuning()
-        if data_module._is_array_like(x):
-            data = data_module.ArrayBatches(x, batch_size=batch_size or 32, shuffle=False)
-        else:
-            data = data_module.IterableBatches(x, steps)
+        data = data_module.batches(x, None, None, batch_size or 32, False, None, steps)
         callback_list = CallbackList(callbacks, model=self)
         callback_list.on_predict_begin({})
         outputs = []

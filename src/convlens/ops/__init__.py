@@ -153,3 +153,10 @@ absolute = abs
 amax = max
 amin = min
 true_divide = divide
+
+# Any op given a symbolic tensor (from layers.Input) records a graph node (symbolic_dispatch.py).
+from .symbolic_dispatch import wrap_namespace  # noqa: E402
+
+wrap_namespace(globals())
+wrap_namespace(vars(image), "image.")
+wrap_namespace(vars(nn), "nn.")

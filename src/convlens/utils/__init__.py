@@ -7,6 +7,7 @@ helpers and ``pad_sequences``; the custom-object registry under Keras's ``utils`
 (``register_keras_serializable``, ``custom_object_scope``...).
 """
 
+from ..backend import clear_session
 from ..registry import (
     CustomObjectScope,
     custom_object_scope,
@@ -24,6 +25,7 @@ from .seeding import set_random_seed
 from .sequences import pad_sequences
 
 __all__ = [
+    "clear_session",
     "CustomObjectScope",
     "PyDataset",
     "Sequence",
