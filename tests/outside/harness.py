@@ -297,7 +297,9 @@ def run_child(path: Path, library: str, keep_going: bool) -> dict:
             if keep_going and isinstance(error, NameError):
                 continue  # a name an earlier failed statement should have defined
             record = counter.fail_at(error.__traceback__)
-            failures.append(describe_failure(error, record, program))
+            failure = describe_failure(error, record, program)
+            if failure not in failures:  # a function that fails alike at each call: once
+                failures.append(failure)
             if not keep_going:
                 break
         finally:
