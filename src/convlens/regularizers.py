@@ -102,6 +102,10 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
+# Keras's lowercase spellings: keras.regularizers.l2(1e-3) is L2(1e-3).
+l1, l2, l1_l2 = L1, L2, L1L2
+
+
 class OrthogonalRegularizer(Regularizer):
     """Pushes the rows (or columns) of a 2D kernel towards orthonormal, as Keras 3.
 

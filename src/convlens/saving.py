@@ -29,6 +29,10 @@ import numpy
 
 from . import registry
 from .keras_config import deserialize_model, serialize_layer
+from .object_serialization import (  # noqa: F401 - Keras's keras.saving names
+    deserialize_keras_object,
+    serialize_keras_object,
+)
 from .registry import (
     CustomObjectScope,
     custom_object_scope,

@@ -258,8 +258,14 @@ class Model(Trainer, Layer):
         return functional_config(self)
 
     @classmethod
-    def from_config(cls, config: dict):
-        """The model :meth:`get_config` describes, its layers found through the registry."""
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """The model :meth:`get_config` describes, its layers found through the registry (and
+        ``custom_objects``, name -> class, for user layers that were not registered)."""
+        if custom_objects:
+            from ..registry import custom_object_scope
+
+            with custom_object_scope(custom_objects):
+                return cls.from_config(config)
         return functional_from_config(cls, config)
 
     def to_json(self, **kwargs) -> str:

@@ -159,8 +159,9 @@ class Trainer:
         variables = self.trainable_weights
         for variable in variables:
             variable.grad = None
-        loss.backward()
-        self.optimizer.apply([v.grad for v in variables], variables)
+        if loss.requires_grad:  # a model with nothing to train still reports its loss (Keras)
+            loss.backward()
+            self.optimizer.apply([v.grad for v in variables], variables)
         for layer in self._flat_layers():
             layer.apply_constraints()
         self._update_metrics(loss.item(), y, _arrays(y_pred), sample_weight, _count(y_pred))

@@ -85,13 +85,13 @@ def min(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 
 
 def mean(a, axis=None, keepdims: bool = False) -> Tensor:
-    """The arithmetic mean over ``axis``."""
+    """The arithmetic mean over ``axis`` (NaN over an empty axis, as NumPy's and Keras's)."""
     a = a if isinstance(a, Tensor) else Tensor(a)
     count = 1
     for axis_index in normalize_axes(axis, a.ndim):
         count *= a.shape[axis_index]
-    if count == 0:
-        raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape}.")
+    if count == 0:  # NaN, as NumPy and Keras give (0 / 0), without a division warning
+        return multiply(sum(a, axis=axis, keepdims=keepdims), float("nan"))
     return divide(sum(a, axis=axis, keepdims=keepdims), count)
 
 
