@@ -247,7 +247,7 @@ def config_from_keras(cls, config: dict, strict: bool = True) -> dict:
         result["activation"] = _function_from_keras(result["activation"])
     for key, value in list(result.items()):
         if isinstance(value, dict) and any(key.endswith(e) for e, _, _ in NESTED_KINDS):
-            result[key] = _nested_from_keras(value, f"{owner}, argument {key}")
+            result[key] = nested_from_keras(value, f"{owner}, argument {key}")
     accepted = accepted_arguments(cls)
     for key in [key for key in result if key not in accepted]:
         value = result[key]
@@ -274,7 +274,7 @@ def _function_from_keras(value: dict):
     return function if function is not None else value["config"]
 
 
-def _nested_from_keras(value: dict, owner: str):
+def nested_from_keras(value: dict, owner: str):
     """An initializer, regularizer or constraint: a user's object rebuilt by its class, a
     built-in's dict with Keras-only arguments at their defaults left out."""
     custom = registry.find_custom(value.get("class_name"), value.get("registered_name"))

@@ -104,9 +104,9 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         from .keras_config import deserialize_layer
 
         return deserialize_layer(config, custom_objects)
-    from .keras_config import _nested_from_keras  # Keras-only arguments at their defaults
+    from .keras_config import nested_from_keras  # Keras-only arguments at their defaults
 
-    plain = _nested_from_keras(config, "deserialize_keras_object")
+    plain = nested_from_keras(config, "deserialize_keras_object")
     for keras_module, name, _ in _KINDS:
         if module == keras_module or not module:
             try:
