@@ -475,3 +475,21 @@ def test_from_config_takes_custom_objects_and_nothing_trainable_still_fits():
     history = again.fit(np.ones((2, 3)), np.ones((2, 3)), verbose=0)
     assert history.history["loss"] == [pytest.approx(1.0)]
     assert np.isnan(ops.mean(np.zeros((1, 0))).numpy())  # as NumPy and Keras: NaN, no error
+
+
+def test_summary_expands_nested_models_and_shows_trainable(capsys):
+    base = models.Sequential(
+        [layers.Input((8, 8, 1)), layers.Conv2D(2, 3), layers.GlobalAveragePooling2D()],
+        name="frozen_base",
+    )
+    base.trainable = False
+    inputs = layers.Input((8, 8, 1))
+    model = models.Model(inputs, layers.Dense(1)(base(inputs, training=False)))
+    model.summary(expand_nested=True, show_trainable=True)
+    lines = capsys.readouterr().out.splitlines()
+    nested = [line for line in lines if line.startswith("  ")]
+    assert len(nested) == 2 and "(Conv2D)" in nested[0] and nested[0].rstrip().endswith("N")
+    assert any("frozen_base (Sequential)" in line and line.rstrip().endswith("N") for line in lines)
+    assert "Trainable params: 3" in "\n".join(lines)
+    model.summary()
+    assert not [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
