@@ -444,3 +444,35 @@ def test_augmentation_grid_draws_n_samples(tmp_path):
     assert layer.rng.bit_generator.state == stream_before  # the picture changed no stream
     with pytest.raises(ValueError, match="augmentation_grid: expected one image"):
         viz.augmentation_grid(layer, image[None])
+
+
+def test_fit_augments_and_predict_does_not():
+    class Recorder(layers.Layer):
+        seen = []
+
+        def call(self, inputs):
+            Recorder.seen.append(inputs.numpy().copy())
+            return inputs
+
+    x = images((4, 3, 3, 1), 0.3)
+    inputs = layers.Input((3, 3, 1))
+    shifted = layers.RandomBrightness((0.5, 0.5), value_range=(0, 1))(inputs)
+    outputs = layers.Dense(1)(layers.Flatten()(Recorder()(shifted)))
+    model = cl.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="mse")
+    Recorder.seen.clear()
+    model.fit(x, np.zeros((4, 1)), batch_size=4, epochs=1, shuffle=False, verbose=0)
+    np.testing.assert_allclose(Recorder.seen[-1], x + 0.5, atol=1e-6)
+    Recorder.seen.clear()
+    model.predict(x, verbose=0)
+    np.testing.assert_allclose(Recorder.seen[-1], x)
+
+
+def test_normalization_adapts_on_pairs_and_nested_lists():
+    x = images((6, 3), 4)
+    oracle = [x.mean(axis=0), x.var(axis=0)]
+    for data in ([(x[:4], np.zeros(4)), (x[4:], np.zeros(2))], x.tolist()):
+        layer = layers.Normalization()
+        layer.adapt(data)
+        for got, want in zip(layer.get_weights(), oracle):
+            np.testing.assert_allclose(got, want, rtol=1e-5)

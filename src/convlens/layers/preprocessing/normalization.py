@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 
 import numpy
 
@@ -14,10 +15,12 @@ from ..layer import Layer
 
 
 def _batches(layer, data):
-    """``data`` as an iterator of host arrays (one array, or an iterable of batches; an
-    ``(x, y)`` pair yields its ``x``)."""
+    """``data`` as an iterator of host arrays: one array (or nested lists of numbers), or an
+    iterable of batches, where an ``(x, y)`` pair yields its ``x``."""
     if isinstance(data, Tensor) or hasattr(data, "shape"):
         return iter([backend.to_numpy(getattr(data, "data", data))])
+    if isinstance(data, list) and data and isinstance(data[0], (list, numbers.Real)):
+        return iter([numpy.asarray(data)])  # nested lists of numbers: one array
     if not hasattr(data, "__iter__"):
         raise TypeError(
             f'{type(layer).__name__} "{layer.name}": adapt() expects an array or an iterable of '
@@ -26,8 +29,8 @@ def _batches(layer, data):
 
     def arrays():
         for batch in data:
-            if isinstance(batch, (tuple, list)):
-                batch = batch[0]
+            if isinstance(batch, (tuple, list)) and batch and hasattr(batch[0], "shape"):
+                batch = batch[0]  # (x, y) or (x, y, sample_weight): the features
             yield backend.to_numpy(getattr(batch, "data", batch))
 
     return arrays()
