@@ -82,6 +82,8 @@ def test_affine_transform_rejects_bad_arguments():
         dict(height=11, width=4, interpolation="nearest"),
         dict(height=3, width=3, crop_to_aspect_ratio=True),
         dict(height=3, width=4, antialias=True),
+        dict(height=4, width=4, pad_to_aspect_ratio=True, fill_value=0.5),
+        dict(height=2, width=6, pad_to_aspect_ratio=True),
     ],
 )
 def test_resizing_matches_keras(options):

@@ -4,6 +4,7 @@ Keras on JAX); cropping is slicing. All are differentiable in the images."""
 
 from __future__ import annotations
 
+from ... import backend, ops
 from ...ops.image import INTERPOLATIONS, resize
 from .base import ImageLayer, RandomImageLayer, choice, error
 
@@ -20,6 +21,22 @@ def _centre_crop_and_resize(images, height, width, interpolation="bilinear"):
     return resize(images, (height, width), interpolation=interpolation, crop_to_aspect_ratio=True)
 
 
+def _pad_to_aspect(images, height, width, fill_value):
+    """(N, H, W, C) images with equal bands of ``fill_value`` above and below (or left and
+    right) so their aspect ratio is about ``height / width`` (Keras's rule: whole pixels,
+    rounded down, the same band on both sides)."""
+    N, H, W, C = images.shape
+    top = int((max(H, int(W * height / width)) - H) / 2)
+    left = int((max(W, int(H * width / height)) - W) / 2)
+    if top > 0:
+        band = backend.xp.full((N, top, W, C), fill_value, dtype=images.dtype)  # (N, top, W, C)
+        return ops.concatenate([band, images, band], axis=1)
+    if left > 0:
+        band = backend.xp.full((N, H, left, C), fill_value, dtype=images.dtype)
+        return ops.concatenate([band, images, band], axis=2)
+    return images
+
+
 class Resizing(ImageLayer):
     """Resize images to ``(height, width)``.
 
@@ -28,8 +45,10 @@ class Resizing(ImageLayer):
         interpolation: ``"bilinear"`` (default) or ``"nearest"``.
         crop_to_aspect_ratio: first crop the largest centred window of the output's aspect
             ratio, so nothing is stretched.
-        pad_to_aspect_ratio, fill_mode, fill_value: Keras's padding alternative; only
-            ``pad_to_aspect_ratio=False`` is supported (the others are kept in the config).
+        pad_to_aspect_ratio: instead, first pad equal bands of ``fill_value`` on two sides to
+            reach the output's aspect ratio (letterboxing), so nothing is cut off.
+        fill_mode, fill_value: the padding: ``fill_mode`` only ``"constant"`` (as Keras on
+            JAX), ``fill_value`` the value of the bands.
         antialias: widen the filter when downscaling, so every input pixel counts.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
@@ -56,14 +75,16 @@ class Resizing(ImageLayer):
         super().__init__(data_format=data_format, **kwargs)
         self.height, self.width = _size(self, height, "height"), _size(self, width, "width")
         self.interpolation = choice(self, interpolation, "interpolation", INTERPOLATIONS)
-        if pad_to_aspect_ratio:
-            raise error(self, "pad_to_aspect_ratio", "False (padding is not supported)", True)
+        if crop_to_aspect_ratio and pad_to_aspect_ratio:
+            raise error(self, "crop_to_aspect_ratio", "False with pad_to_aspect_ratio=True", True)
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
-        self.pad_to_aspect_ratio = False
+        self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
         self.fill_mode, self.fill_value = fill_mode, float(fill_value)
         self.antialias = bool(antialias)
 
     def transform(self, images, training):
+        if self.pad_to_aspect_ratio:
+            images = _pad_to_aspect(images, self.height, self.width, self.fill_value)
         return resize(
             images,
             (self.height, self.width),
