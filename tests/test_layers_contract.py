@@ -354,6 +354,18 @@ EXAMPLES = {
     "UpSampling2D": (dict(size=(2, 1), interpolation="bilinear"), (2, 3, 2)),
     "ZeroPadding1D": (dict(padding=(0, 2)), (3, 2)),
     "ZeroPadding2D": (dict(padding=1), (3, 3, 2)),
+    # Random layers called directly augment (Keras's rule), and the test calls the clone twice:
+    # the examples fix the draw (degenerate ranges, a width-1 flip, a crop of the whole image).
+    "CenterCrop": (dict(height=2, width=3), (4, 4, 2)),
+    "Normalization": (dict(mean=[1.0, 2.0], variance=[4.0, 9.0]), (3, 2)),
+    "RandomBrightness": (dict(factor=(0.1, 0.1), value_range=(-10, 10), seed=1), (3, 3, 2)),
+    "RandomContrast": (dict(factor=(0.0, 0.0), value_range=(-10, 10), seed=1), (3, 3, 2)),
+    "RandomCrop": (dict(height=2, width=3, seed=1), (2, 3, 2)),
+    "RandomFlip": (dict(mode="horizontal", seed=1), (3, 1, 2)),
+    "RandomRotation": (dict(factor=(0.25, 0.25), fill_mode="wrap"), (4, 4, 2)),
+    "RandomTranslation": (dict(height_factor=(0.25, 0.25), width_factor=-0.0), (4, 5, 2)),
+    "RandomZoom": (dict(height_factor=(0.2, 0.2), width_factor=(-0.1, -0.1)), (4, 5, 2)),
+    "Resizing": (dict(height=3, width=2, interpolation="nearest"), (4, 4, 2)),
 }
 
 

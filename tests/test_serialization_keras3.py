@@ -608,6 +608,17 @@ LAYER_ARGUMENTS = {
     "UpSampling1D": dict(size=3),
     "UpSampling2D": dict(size=(2, 3), interpolation="bilinear"),
     "ZeroPadding1D": dict(padding=(1, 2)),
+    # image preprocessing and augmentation (issue 13, item 2)
+    "CenterCrop": dict(height=3, width=2),
+    "Normalization": dict(axis=(1, 2), mean=[1.0, 2.0], variance=[3.0, 4.0], invert=True),
+    "RandomBrightness": dict(factor=(-0.1, 0.2), value_range=(-1, 1), seed=2),
+    "RandomContrast": dict(factor=(0.1, 0.3), value_range=(0, 1), seed=4),
+    "RandomCrop": dict(height=3, width=2, seed=5),  # Keras would draw a seed for None
+    "RandomFlip": dict(mode="vertical", seed=3),
+    "RandomRotation": dict(factor=(-0.2, 0.3), fill_mode="constant", fill_value=1.0, seed=3),
+    "RandomTranslation": dict(height_factor=0.1, width_factor=(-0.2, 0.1), fill_mode="wrap"),
+    "RandomZoom": dict(height_factor=(0.1, 0.2), width_factor=0.3, interpolation="nearest"),
+    "Resizing": dict(height=3, width=2, interpolation="nearest", crop_to_aspect_ratio=True),
 }
 # Lambda saves its function by the name it was registered under here, which Keras cannot know:
 # its configs travel only between convlens files (tests/test_layers_contract.py).

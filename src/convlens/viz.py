@@ -207,3 +207,77 @@ def filter_results(image, results: dict, path) -> str:
     images = [numpy.asarray(image)] + [numpy.asarray(r) for r in results.values()]
     titles = ["original"] + list(results)
     return _image_grid(images, titles, path, "kernels applied to the photo")
+
+
+def augmentation_grid(layer_or_model, image, n: int = 9, seed=0, path=None):
+    """``n`` augmented versions of one image in a grid, drawn in one call (training mode).
+
+    The random layers of ``layer_or_model`` draw from ``seed`` for this picture only: their
+    own streams are left where they were, so a picture changes nothing in training.
+
+    Args:
+        layer_or_model: an augmentation layer, or a model (say a Sequential of them).
+        image: one image ``(H, W, C)``, pixel values in [0, 1] or [0, 255].
+        n: how many samples to draw.
+        seed: an int: the same grid each time.
+        path: also write the figure as a PNG there.
+
+    Returns:
+        The matplotlib Figure (left open, for notebooks; ``pyplot.close`` it when done).
+
+    Raises:
+        ValueError: for an image that is not 3-D or a non-positive ``n``.
+    """
+    from .rng import rng_for
+
+    image = numpy.asarray(backend.to_numpy(getattr(image, "data", image)))
+    if image.ndim != 3 or not isinstance(n, int) or n < 1:
+        raise ValueError(
+            "augmentation_grid: expected one image (H, W, C) and n >= 1, received shape "
+            f"{image.shape} and n={n!r}."
+        )
+    batch = numpy.repeat(image[None].astype("float32"), n, axis=0)  # (n, H, W, C)
+    random_layers = [
+        layer
+        for layer in getattr(layer_or_model, "_flat_layers", lambda: [layer_or_model])()
+        if hasattr(layer, "rng") and hasattr(layer, "augment")
+    ]
+    streams = [layer.rng for layer in random_layers]
+    generator = rng_for(seed)
+    try:
+        for layer in random_layers:  # one child stream per layer, from the picture's seed
+            layer.rng = numpy.random.default_rng(int(generator.integers(2**63)))
+        samples = backend.to_numpy(layer_or_model(batch, training=True).data)
+    finally:
+        for layer, stream in zip(random_layers, streams):
+            layer.rng = stream
+    scale = 255.0 if image.max() > 1.0 else 1.0  # show [0, 255] pixels as [0, 1]
+    samples = numpy.clip(samples / scale, 0.0, 1.0)
+    pyplot = _pyplot()
+    rows, columns = _grid(n)
+    figure, axes = pyplot.subplots(
+        rows, columns, figsize=(1.8 * columns, 1.8 * rows), squeeze=False
+    )
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index < n:
+            sample = samples[index]
+            grey = sample.shape[-1] == 1
+            axis.imshow(sample[..., 0] if grey else sample, cmap="gray" if grey else None)
+            axis.set_title(f"sample {index + 1}", fontsize=7)
+    name = getattr(layer_or_model, "name", type(layer_or_model).__name__)
+    figure.suptitle(f'augmentations of "{name}" (seed {seed})', fontsize=9)
+    if path is not None:
+        _write_png(figure, path)
+    return figure
+
+
+def _write_png(figure, path) -> str:
+    """Write ``figure`` to ``path`` through a temporary file, leaving the figure open."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
+    os.replace(temporary, path)
+    return path

@@ -42,6 +42,18 @@ from .pooling1d import (
     GlobalMaxPooling1D,
     MaxPooling1D,
 )
+from .preprocessing import (
+    CenterCrop,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Resizing,
+)
 from .reshaping import Flatten, Permute, RepeatVector, Reshape, ZeroPadding2D
 from .serialization_api import deserialize, serialize
 from .symbolic import KerasTensor
@@ -102,6 +114,17 @@ LAYER_CLASSES = {
         UpSampling2D,
         ZeroPadding1D,
         ZeroPadding2D,
+        # image preprocessing and augmentation (issue 13, item 2)
+        CenterCrop,
+        Normalization,
+        RandomBrightness,
+        RandomContrast,
+        RandomCrop,
+        RandomFlip,
+        RandomRotation,
+        RandomTranslation,
+        RandomZoom,
+        Resizing,
     )
 }
 """Every layer class a model file may name: registered below, so loading finds them by name."""
