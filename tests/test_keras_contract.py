@@ -493,3 +493,15 @@ def test_summary_expands_nested_models_and_shows_trainable(capsys):
     assert "Trainable params: 3" in "\n".join(lines)
     model.summary()
     assert not [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+
+
+def test_without_a_training_flag_each_layer_takes_its_own_default():
+    """Keras's rule: model(x) with no training lets each call's default decide (the random
+    augmentations default to True, Dropout to False); fit, predict and explicit flags win."""
+    flip = layers.RandomFlip("horizontal", seed=0)
+    model = models.Sequential([layers.Input((1, 2, 1)), flip, layers.Dropout(0.9, seed=0)])
+    x = np.array([[[[1.0], [2.0]]]], dtype="float32")
+    outputs = {tuple(model(x).numpy().ravel()) for _ in range(20)}
+    assert outputs == {(1.0, 2.0), (2.0, 1.0)}  # flipped or not, never dropped
+    assert {tuple(model.predict(x, verbose=0).ravel()) for _ in range(5)} == {(1.0, 2.0)}
+    assert {tuple(model(x, training=False).numpy().ravel()) for _ in range(5)} == {(1.0, 2.0)}

@@ -410,13 +410,12 @@ class Layer:
         if "training" in positional:  # layer(x, True): call's own positional training
             training = args[positional.index("training")]
         depth = getattr(_call_context, "depth", 0)
-        outer_training = getattr(_call_context, "training", False)
+        outer_training = getattr(_call_context, "training", None) if depth else None
         if training is None:
-            training = outer_training if depth else False
-        training = bool(training)
+            training = outer_training  # None at top level: each call's own default applies
         accepted = _call_arguments(type(self))
-        if "training" in accepted and "training" not in positional:
-            kwargs["training"] = training
+        if "training" in accepted and "training" not in positional and training is not None:
+            kwargs["training"] = bool(training)
         if kwargs.get("mask", 0) is None and "mask" not in accepted:
             kwargs.pop("mask")
         if depth == 0:

@@ -140,7 +140,7 @@ class Model(Trainer, Layer):
             self.output_shape = self._traced_output_shape(_shape_or_list(input_shape))
         self.built = True
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=None):
         if not self._functional:
             raise NotImplementedError(
                 f"{type(self).__name__} subclasses Model without inputs and outputs: it must "
@@ -152,7 +152,9 @@ class Model(Trainer, Layer):
             if isinstance(node.layer, InputLayer):
                 continue
             arguments = [values[id(symbol)] for symbol in node.inputs]
-            kwargs = {"training": training, **replace_symbols(node.kwargs, values)}
+            # training reaches the layers through the call context (a node's own
+            # training=False, as on a frozen base model, wins).
+            kwargs = replace_symbols(node.kwargs, values)
             result = node.layer(
                 arguments if node.takes_list else arguments[0],
                 *replace_symbols(node.args, values),

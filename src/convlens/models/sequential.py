@@ -112,10 +112,10 @@ class Sequential(Model):
             self._input_layer = Input(tuple(input_shape)[1:]).node.layer
         self._build_graph()
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=None):
         x = inputs
         for layer in self._layers:
-            x = layer(x, training=training)
+            x = layer(x)  # training reaches each layer through the call context
         return x
 
     def _convert_inputs(self, inputs):

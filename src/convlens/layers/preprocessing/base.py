@@ -15,10 +15,8 @@ import numbers
 from ... import backend, ops
 from ...rng import rng_for
 from ...tensor import Tensor
-from .. import layer as layer_module
 from ..layer import Layer
 from ..reshaping import check_data_format
-from ..symbolic import KerasTensor
 
 
 class ImageLayer(Layer):
@@ -80,15 +78,10 @@ class RandomImageLayer(ImageLayer):
         self.seed = None if seed is None else int(seed)
         self.rng = rng_for(self.seed)
 
-    def __call__(self, inputs, *args, **kwargs):
-        # Keras's call(data, training=True): a direct, top-level call on data augments.
-        # (A symbolic call must not store training=True in the graph: it would augment in
-        # predict; inside another layer's call the caller's flag is inherited.)
-        top_level = getattr(layer_module._call_context, "depth", 0) == 0
-        if top_level and not args and "training" not in kwargs:
-            if not isinstance(inputs, KerasTensor):
-                kwargs["training"] = True
-        return super().__call__(inputs, *args, **kwargs)
+    def call(self, inputs, training=True):
+        # Keras's default: a direct call on data augments; predict, evaluate and training=False
+        # give the input; inside a model the model's flag reaches the layer.
+        return super().call(inputs, training=training)
 
     def transform(self, images, training):
         return self.augment(images) if training else images
