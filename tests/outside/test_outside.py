@@ -24,9 +24,7 @@ TIME_LIMIT_S = 600  # a whole program on two busy CPU cores; most need well unde
 # Programs that do not yet run to the end under convlens, each with its first failure today.
 # The Keras API they need is being built (issue 12); empty this list as features land: a program
 # that starts to pass shows as XPASS.
-EXPECTED_FAILURES = {
-    "transfer_learning": "layers.RandomFlip, RandomRotation (augmentation layers, issue 13)",
-}
+EXPECTED_FAILURES: dict[str, str] = {}  # program -> why convlens cannot run it to the end yet
 
 # Programs whose library call needs a program outside Python (Keras needs it too).
 NEEDS_EXECUTABLE = {"plot_model": "dot"}
