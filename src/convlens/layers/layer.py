@@ -18,40 +18,37 @@ contract is Keras 3's, so users' own layers work unchanged:
 Called on a symbolic :class:`~convlens.layers.symbolic.KerasTensor` (from ``Input``), a layer
 records a node of a functional graph instead of computing (:meth:`Layer.symbolic_call`); the
 first such call gives the layer its ``input`` and ``output``.
+
+Weights, sublayers and losses live in weights.py (:class:`TrackedWeights`, Layer's base); the
+call context and the signature rules in call_rules.py.
 """
 
 from __future__ import annotations
 
-import inspect
 import itertools
-import threading
 from collections import defaultdict
 
 import numpy
 
 from .. import backend, config
 from ..registry import snake_case
-from ..rng import rng_for
 from ..tensor import Tensor, as_tensor, no_grad
+from .call_rules import (
+    batchless,
+    call_arguments,
+    call_context,
+    flat,
+    is_shape,
+    merge_traced,
+    positional_arguments,
+    shape_list,
+    shapes_of,
+)
 from .symbolic import KerasTensor, Node, format_shape, replace_symbols, symbols_in
+from .weights import TrackedWeights
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
 backend.on_clear_session(_name_counters.clear)  # keras.backend.clear_session(): names restart
-_call_context = threading.local()  # .training and .depth of the layer calls running now
-
-# Attributes of every layer that hold its own state, never sublayers (skipped when tracking).
-_OWN_STATE = frozenset(
-    (
-        "_weights",
-        "_trainable_flags",
-        "_initializers",
-        "_regularized",
-        "_constraints",
-        "_losses",
-        "_inbound_nodes",
-        "input_spec",
-    )
-)
 
 
 def unique_name(prefix: str) -> str:
@@ -67,7 +64,7 @@ class InputSpec:
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
 
 
-class Layer:
+class Layer(TrackedWeights):
     """Base class of every layer, with Keras 3's interface.
 
     Subclasses validate their arguments in ``__init__``, create weights in ``build(input_shape)``
@@ -139,226 +136,6 @@ class Layer:
         """The dtype of the layer's weights (Keras's name; one dtype per layer here)."""
         return self.dtype
 
-    # ----- weights -----
-    def add_weight(
-        self,
-        *args,
-        shape=None,
-        initializer=None,
-        dtype=None,
-        trainable: bool = True,
-        regularizer=None,
-        constraint=None,
-        name: str | None = None,
-        autocast: bool = True,
-        aggregation="none",
-        overwrite_with_gradient: bool = False,
-    ) -> Tensor:
-        """Create a weight, initialised, registered for training, saving and summary.
-
-        Keras 3's signature: ``add_weight(shape=(3, 4), initializer="zeros", name="w")``;
-        ``shape`` (and then ``initializer``, ``dtype``) may come positionally, and a leading
-        name string is accepted too (Keras 2's order). Without a name the weight is called
-        ``variable``, ``variable_1``...; without an initializer, floats start from
-        ``glorot_uniform`` and other dtypes from zeros, as in Keras.
-
-        Raises:
-            TypeError: for more than three positional arguments.
-        """
-        from .. import constraints, initializers, regularizers
-
-        if args and isinstance(args[0], str):  # Keras 2: add_weight("kernel", shape, ...)
-            name, args = (name or args[0]), args[1:]
-        if len(args) > 3:
-            raise TypeError(
-                f'{type(self).__name__} "{self.name}": add_weight() takes at most 3 positional '
-                f"arguments (shape, initializer, dtype), received {len(args)}."
-            )
-        given = dict(zip(("shape", "initializer", "dtype"), args))
-        shape = given.get("shape", shape)
-        initializer = given.get("initializer", initializer)
-        dtype = given.get("dtype", dtype)
-        shape = () if shape is None else tuple(int(d) for d in shape)
-        dtype = numpy.dtype(dtype or self.dtype).name
-        if initializer is None:
-            initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
-        if name is None:
-            index = next(self._weight_names)
-            name = "variable" if index == 0 else f"variable_{index}"
-        initializer = initializers.get(initializer)
-        values = initializer(shape, dtype=dtype)
-        weight = Tensor(
-            values,
-            dtype=dtype,
-            requires_grad=trainable and self._trainable and dtype.startswith("float"),
-            name=f"{self.name}/{name}",
-        )
-        self._weights.append(weight)
-        self._initializers.append(initializer)
-        self._trainable_flags.append(bool(trainable))
-        if regularizer is not None:
-            self._regularized.append((weight, regularizers.get(regularizer)))
-        if constraint is not None:
-            self._constraints.append((weight, constraints.get(constraint)))
-        return weight
-
-    add_variable = add_weight
-
-    # ----- sublayers -----
-    def _sublayers(self) -> list[Layer]:
-        """The layers held as attributes (alone, or in lists, tuples and dicts), in order."""
-        found, seen = [], {id(self)}
-        for key, value in vars(self).items():
-            if key in _OWN_STATE:
-                continue
-            if isinstance(value, dict):
-                value = list(value.values())
-            candidates = value if isinstance(value, (list, tuple)) else (value,)
-            for candidate in candidates:
-                if isinstance(candidate, Layer) and id(candidate) not in seen:
-                    seen.add(id(candidate))
-                    found.append(candidate)
-        return found
-
-    def _flat_layers(self) -> list[Layer]:
-        """This layer, then every sublayer at any depth, each once (Keras's weight order)."""
-        result, seen, stack = [], set(), [self]
-        while stack:
-            layer = stack.pop()
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            result.append(layer)
-            stack.extend(reversed(layer._sublayers()))
-        return result
-
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        """Freeze or unfreeze this layer and every sublayer (Keras sets the flag recursively)."""
-        self._trainable = bool(value)
-        for weight, flag in zip(self._weights, self._trainable_flags):
-            weight.requires_grad = flag and self._trainable and weight.dtype.kind == "f"
-        for layer in self._sublayers():
-            layer.trainable = value
-
-    def _own_weights(self, trainable: bool | None = None) -> list[Tensor]:
-        if trainable is None:
-            return list(self._weights)
-        return [
-            w
-            for w, flag in zip(self._weights, self._trainable_flags)
-            if (flag and self._trainable) == trainable
-        ]
-
-    @property
-    def weights(self) -> list[Tensor]:
-        """Every weight: this layer's, then its sublayers' (Keras's ``layer.weights``)."""
-        return [w for layer in self._flat_layers() for w in layer._weights]
-
-    @property
-    def variables(self) -> list[Tensor]:
-        return self.weights
-
-    @property
-    def trainable_weights(self) -> list[Tensor]:
-        if not self._trainable:
-            return []
-        return [w for layer in self._flat_layers() for w in layer._own_weights(True)]
-
-    trainable_variables = trainable_weights
-
-    @property
-    def non_trainable_weights(self) -> list[Tensor]:
-        if not self._trainable:
-            return self.weights
-        return [w for layer in self._flat_layers() for w in layer._own_weights(False)]
-
-    non_trainable_variables = non_trainable_weights
-
-    def count_params(self) -> int:
-        return int(sum(w.size for w in self.weights))
-
-    def get_weights(self) -> list[numpy.ndarray]:
-        """The weights' values as NumPy arrays, in :attr:`weights` order (Keras's order)."""
-        return [backend.to_numpy(w.data).copy() for w in self.weights]
-
-    def set_weights(self, values) -> None:
-        """Set every weight from a list of arrays, in :meth:`get_weights` order.
-
-        Raises:
-            ValueError: naming the layer, the weight and both shapes on any mismatch.
-        """
-        values, weights = list(values), self.weights
-        if len(values) != len(weights):
-            raise ValueError(
-                f'{type(self).__name__} "{self.name}": expected {len(weights)} weight '
-                f"arrays, received {len(values)}."
-            )
-        for weight, value in zip(weights, values):
-            value = backend.to_numpy(value)
-            if value.shape != weight.shape:
-                raise ValueError(
-                    f'{type(self).__name__} "{self.name}": weight "{weight.name}" has shape '
-                    f"{weight.shape}, received an array of shape {value.shape}."
-                )
-        for weight, value in zip(weights, values):
-            weight.data[...] = backend.xp.asarray(backend.to_numpy(value), dtype=weight.dtype)
-
-    def reset_weights(self, seed=None) -> None:
-        """Draw every weight again from its own initializer, sublayers included.
-
-        Args:
-            seed: an int or a ``numpy.random.Generator``: the draws then reproduce exactly
-                (randomness stays explicit: no global seed is involved).
-        """
-        from ..initializers import RandomInitializer
-
-        rng = rng_for(seed)
-        for layer in self._flat_layers():
-            for weight, initializer in zip(layer._weights, layer._initializers):
-                if isinstance(initializer, RandomInitializer):
-                    initializer = type(initializer).from_config(
-                        {**initializer.get_config(), "seed": rng}
-                    )
-                weight.data[...] = initializer(weight.shape, dtype=weight.dtype)
-
-    def apply_constraints(self) -> None:
-        """Project constrained weights after an optimizer step (Keras applies them then)."""
-        for layer in self._flat_layers():
-            for weight, constraint in layer._constraints:
-                weight.data[...] = constraint(weight.data)
-
-    def regularization_losses(self) -> list[Tensor]:
-        """Penalties of the weights (sublayers' too), recomputed for the current values."""
-        return [
-            regularizer(weight)
-            for layer in self._flat_layers()
-            for weight, regularizer in layer._regularized
-        ]
-
-    # ----- losses -----
-    def add_loss(self, loss) -> None:
-        """Add a scalar term to the training loss, from inside ``call`` (Keras's ``add_loss``).
-
-        The terms of one call replace those of the previous call: a model's loss counts each
-        once per step.
-        """
-        self._losses.append(loss if isinstance(loss, Tensor) else as_tensor(loss))
-
-    @property
-    def losses(self) -> list[Tensor]:
-        """The ``add_loss`` terms of the last call, sublayers' included, and weight penalties."""
-        added = [loss for layer in self._flat_layers() for loss in layer._losses]
-        return added + self.regularization_losses()
-
-    def _clear_losses(self) -> None:
-        for layer in self._flat_layers():
-            layer._losses = []
-
     # ----- building and calling -----
     def build(self, input_shape) -> None:
         """Create the weights for inputs of ``input_shape`` (batch axis included, as None)."""
@@ -381,11 +158,11 @@ class Layer:
         ``**kwargs``; without an explicit value the caller's is inherited (False at top level).
         Floating inputs are cast to the layer's dtype (``autocast``), as Keras does.
         """
-        if any(isinstance(t, KerasTensor) for t in _flat(inputs)):
+        if any(isinstance(t, KerasTensor) for t in flat(inputs)):
             return self.symbolic_call(inputs, *args, **kwargs)
         inputs = self._convert_inputs(inputs)
-        shapes = _shapes(inputs)
-        self.ensure_built(_batchless(shapes))
+        shapes = shapes_of(inputs)
+        self.ensure_built(batchless(shapes))
         self.check_input_shape(shapes)
         return self._call_in_context(inputs, args, kwargs)
 
@@ -406,31 +183,31 @@ class Layer:
         """Run ``call`` with the resolved ``training`` flag; the outermost call clears the
         previous call's ``add_loss`` terms (Keras's entry-layer rule)."""
         training = kwargs.pop("training", None)
-        positional = _positional_arguments(type(self))[: len(args)]
+        positional = positional_arguments(type(self))[: len(args)]
         if "training" in positional:  # layer(x, True): call's own positional training
             training = args[positional.index("training")]
-        depth = getattr(_call_context, "depth", 0)
-        outer_training = getattr(_call_context, "training", None) if depth else None
+        depth = getattr(call_context, "depth", 0)
+        outer_training = getattr(call_context, "training", None) if depth else None
         if training is None:
             training = outer_training  # None at top level: each call's own default applies
-        accepted = _call_arguments(type(self))
+        accepted = call_arguments(type(self))
         if "training" in accepted and "training" not in positional and training is not None:
             kwargs["training"] = bool(training)
         if kwargs.get("mask", 0) is None and "mask" not in accepted:
             kwargs.pop("mask")
         if depth == 0:
             self._clear_losses()
-        _call_context.depth, _call_context.training = depth + 1, training
+        call_context.depth, call_context.training = depth + 1, training
         try:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
-            _call_context.depth, _call_context.training = depth, outer_training
+            call_context.depth, call_context.training = depth, outer_training
         if self.output_shape is None:  # a layer that never had to compute it: read it here
-            self.output_shape = _batchless(
+            self.output_shape = batchless(
                 [o.shape for o in outputs] if isinstance(outputs, (list, tuple)) else outputs.shape
             )
         if self.activity_regularizer is not None:
-            for output in _flat(outputs):
+            for output in flat(outputs):
                 if isinstance(output, Tensor):
                     self.add_loss(self.activity_regularizer(output))
         return outputs
@@ -466,7 +243,7 @@ class Layer:
             if not sources:
                 raise
             raise ValueError(f"{error} The input comes from {sources}.") from None
-        several = not _is_shape(output_shape)
+        several = not is_shape(output_shape)
         outputs = [
             KerasTensor(shape, self.dtype, name=self.name)
             for shape in (output_shape if several else [output_shape])
@@ -484,19 +261,19 @@ class Layer:
         """
         kwargs = kwargs or {}
         extra = [s.shape for s in symbols_in((args, kwargs))]
-        free = any(d is None for shape in _shape_list(input_shape) + extra for d in shape[1:])
+        free = any(d is None for shape in shape_list(input_shape) + extra for d in shape[1:])
         first = self._trace(input_shape, 7, args, kwargs)
         if not free:
             return first
         second = self._trace(input_shape, 9, args, kwargs)
-        return _merge_traced(first, second)
+        return merge_traced(first, second)
 
     def _trace(self, input_shape, free_size: int, args=(), kwargs=None):
         def zeros(shape):
             size = [1] + [free_size if d is None else d for d in shape[1:]]
             return Tensor(backend.xp.zeros(size, dtype=self.dtype))
 
-        shapes = _shape_list(input_shape)
+        shapes = shape_list(input_shape)
         inputs = [zeros(s) for s in shapes] if isinstance(input_shape, list) else zeros(shapes[0])
         stand_ins = {id(s): zeros(s.shape) for s in symbols_in((args, kwargs or {}))}
         args = replace_symbols(tuple(args), stand_ins)
@@ -597,42 +374,6 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _flat(inputs):
-    if isinstance(inputs, dict):
-        return list(inputs.values())
-    return inputs if isinstance(inputs, (list, tuple)) else [inputs]
-
-
-def _shapes(inputs):
-    if isinstance(inputs, dict):
-        return [t.shape for t in inputs.values()]
-    return [t.shape for t in inputs] if isinstance(inputs, list) else inputs.shape
-
-
-def _batchless(shapes):
-    if isinstance(shapes, list):
-        return [(None,) + tuple(s[1:]) for s in shapes]
-    return (None,) + tuple(shapes[1:])
-
-
-def _is_shape(value) -> bool:
-    """Whether ``value`` is one shape (a tuple of sizes), not a list of shapes."""
-    return isinstance(value, (tuple, list)) and all(
-        d is None or isinstance(d, (int, numpy.integer)) for d in value
-    )
-
-
-def _shape_list(shape) -> list:
-    return list(shape) if isinstance(shape, list) and not _is_shape(shape) else [shape]
-
-
-def _merge_traced(first, second):
-    """Sizes that differ between two traces depend on a free input size: None."""
-    if isinstance(first, list):
-        return [_merge_traced(a, b) for a, b in zip(first, second)]
-    return tuple(a if a == b else None for a, b in zip(first, second))
-
-
 def _dtype_name(dtype, layer) -> str:
     """A dtype name from a name, a NumPy dtype or Keras's DTypePolicy (object or dict)."""
     if dtype is None:
@@ -647,36 +388,3 @@ def _dtype_name(dtype, layer) -> str:
             f'{type(layer).__name__}: dtype must be a dtype name such as "float32", '
             f"received {dtype!r}."
         ) from None
-
-
-_ARGUMENT_CACHE: dict[type, frozenset] = {}
-_POSITIONAL_CACHE: dict[type, tuple] = {}
-
-
-def _positional_arguments(cls) -> tuple:
-    """The names of ``cls.call``'s positional parameters after ``self`` and the inputs."""
-    names = _POSITIONAL_CACHE.get(cls)
-    if names is None:
-        parameters = list(inspect.signature(cls.call).parameters.values())[2:]
-        names = tuple(
-            p.name
-            for p in parameters
-            if p.kind
-            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        )
-        _POSITIONAL_CACHE[cls] = names
-    return names
-
-
-def _call_arguments(cls) -> frozenset:
-    """The keyword names ``cls.call`` accepts (``training``, ``mask``...); every name when it
-    takes ``**kwargs``. Cached per class: read once, as Keras does when a layer is made."""
-    names = _ARGUMENT_CACHE.get(cls)
-    if names is None:
-        parameters = inspect.signature(cls.call).parameters.values()
-        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-            names = frozenset(("training", "mask"))
-        else:
-            names = frozenset(p.name for p in parameters)
-        _ARGUMENT_CACHE[cls] = names
-    return names
