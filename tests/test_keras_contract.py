@@ -505,3 +505,24 @@ def test_without_a_training_flag_each_layer_takes_its_own_default():
     assert outputs == {(1.0, 2.0), (2.0, 1.0)}  # flipped or not, never dropped
     assert {tuple(model.predict(x, verbose=0).ravel()) for _ in range(5)} == {(1.0, 2.0)}
     assert {tuple(model(x, training=False).numpy().ravel()) for _ in range(5)} == {(1.0, 2.0)}
+
+
+def test_layers_appended_to_a_list_attribute_are_tracked():
+    class Stack(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.blocks = []
+            for units in (4, 3):
+                self.blocks.append(layers.Dense(units))
+            self.by_name = {"head": layers.Dense(2)}
+            self.sizes = (4, 3)  # not a layer container: never scanned
+
+        def call(self, inputs):
+            for block in self.blocks:
+                inputs = block(inputs)
+            return self.by_name["head"](inputs)
+
+    stack = Stack()
+    stack(np.ones((1, 5)))
+    assert [w.shape for w in stack.weights] == [(5, 4), (4,), (4, 3), (3,), (3, 2), (2,)]
+    assert stack.__dict__["_layer_attributes"] == ["blocks", "by_name"]

@@ -32,6 +32,16 @@ _OWN_STATE = frozenset(
 )
 
 
+def _may_hold_layers(value) -> bool:
+    if isinstance(value, TrackedWeights):
+        return True
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return not value or any(isinstance(item, TrackedWeights) for item in value)
+    return False
+
+
 class TrackedWeights:
     """Weights, sublayers and added losses of a layer (see the module docstring)."""
 
@@ -104,12 +114,21 @@ class TrackedWeights:
     add_variable = add_weight
 
     # ----- sublayers -----
+    def __setattr__(self, name, value):
+        """Note the attributes that hold a layer, or a container that holds one or is empty
+        (filled later: ``self.blocks = []`` then ``append``), so that finding the sublayers
+        reads those few attributes, not every attribute, at each step."""
+        if name not in _OWN_STATE and _may_hold_layers(value):
+            names = self.__dict__.setdefault("_layer_attributes", [])
+            if name not in names:
+                names.append(name)
+        object.__setattr__(self, name, value)
+
     def _sublayers(self) -> list:
         """The layers held as attributes (alone, or in lists, tuples and dicts), in order."""
-        found, seen = [], {id(self)}
-        for key, value in vars(self).items():
-            if key in _OWN_STATE:
-                continue
+        found, seen, attributes = [], {id(self)}, self.__dict__
+        for key in attributes.get("_layer_attributes", ()):
+            value = attributes.get(key)
             if isinstance(value, dict):
                 value = list(value.values())
             candidates = value if isinstance(value, (list, tuple)) else (value,)

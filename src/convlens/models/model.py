@@ -85,12 +85,16 @@ class Model(Trainer, Layer):
         for a functional model; in the order they were assigned for a subclassed one."""
         if not self._functional:
             return self._sublayers()
-        seen, result = set(), []
-        for node in self._nodes:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                result.append(node.layer)
-        return result
+        nodes = self._nodes
+        cached = self.__dict__.get("_layers_of")
+        if cached is None or cached[0] is not nodes:  # the graph is fixed once built
+            seen, result = set(), []
+            for node in nodes:
+                if id(node.layer) not in seen:
+                    seen.add(id(node.layer))
+                    result.append(node.layer)
+            cached = self.__dict__["_layers_of"] = (nodes, result)
+        return list(cached[1])
 
     def _sublayers(self) -> list[Layer]:
         return self.layers if self._functional else Layer._sublayers(self)
