@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import activations, ops, registry
+from .. import activations, backend, ops, registry
 from ..rng import rng_for
 from .layer import InputSpec, Layer
 
@@ -230,14 +230,26 @@ class Dropout(Layer):
 
 
 class Rescaling(Layer):
-    """``inputs * scale + offset``, e.g. ``Rescaling(1/255)`` for 8-bit images."""
+    """``inputs * scale + offset``, e.g. ``Rescaling(1/255)`` for 8-bit images; a list scales
+    (or offsets) each channel of the last axis, as in Keras (EfficientNet's ImageNet stem)."""
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.scale, self.offset = float(scale), float(offset)
+        self.scale, self.offset = _number_or_list(scale), _number_or_list(offset)
 
     def call(self, inputs, training=False):
-        return inputs * self.scale + self.offset
+        scale, offset = (
+            backend.xp.asarray(v, dtype=inputs.dtype) if isinstance(v, list) else v
+            for v in (self.scale, self.offset)
+        )
+        return inputs * scale + offset
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+def _number_or_list(value):
+    """A float, or a list of floats for per-channel values (JSON-able for get_config)."""
+    if isinstance(value, (list, tuple)) or getattr(value, "ndim", 0):
+        return [float(v) for v in value]
+    return float(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import layers, models
+from .. import layers, models
 
 
 def lenet5(input_shape=(28, 28, 1), classes: int = 10, activation: str = "relu"):
