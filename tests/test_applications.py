@@ -157,7 +157,7 @@ SLOW = [
     ("MobileNetV2", (32, 32, 3), dict(include_top=True, classes=4, classifier_activation=None)),
     ("MobileNetV2", (32, 32, 3), dict(include_top=False, pooling="avg")),
     ("MobileNetV2", (32, 32, 3), dict(include_top=False, pooling="max", alpha=0.35)),
-    ("EfficientNetB0", (40, 40, 3), dict(include_top=True, classes=7)),
+    ("EfficientNetB0", (40, 40, 3), dict(include_top=True, classes=7, classifier_activation=None)),
     ("EfficientNetB0", (32, 32, 3), dict(include_top=False, pooling="max")),
 ]
 
@@ -178,6 +178,51 @@ def test_matches_keras(case):
 def test_more_configurations_match_keras(case):
     family, shape, kwargs = case
     check_against_keras(family, shape, **kwargs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["ResNet50", "MobileNetV2", "EfficientNetB0"])
+def test_channels_first_matches_keras(family):
+    """With image_data_format "channels_first" the channel axis moves (batch normalization,
+    Normalization, the squeeze-and-excite reshape), in both libraries."""
+    keras = real_keras()
+    before = keras.config.image_data_format(), cl.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    cl.config.set_image_data_format("channels_first")
+    try:
+        ours, theirs = fresh_pair(keras, family, input_shape=(3, 32, 34), include_top=False)
+        copy_keras_weights(ours, theirs, gamma=GAMMA.get(family, (0.5, 1.5)))
+        x = np.random.default_rng(7).uniform(-1, 1, (2, 3, 32, 34)).astype("float32")
+        expected = theirs.predict(x, verbose=0)
+        scale = max(1.0, float(np.abs(expected).max()))
+        np.testing.assert_allclose(ours.predict(x, verbose=0), expected, atol=1e-4 * scale)
+    finally:
+        keras.config.set_image_data_format(before[0])
+        cl.config.set_image_data_format(before[1])
+
+
+def test_efficientnet_with_kerass_imagenet_file_corrects_the_variance(tmp_path, monkeypatch):
+    """Keras's EfficientNet files hold the standard deviation where Normalization's variance
+    belongs; given such a file (by its published name), the model adds Keras's correcting
+    Rescaling, as Keras does for weights="imagenet"."""
+    loaded = []
+    monkeypatch.setattr(
+        applications.imagenet_utils, "load_weights", lambda m, w: loaded.append(w) or m
+    )
+    path = tmp_path / "efficientnetb0_notop.h5"
+    path.write_bytes(b"")
+    cl.backend.clear_session()
+    model = applications.EfficientNetB0(weights=str(path), include_top=False)
+    names = [layer.name for layer in model.layers[:5]]
+    assert names == ["input_layer", "rescaling", "normalization", "rescaling_1", "stem_conv_pad"]
+    np.testing.assert_allclose(
+        model.get_layer("rescaling_1").scale, [1 / np.sqrt(s) for s in (0.229, 0.224, 0.225)]
+    )
+    assert loaded == [str(path)]
+    other = tmp_path / "mine.weights.h5"
+    other.write_bytes(b"")
+    model = applications.EfficientNetB0(weights=str(other), include_top=False)
+    assert "rescaling_1" not in [layer.name for layer in model.layers]
 
 
 @pytest.mark.slow
@@ -380,3 +425,14 @@ def test_lecture_models_stay_importable():
 
     assert MODELS == {"lenet5": lenet5, "colour_cnn": colour_cnn}
     assert lenet5().count_params() == 61_706
+
+
+def test_rescaling_takes_a_scale_per_channel_as_keras():
+    """EfficientNet's ImageNet stem scales each channel by its own factor (a list scale)."""
+    keras = real_keras()
+    scale = [1 / np.sqrt(s) for s in (0.229, 0.224, 0.225)]
+    x = np.random.default_rng(8).normal(size=(2, 4, 4, 3)).astype("float32")
+    ours = cl.layers.Rescaling(scale, offset=0.5)
+    theirs = keras.layers.Rescaling(scale, offset=0.5)
+    np.testing.assert_allclose(ours(x).numpy(), np.asarray(theirs(x)), rtol=1e-6)
+    assert ours.get_config()["scale"] == pytest.approx(theirs.get_config()["scale"])
