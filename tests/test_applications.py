@@ -1,7 +1,7 @@
 """convlens.applications against the real Keras 3 (JAX): the same layer names in the same
 order, the same weight shapes, and, with Keras's weights copied in by layer name (batch
 statistics and biases randomised first, so a wrong layer shows), the same predictions; the
-same parameter counts at 224×224; and ``preprocess_input`` as Keras computes it."""
+same parameter counts at the default sizes; and ``preprocess_input`` as Keras computes it."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def fresh_pair(keras, family, **kwargs):
     cleared, so automatically named layers (``rescaling``, ``input_layer``...) are numbered
     alike."""
     cl.backend.clear_session()
-    ours = FAMILIES[family][0](weights=None, **kwargs)
+    ours = getattr(applications, family)(weights=None, **kwargs)
     keras.backend.clear_session()
     theirs = getattr(keras.applications, family)(weights=None, **kwargs)
     return ours, theirs
@@ -237,7 +237,7 @@ def test_classifier_activation_is_applied():
     assert outputs.shape == (1, 6) and ((outputs > 0) & (outputs < 1)).all()
 
 
-# --- parameter counts at Keras's default 224×224×3, 1000 classes ---------------------------
+# --- parameter counts at Keras's default input size (EfficientNetB1...B7: larger), 1000 classes
 
 
 @pytest.mark.parametrize(
@@ -248,12 +248,15 @@ def test_classifier_activation_is_applied():
         "MobileNetV2",
         "EfficientNetB0",
         pytest.param("VGG16", marks=pytest.mark.slow),
+        pytest.param("ResNet101", marks=pytest.mark.slow),
+        pytest.param("ResNet152", marks=pytest.mark.slow),
+        *(pytest.param(f"EfficientNetB{i}", marks=pytest.mark.slow) for i in range(1, 8)),
     ],
 )
 def test_parameter_counts_match_keras(family):
     keras = real_keras()
     ours, theirs = fresh_pair(keras, family)
-    assert ours.input_shape == (None, 224, 224, 3)
+    assert ours.input_shape == tuple(theirs.input_shape)  # (None, 224, 224, 3) for most
     assert ours.count_params() == theirs.count_params()
     assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
 

@@ -60,9 +60,11 @@ def EfficientNet(
     pooling=None,
     classes=1000,
     classifier_activation="softmax",
+    weights_name=None,
 ):
     """An EfficientNet: B0's stages with ``width_coefficient`` times the filters and
-    ``depth_coefficient`` times the blocks. The other arguments are :func:`EfficientNetB0`'s.
+    ``depth_coefficient`` times the blocks; ``weights_name`` ("b0"...) names Keras's weight
+    files. The other arguments are :func:`EfficientNetB0`'s.
 
     The stem rescales [0, 255] to [0, 1] and normalises with a ``Normalization`` layer whose
     mean and variance come with the weights. Keras's ImageNet files hold the standard
@@ -71,7 +73,9 @@ def EfficientNet(
     Keras's published file (``efficientnetb0.h5``, ``efficientnetb0_notop.h5``...), so the
     model is then the one Keras builds for ImageNet.
     """
-    file = name + (".h5" if include_top else "_notop.h5")
+    file = (f"efficientnet{weights_name}" if weights_name else name) + (
+        ".h5" if include_top else "_notop.h5"
+    )
     imagenet_utils.check_weights(weights, include_top, classes, name, WEIGHTS_URL + file)
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape, default_size, min_size=32, require_flatten=include_top, weights=weights
@@ -104,14 +108,7 @@ def EfficientNet(
     x = layers.BatchNormalization(axis=axis, name="stem_bn")(x)
     x = layers.Activation(activation, name="stem_activation")(x)
     x = _stages(x, round_filters, depth_coefficient, drop_connect_rate, activation)
-    x = layers.Conv2D(
-        round_filters(1280),
-        1,
-        padding="same",
-        use_bias=False,
-        kernel_initializer=conv_initializer(),
-        name="top_conv",
-    )(x)
+    x = _conv1x1(x, round_filters(1280), "top_conv")
     x = layers.BatchNormalization(axis=axis, name="top_bn")(x)
     x = layers.Activation(activation, name="top_activation")(x)
     if include_top:
@@ -363,7 +360,7 @@ def EfficientNetB7(
 def _variant(key, arguments):
     """Build the EfficientNet ``key`` ("b0"...) with the public ``arguments`` of its function."""
     width, depth, size, dropout = VARIANTS[key]
-    return EfficientNet(width, depth, size, dropout, **arguments)
+    return EfficientNet(width, depth, size, dropout, weights_name=key, **arguments)
 
 
 def preprocess_input(x, data_format=None):
