@@ -60,12 +60,13 @@ def check_weights(weights, include_top: bool, classes: int, model: str, url: str
         )
 
 
-def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
+def obtain_input_shape(input_shape, default_size, min_size, require_flatten):
     """The model's input shape (one sample, no batch axis), checked as Keras checks it.
 
     ``None`` gives the default ``(default_size, default_size, 3)`` with a classifier on top
     (``require_flatten``), else ``(None, None, 3)``. A given shape must have three entries and
     spatial sizes of at least ``min_size``; with a classifier on top it must be fully known.
+    (Keras's rules for ``weights="imagenet"`` never apply: that raises before.)
     """
     first = config.image_data_format() == "channels_first"
     if input_shape is None:
@@ -80,16 +81,11 @@ def obtain_input_shape(input_shape, default_size, min_size, require_flatten, wei
         )
     channels = input_shape[0] if first else input_shape[-1]
     spatial = input_shape[1:] if first else input_shape[:2]
-    if channels not in (1, 3) and weights is None:
+    if channels not in (1, 3):
         warnings.warn(
             f"This model usually expects 1 or 3 input channels; input_shape={input_shape} "
             f"has {channels}.",
             stacklevel=3,
-        )
-    if channels != 3 and weights is not None:
-        raise ValueError(
-            f"The input must have 3 channels with pretrained weights; "
-            f"Received: input_shape={input_shape}"
         )
     if any(size is not None and size < min_size for size in spatial):
         raise ValueError(

@@ -72,7 +72,7 @@ def MobileNet(
     file = f"mobilenet_{IMAGENET_ALPHAS.get(alpha)}_{rows}_{top}"
     imagenet_utils.check_weights(weights, include_top, classes, "MobileNet", WEIGHTS_URL + file)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=rows, min_size=32, require_flatten=include_top, weights=weights
+        input_shape, default_size=rows, min_size=32, require_flatten=include_top
     )
     image, inputs = imagenet_utils.image_input(input_tensor, input_shape)
     x = _conv_block(image, int(32 * alpha), strides=2)

@@ -75,7 +75,7 @@ def MobileNetV2(
     file = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{top}"
     imagenet_utils.check_weights(weights, include_top, classes, "MobileNetV2", WEIGHTS_URL + file)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=rows, min_size=32, require_flatten=include_top, weights=weights
+        input_shape, default_size=rows, min_size=32, require_flatten=include_top
     )
     image, inputs = imagenet_utils.image_input(input_tensor, input_shape)
     axis = imagenet_utils.channel_axis()

@@ -32,7 +32,7 @@ def ResNet(
     )
     imagenet_utils.check_weights(weights, include_top, classes, name, WEIGHTS_URL + file)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=224, min_size=32, require_flatten=include_top, weights=weights
+        input_shape, default_size=224, min_size=32, require_flatten=include_top
     )
     image, inputs = imagenet_utils.image_input(input_tensor, input_shape)
     axis = imagenet_utils.channel_axis()

@@ -48,7 +48,7 @@ def VGG16(
     suffix = ".h5" if include_top else "_notop.h5"
     imagenet_utils.check_weights(weights, include_top, classes, "VGG16", WEIGHTS_URL + suffix)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size=224, min_size=32, require_flatten=include_top, weights=weights
+        input_shape, default_size=224, min_size=32, require_flatten=include_top
     )
     image, inputs = imagenet_utils.image_input(input_tensor, input_shape)
     x = image
