@@ -99,3 +99,19 @@ def test_06_colour_cnn_cifar10_falls_back_to_the_sample(tmp_path):
     assert "training on 20 images of the 20 bundled sample images" in stdout
     assert re.search(r"test accuracy [\d.]+, test loss [\d.]+ \(20 images\)", stdout)
     assert (out / "colour_cnn.keras").stat().st_size > 1000
+
+
+def test_07_transfer_learning(tmp_path):
+    fashion = os.path.join(os.path.dirname(os.path.dirname(EXAMPLES)), "shared", "datasets")
+    if not os.path.isdir(os.path.join(fashion, "fashion-mnist")):
+        pytest.skip("Fashion-MNIST is not in ../shared/datasets")
+    args = ["--fashion-dir", os.path.join(fashion, "fashion-mnist"), "--limit", "300"]
+    args += ["--labelled", "50", "--seeds", "0", "1", "--base-epochs", "1", "--epochs", "1", "1"]
+    stdout, out = run_example("07_transfer_learning.py", tmp_path, *args)
+    assert "pretraining on 300 MNIST digits, 1 epochs" in stdout
+    rows = re.findall(r"\| (\d) \| ([\d.]+) \| ([\d.]+) \| ([+-][\d.]+) \|", stdout)
+    assert [row[0] for row in rows] == ["0", "1"]
+    for _, moved, scratch, gain in rows:
+        assert abs(float(moved) - float(scratch) - float(gain)) < 2e-4
+    assert (out / "transfer.md").read_text().strip() in stdout
+    assert (out / "mnist_base.keras").stat().st_size > 1000
