@@ -83,6 +83,7 @@ def test_transfer_from_mnist_beats_scratch_on_1000_fashion_images():
     base = transfer.pretrain(xd[:20000, ..., None] / 255.0, yd[:20000], epochs=1)
     (x, y), (xt, yt) = fashion_mnist.load_data(path=str(SHARED / "fashion-mnist"))
     trials = transfer.compare(
-        base, (x[..., None] / 255.0, y), (xt[:2000, ..., None] / 255.0, yt[:2000]), seeds=(0,)
+        base, (x[..., None] / 255.0, y), (xt[:2000, ..., None] / 255.0, yt[:2000]), seeds=(0, 1, 2)
     )
-    assert trials[0].transfer_accuracy > trials[0].scratch_accuracy
+    print(transfer.table(trials))
+    assert numpy.mean([t.gain for t in trials]) > 0
