@@ -96,6 +96,10 @@ CASES = {
         (3, 8, 8),
     ),
     "conv1d_valid": (lambda: L.Conv1D(4, 3), (10, 3)),
+    "conv1d_channels_first": (
+        lambda: L.Conv1D(4, 3, strides=2, padding="same", data_format="channels_first"),
+        (3, 10),
+    ),
     "conv1d_causal_dilated": (lambda: L.Conv1D(4, 3, padding="causal", dilation_rate=2), (12, 3)),
     "conv1d_same_stride": (lambda: L.Conv1D(4, 4, strides=3, padding="same"), (11, 3)),
     "conv1d_groups": (lambda: L.Conv1D(4, 3, groups=2, activation="relu"), (10, 4)),
@@ -141,6 +145,10 @@ CASES = {
     "maxpool_channels_first": (lambda: L.MaxPooling2D(data_format="channels_first"), (3, 8, 8)),
     "maxpool1d_same": (lambda: L.MaxPooling1D(3, strides=2, padding="same"), (11, 3)),
     "avgpool1d": (lambda: L.AveragePooling1D(2), (10, 3)),
+    "avgpool1d_channels_first": (
+        lambda: L.AveragePooling1D(3, padding="same", data_format="channels_first"),
+        (3, 10),
+    ),
     "global_avg": (lambda: L.GlobalAveragePooling2D(), (5, 6, 3)),
     "global_max_keepdims": (lambda: L.GlobalMaxPooling2D(keepdims=True), (5, 6, 3)),
     "global_avg_channels_first": (
@@ -158,15 +166,34 @@ CASES = {
     "zero_padding1d": (lambda: L.ZeroPadding1D((2, 1)), (10, 3)),
     "cropping2d": (lambda: L.Cropping2D(((1, 0), (2, 2))), (8, 8, 3)),
     "cropping1d": (lambda: L.Cropping1D((1, 2)), (10, 3)),
+    "cropping2d_channels_first": (
+        lambda: L.Cropping2D((1, 2), data_format="channels_first"),
+        (2, 6, 7),
+    ),
     "upsampling2d_nearest": (lambda: L.UpSampling2D((2, 3)), (4, 4, 2)),
     "upsampling2d_bilinear": (lambda: L.UpSampling2D(2, interpolation="bilinear"), (4, 5, 2)),
     "upsampling1d": (lambda: L.UpSampling1D(3), (5, 3)),
+    "upsampling2d_channels_first": (
+        lambda: L.UpSampling2D(2, data_format="channels_first", interpolation="bilinear"),
+        (2, 3, 4),
+    ),
     # normalization, dense, rescaling
     "batchnorm": (lambda: L.BatchNormalization(), (6, 6, 3)),
     "batchnorm_channels_first": (lambda: L.BatchNormalization(axis=1), (3, 6, 6)),
     "batchnorm_no_scale_center": (
         lambda: L.BatchNormalization(center=False, scale=False),
         (6, 3),
+    ),
+    "layernorm": (lambda: L.LayerNormalization(), (4, 6)),
+    "layernorm_two_axes": (lambda: L.LayerNormalization(axis=[1, 2], scale=False), (4, 5, 3)),
+    "groupnorm": (lambda: L.GroupNormalization(groups=2), (5, 5, 4)),
+    "groupnorm_channels_first": (lambda: L.GroupNormalization(groups=3, axis=1), (6, 4, 4)),
+    "groupnorm_instance": (lambda: L.GroupNormalization(groups=-1, center=False), (5, 3)),
+    "normalization_weights": (lambda: L.Normalization(), (4, 4, 3)),
+    "normalization_fixed": (lambda: L.Normalization(mean=[1.0, 2.0], variance=[4.0, 0.5]), (3, 2)),
+    "normalization_invert": (
+        lambda: L.Normalization(axis=None, mean=2.0, variance=9.0, invert=True),
+        (3, 2),
     ),
     "dense": (lambda: L.Dense(5), (7,)),
     "dense_3d_no_bias": (lambda: L.Dense(5, use_bias=False), (4, 7)),
@@ -193,6 +220,17 @@ CASES = {
     "gaussian_dropout": (lambda: L.GaussianDropout(0.5), (9,)),
     "alpha_dropout": (lambda: L.AlphaDropout(0.5), (9,)),
     "identity": (lambda: L.Identity(), (9,)),
+    "random_flip": (lambda: L.RandomFlip(seed=1), (5, 5, 3)),
+    "random_rotation": (lambda: L.RandomRotation(0.2, seed=1), (5, 5, 3)),
+    "random_translation": (lambda: L.RandomTranslation(0.2, 0.2, seed=1), (5, 5, 3)),
+    "random_zoom": (lambda: L.RandomZoom(0.2, seed=1), (5, 5, 3)),
+    "random_contrast": (lambda: L.RandomContrast(0.5, seed=1), (5, 5, 3)),
+    "random_brightness": (lambda: L.RandomBrightness(0.5, seed=1), (5, 5, 3)),
+    "center_crop": (lambda: L.CenterCrop(3, 4), (6, 7, 2)),
+    "center_crop_channels_first": (
+        lambda: L.CenterCrop(2, 3, data_format="channels_first"),
+        (2, 5, 5),
+    ),
 }
 
 
@@ -284,6 +322,8 @@ def test_unknown_spatial_sizes_pad_same_as_keras(tmp_path):
     [
         (L.Conv2D(2, 3, padding="same", padding_mode="reflect"), "known spatial sizes"),
         (L.Conv2DTranspose(2, 3), "known spatial sizes"),
+        (L.CenterCrop(20, 20), "known size at least"),
+        (L.GroupNormalization(groups=1), "known sizes"),
     ],
 )
 def test_unknown_sizes_some_layers_refuse(layer, reason, tmp_path):

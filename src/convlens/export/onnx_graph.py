@@ -15,6 +15,7 @@ from ..models.model import Model
 from ..models.sequential import Sequential
 from . import onnx_conv as conv
 from . import onnx_layers as simple
+from . import onnx_norm as norm
 from .onnx_builder import Call, GraphBuilder, NotExportable
 
 DEFAULT_OPSET = 19  # Pad's "wrap" mode (circular padding) needs 19
@@ -49,9 +50,14 @@ CONVERTERS = {
     L.Cropping2D: conv.convert_cropping,
     L.UpSampling1D: conv.convert_upsampling,
     L.UpSampling2D: conv.convert_upsampling,
-    # dense, normalization, activations (onnx_layers.py)
+    L.CenterCrop: conv.convert_center_crop,
+    # normalization (onnx_norm.py)
+    L.BatchNormalization: norm.convert_batch_norm,
+    L.LayerNormalization: norm.convert_layer_norm,
+    L.GroupNormalization: norm.convert_group_norm,
+    L.Normalization: norm.convert_normalization,
+    # dense, activations (onnx_layers.py)
     L.Dense: simple.convert_dense,
-    L.BatchNormalization: simple.convert_batch_norm,
     L.Rescaling: simple.convert_rescaling,
     L.Activation: simple.convert_activation,
     L.ReLU: simple.convert_relu,
@@ -80,6 +86,12 @@ CONVERTERS = {
     L.GaussianDropout: simple.identity,
     L.AlphaDropout: simple.identity,
     L.Identity: simple.identity,
+    L.RandomFlip: simple.identity,  # the augmentations act only in training
+    L.RandomRotation: simple.identity,
+    L.RandomTranslation: simple.identity,
+    L.RandomZoom: simple.identity,
+    L.RandomContrast: simple.identity,
+    L.RandomBrightness: simple.identity,
     # ops on symbolic tensors (x / 255.0, a + b)
     L.Operation: simple.convert_operation,
     # nested models

@@ -1,17 +1,15 @@
-"""ONNX converters for the layers that need no spatial layout: activations, Dense,
-BatchNormalization, the merges, the reshaping layers and the identities at inference.
+"""ONNX converters for the layers that need no spatial layout: activations, Dense, the
+merges, the reshaping layers, the identities at inference and ops on symbolic tensors.
 
 Each converter is ``convert(g, call) -> output name(s)`` (``g`` a GraphBuilder, ``call`` a
 Call); onnx_graph.py holds the one table that maps layer classes to them. Where convlens
-computes a value in a particular order (BatchNormalization's folded scale, softplus without
-overflow), the graph repeats that order so the outputs agree to float32 rounding.
+computes a value in a particular order (softplus without overflow), the graph repeats that
+order so the outputs agree to float32 rounding.
 """
 
 from __future__ import annotations
 
 import math
-
-import numpy
 
 from .. import activations
 from ..ops.activation import SELU_ALPHA, SELU_SCALE
@@ -114,28 +112,13 @@ def convert_elu(g, call: Call):
     return g.op("Elu", [call.x], alpha=call.layer.alpha)
 
 
-# ----- Dense, BatchNormalization, Rescaling -----
+# ----- Dense, Rescaling -----
 def convert_dense(g, call: Call):
     layer = call.layer
     out = g.op("MatMul", [call.x, g.const(weight(layer.kernel), f"{layer.name}_kernel")])
     if layer.bias is not None:
         out = g.op("Add", [out, g.const(weight(layer.bias), f"{layer.name}_bias")])
     return apply_activation(g, layer.activation, out)
-
-
-def convert_batch_norm(g, call: Call):
-    """x * scale + shift with scale = gamma / sqrt(var + eps), shift = beta - mean * scale,
-    computed here exactly as ops.batch_norm computes them (the same dtype and order)."""
-    layer, ndim = call.layer, len(call.shape)
-    mean, variance = weight(layer.moving_mean), weight(layer.moving_variance)
-    gamma = numpy.ones_like(mean) if layer.gamma is None else weight(layer.gamma)
-    beta = numpy.zeros_like(mean) if layer.beta is None else weight(layer.beta)
-    scale = gamma * (1 / numpy.sqrt(variance + layer.epsilon))
-    shape = [1] * ndim
-    shape[layer.axis % ndim] = -1
-    shift = beta.reshape(shape) - mean.reshape(shape) * scale.reshape(shape)
-    scaled = g.op("Mul", [call.x, g.const(scale.reshape(shape), f"{layer.name}_scale")])
-    return g.op("Add", [scaled, g.const(shift, f"{layer.name}_shift")])
 
 
 def convert_rescaling(g, call: Call):
