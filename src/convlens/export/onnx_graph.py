@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy
 
 from .. import layers as L
-from ..models.model import Model
-from ..models.sequential import Sequential
+from .. import registry
 from . import onnx_conv as conv
 from . import onnx_layers as simple
 from . import onnx_norm as norm
@@ -94,12 +93,11 @@ CONVERTERS = {
     L.RandomBrightness: simple.identity,
     # ops on symbolic tensors (x / 255.0, a + b)
     L.Operation: simple.convert_operation,
-    # nested models
-    Model: _convert_model,
-    Sequential: _convert_model,
 }
 """Layer class -> converter. Looked up by the exact class: a subclass may compute something
-else in its call(), so it is refused rather than exported as its parent."""
+else in its call(), so it is refused rather than exported as its parent. A nested model
+(Sequential or functional, found through the registry as saving.py finds them, so this module
+imports no model) is inlined."""
 
 
 def import_onnx():
@@ -143,6 +141,8 @@ def convert_graph(g: GraphBuilder, model, input_names: list) -> list:
 
 def _convert_call(g, call: Call):
     converter = CONVERTERS.get(type(call.layer))
+    if converter is None and type(call.layer) in registry.model_classes().values():
+        converter = _convert_model
     if converter is None:
         _refuse(call.layer, "no ONNX converter for this layer class")
     try:
