@@ -227,6 +227,21 @@ CASES = {
     "random_contrast": (lambda: L.RandomContrast(0.5, seed=1), (5, 5, 3)),
     "random_brightness": (lambda: L.RandomBrightness(0.5, seed=1), (5, 5, 3)),
     "center_crop": (lambda: L.CenterCrop(3, 4), (6, 7, 2)),
+    "center_crop_smaller_resizes": (lambda: L.CenterCrop(6, 4), (4, 5, 2)),
+    "random_crop_inference": (lambda: L.RandomCrop(3, 5, seed=1), (6, 7, 2)),
+    "resizing_bilinear_down": (lambda: L.Resizing(3, 4), (7, 9, 2)),
+    "resizing_bilinear_antialias": (lambda: L.Resizing(3, 4, antialias=True), (7, 9, 2)),
+    "resizing_nearest_up": (lambda: L.Resizing(9, 7, interpolation="nearest"), (4, 5, 2)),
+    "resizing_crop_to_aspect": (lambda: L.Resizing(4, 4, crop_to_aspect_ratio=True), (6, 9, 2)),
+    "resizing_pad_to_aspect": (
+        lambda: L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=0.5),
+        (6, 9, 2),
+    ),
+    "resizing_pad_to_aspect_tall": (
+        lambda: L.Resizing(4, 6, pad_to_aspect_ratio=True),
+        (9, 5, 2),
+    ),
+    "resizing_channels_first": (lambda: L.Resizing(5, 3, data_format="channels_first"), (2, 4, 6)),
     "center_crop_channels_first": (
         lambda: L.CenterCrop(2, 3, data_format="channels_first"),
         (2, 5, 5),
@@ -301,6 +316,22 @@ def test_functional_graph_with_branches_nesting_ops_and_two_outputs(tmp_path):
     check_export(randomize(model, seed=3), tmp_path)
 
 
+def test_shared_layers_and_a_nested_model_called_twice(tmp_path):
+    encoder = models.Sequential([L.Input((6,)), L.Dense(4, activation="tanh"), L.Dense(3)])
+    shared = L.Dense(3, activation="gelu")
+    a, b = L.Input((6,)), L.Input((6,))
+    distance = L.Subtract()([shared(encoder(a)), shared(encoder(b))])
+    check_export(randomize(models.Model([a, b], [distance, encoder(a)]), seed=4), tmp_path)
+
+
+def test_a_layer_inside_a_nested_model_is_named(tmp_path):
+    inner = models.Sequential([L.Input((4,)), L.Lambda(lambda x: x, name="inner_lambda")])
+    inputs = L.Input((4,))
+    model = models.Model(inputs, L.Dense(2)(inner(inputs)))
+    with pytest.raises(ValueError, match=r"'inner_lambda' \(Lambda\)"):
+        model.export(tmp_path / "model.onnx")
+
+
 def test_unknown_spatial_sizes_pad_same_as_keras(tmp_path):
     """Input((None, None, 3)): "same" becomes ONNX's SAME_UPPER (the odd cell after)."""
     model = models.Sequential(
@@ -322,7 +353,7 @@ def test_unknown_spatial_sizes_pad_same_as_keras(tmp_path):
     [
         (L.Conv2D(2, 3, padding="same", padding_mode="reflect"), "known spatial sizes"),
         (L.Conv2DTranspose(2, 3), "known spatial sizes"),
-        (L.CenterCrop(20, 20), "known size at least"),
+        (L.CenterCrop(20, 20), "known height and width"),
         (L.GroupNormalization(groups=1), "known sizes"),
     ],
 )

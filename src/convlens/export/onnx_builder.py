@@ -20,13 +20,12 @@ class NotExportable(Exception):
 
 @dataclass
 class Call:
-    """One call of a layer in the graph: the layer, the ONNX names of its inputs, and the
-    Keras shapes (batch axis None) of its inputs and outputs."""
+    """One call of a layer in the graph: the layer, the ONNX names of its inputs, and their
+    Keras shapes (batch axis None)."""
 
     layer: object
     inputs: list
     input_shapes: list
-    output_shapes: list
 
     @property
     def x(self) -> str:

@@ -262,19 +262,3 @@ def convert_upsampling(g, call: Call):
         return g.op("Resize", [x, "", scales], **options)
 
     return in_channels_first(g, layer, call.x, ndim, resize)
-
-
-def convert_center_crop(g, call: Call):
-    """CenterCrop of an image at least as large as the target: a Slice of the centre (a
-    smaller image is resized, which the export does not cover)."""
-    layer = call.layer
-    axes = spatial_axes(layer, len(call.shape))
-    sizes, target = [call.shape[a] for a in axes], (layer.height, layer.width)
-    if None in sizes or any(n < t for n, t in zip(sizes, target)):
-        raise NotExportable(
-            f"it crops only images of known size at least {target}, received {sizes}"
-        )
-    starts = [(n - t) // 2 for n, t in zip(sizes, target)]
-    ends = [s + t for s, t in zip(starts, target)]
-    inputs = [call.x, g.ints(starts, "starts"), g.ints(ends, "ends"), g.ints(axes, "axes")]
-    return g.op("Slice", inputs)

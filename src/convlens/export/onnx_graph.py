@@ -13,6 +13,7 @@ import numpy
 from .. import layers as L
 from .. import registry
 from . import onnx_conv as conv
+from . import onnx_image as image
 from . import onnx_layers as simple
 from . import onnx_norm as norm
 from .onnx_builder import Call, GraphBuilder, NotExportable
@@ -49,7 +50,10 @@ CONVERTERS = {
     L.Cropping2D: conv.convert_cropping,
     L.UpSampling1D: conv.convert_upsampling,
     L.UpSampling2D: conv.convert_upsampling,
-    L.CenterCrop: conv.convert_center_crop,
+    # image sizing (onnx_image.py)
+    L.Resizing: image.convert_resizing,
+    L.CenterCrop: image.convert_center_crop,
+    L.RandomCrop: image.convert_random_crop,
     # normalization (onnx_norm.py)
     L.BatchNormalization: norm.convert_batch_norm,
     L.LayerNormalization: norm.convert_layer_norm,
@@ -118,9 +122,7 @@ def convert_graph(g: GraphBuilder, model, input_names: list) -> list:
         ValueError: ``Cannot export layer 'x' (Foo) to ONNX: ...`` for a layer without a
             converter or a configuration ONNX cannot express.
     """
-    if not getattr(model, "_functional", False) or not model.built:
-        kind = "is not built" if getattr(model, "_functional", False) else "is subclassed"
-        _refuse(model, f"the model {kind}; only built Sequential and functional models export")
+    _check_model(model)
     names = {id(symbol): name for symbol, name in zip(model.inputs, input_names)}
     for node in model._nodes:
         if isinstance(node.layer, L.InputLayer):
@@ -131,12 +133,27 @@ def convert_graph(g: GraphBuilder, model, input_names: list) -> list:
             node.layer,
             [names[id(symbol)] for symbol in node.inputs],
             [symbol.shape for symbol in node.inputs],
-            [symbol.shape for symbol in node.outputs],
         )
         outputs = _convert_call(g, call)
         outputs = outputs if isinstance(outputs, list) else [outputs]
         names.update({id(symbol): name for symbol, name in zip(node.outputs, outputs)})
     return [names[id(symbol)] for symbol in model.outputs]
+
+
+def _check_model(model) -> None:
+    """Only a built graph of layers (Sequential or functional) can be walked: a subclassed
+    model's forward pass is Python code in its call()."""
+    functional = getattr(model, "_functional", False)
+    if not functional or not model.built:
+        problem = (
+            "it is not built yet: call it on data or build it"
+            if functional
+            else ("it is subclassed, its call() is Python code")
+        )
+        raise ValueError(
+            f"Cannot export model {model.name!r} ({type(model).__name__}) to ONNX: {problem}; "
+            "built Sequential and functional models export."
+        )
 
 
 def _convert_call(g, call: Call):
@@ -177,8 +194,7 @@ def build_onnx_model(model, opset_version: int | None = None):
         raise ValueError(
             f"opset_version must be an int >= {DEFAULT_OPSET}, received {opset_version!r}."
         )
-    if not getattr(model, "_functional", False) or not model.built:
-        convert_graph(None, model, [])  # raises, naming the model
+    _check_model(model)
     dtype = numpy.dtype(model.inputs[0].dtype)
     elem_type = helper.np_dtype_to_tensor_dtype(dtype)
     g = GraphBuilder(helper, numpy_helper, dtype)
