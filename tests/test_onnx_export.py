@@ -80,6 +80,15 @@ CASES = {
     "conv2d_dilated_rect": (lambda: L.Conv2D(2, (3, 2), dilation_rate=(1, 3)), (8, 9, 2)),
     "conv2d_groups": (lambda: L.Conv2D(6, 3, groups=3, padding="same"), (8, 8, 6)),
     "conv2d_explicit_int": (lambda: L.Conv2D(4, 3, padding=1), (7, 7, 2)),
+    "conv2d_explicit_pair": (lambda: L.Conv2D(4, 3, padding=(2, 1)), (7, 7, 2)),
+    "conv2d_stride_dilation_groups": (
+        lambda: L.Conv2D(4, 3, strides=2, dilation_rate=2, groups=2, padding="same"),
+        (11, 10, 4),
+    ),
+    "conv2d_reflect_stride_dilation": (
+        lambda: L.Conv2D(3, 3, strides=(2, 1), dilation_rate=2, padding=2, padding_mode="reflect"),
+        (9, 8, 2),
+    ),
     "conv2d_explicit_pairs": (lambda: L.Conv2D(4, 3, padding=((1, 2), (0, 3))), (7, 7, 2)),
     "conv2d_reflect_same": (
         lambda: L.Conv2D(4, 3, padding="same", padding_mode="reflect"),
