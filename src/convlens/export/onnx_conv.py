@@ -62,7 +62,8 @@ def _padded(g, layer, x, amounts):
         return x, {"pads": _onnx_pads(amounts)}
     if amounts is None:
         raise NotExportable(f'padding_mode "{mode}" with "same" needs known spatial sizes')
-    pads = g.ints([0, 0, *_onnx_pads(amounts)[: len(amounts)], 0, 0, *[a for _, a in amounts]])
+    starts, ends = [before for before, _ in amounts], [after for _, after in amounts]
+    pads = g.ints([0, 0, *starts, 0, 0, *ends], "pads")  # batch and channel axes unpadded
     return g.op("Pad", [x, pads], mode=_PAD_MODES[mode]), {"pads": [0] * 2 * len(amounts)}
 
 
@@ -182,8 +183,8 @@ def convert_conv_transpose(g, call: Call):
 # ----- pooling -----
 def _pool_geometry(layer, sizes):
     """``(pool, strides, pads)`` as lists for ONNX, 1-D layers' ints made 1-tuples."""
-    pool = list(numpy.atleast_1d(layer.pool_size))
-    strides = list(numpy.atleast_1d(layer.strides))
+    pool = [int(n) for n in numpy.atleast_1d(layer.pool_size)]
+    strides = [int(n) for n in numpy.atleast_1d(layer.strides)]
     if layer.padding == "valid":
         return pool, strides, {"pads": [0] * 2 * len(pool)}
     if None in sizes:
