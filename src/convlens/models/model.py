@@ -288,6 +288,14 @@ class Model(Trainer, Layer):
     def load_weights(self, filepath):
         saving.load_weights(self, filepath)
 
+    def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):
+        """Write the model for another runtime: ``format="onnx"`` (the default here; Keras's
+        default is TensorFlow's SavedModel, which convlens does not write). See
+        :func:`convlens.export.export_model`."""
+        from ..export import export_model
+
+        export_model(self, filepath, format, verbose, input_signature, **kwargs)
+
 
 def _as_input_tensor(value, dtype) -> Tensor:
     """A Tensor for a model input: floats (and integer images) become ``dtype``, as Keras casts
