@@ -67,6 +67,9 @@ def _decode(picture, mode, size, Image):
     return numpy.asarray(picture, dtype=numpy.uint8).copy()
 
 
+MAX_PIXELS = 89_478_485  # Pillow's Image.MAX_IMAGE_PIXELS: larger images are refused
+
+
 def _check_size(size):
     if size is None:
         return None
@@ -77,6 +80,11 @@ def _check_size(size):
     if width < 1 or height < 1:
         raise ValueError(
             f"size must be a pair (width, height) of positive ints, received {size!r}."
+        )
+    if width * height > MAX_PIXELS:
+        raise ValueError(
+            f"size {width}x{height} asks for {width * height:,} pixels; at most "
+            f"{MAX_PIXELS:,} are made (Pillow's decompression-bomb limit)."
         )
     return width, height
 

@@ -120,6 +120,12 @@ class Model(Trainer, Layer):
             ValueError: when no layer has that name, listing the names there are.
         """
         if index is not None:
+            count = len(self.layers)
+            if isinstance(index, bool) or not isinstance(index, int) or not -count <= index < count:
+                raise ValueError(
+                    f"get_layer: index must be an int in [{-count}, {count}) for model "
+                    f'"{self.name}" of {count} layers, received {index!r}.'
+                )
             return self.layers[index]
         for layer in self.layers:
             if layer.name == name:

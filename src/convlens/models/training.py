@@ -61,6 +61,12 @@ class Trainer:
         # step, as Keras does). Several outputs take one loss each (compiled.py).
         self._loss_spec, self._loss_weights = loss, loss_weights
         self.loss = None if loss is None or is_structure(loss) else losses.get(loss)
+        for name, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if value is not None and not isinstance(value, (list, tuple, dict)):
+                raise TypeError(  # a lone "accuracy" would be read letter by letter
+                    f"compile(): {name} must be a list, tuple or dict, received {value!r}; "
+                    f"write {name}=[{value!r}]."
+                )
         self._metric_identifiers = metrics
         self._compiled = None  # CompiledLoss and CompiledMetrics, made at the first batch
         self.compiled = True
