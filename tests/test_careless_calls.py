@@ -51,3 +51,26 @@ def test_numpy_ints_are_still_accepted_as_sizes():
 
     layer = L.Conv2D(2, numpy.int64(3), strides=(numpy.int32(1), 1))
     assert layer.kernel_size == (3, 3) and type(layer.kernel_size[0]) is int
+
+
+def test_a_long_sequential_checks_names_once(monkeypatch):
+    """The constructor checks all names in one pass (checking each addition against the others
+    was quadratic: 20,000 layers took > 10 s); counted, not timed."""
+    from convlens.models import sequential
+
+    calls = []
+    check = sequential._check_unique_names
+    monkeypatch.setattr(
+        sequential, "_check_unique_names", lambda *a: calls.append(len(a[1])) or check(*a)
+    )
+    model = cl.models.Sequential([L.Input((4,))] + [L.Activation("linear") for _ in range(3000)])
+    assert len(model.layers) == 3000 and calls == [3000]
+
+
+def test_a_duplicate_name_is_refused_and_not_added():
+    model = cl.models.Sequential([L.Input((4,)), L.Dense(2, name="d")])
+    with pytest.raises(ValueError, match=r'two layers are named "d"'):
+        model.add(L.Dense(3, name="d"))
+    assert [layer.name for layer in model.layers] == ["d"]
+    with pytest.raises(ValueError, match=r'two layers are named "e"'):
+        cl.models.Sequential([L.Dense(2, name="e"), L.Dense(2, name="e")])
