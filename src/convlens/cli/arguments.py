@@ -18,7 +18,7 @@ RUN_HELP = (
 )
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+class HelpFormatter(argparse.HelpFormatter):
     """Appends ``(default: X)`` to an option's help unless the help already says it, or the
     default is None/False (nothing to show: the help then says what happens)."""
 
@@ -27,7 +27,9 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         default = action.default
         if (
             "default" in text
-            or default in (None, False, argparse.SUPPRESS)
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
             or not action.option_strings
         ):
             return text
