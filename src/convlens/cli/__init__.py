@@ -24,7 +24,7 @@ from .model_commands import (
     cmd_summary,
     cmd_train,
 )
-from .output import note, one_line
+from .output import note, one_line, out
 
 COMMANDS = {
     "train": cmd_train,
@@ -39,6 +39,8 @@ COMMANDS = {
     "demo": cmd_demo,
     "tune": cmd_tune,
 }
+
+_out = out  # where `tune` writes its lines (tests/test_tuner_search.py collects them here)
 
 _ON_INTERRUPT = {
     "tune": "; the study keeps its finished trials: run the same command to resume",

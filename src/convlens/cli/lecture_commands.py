@@ -111,6 +111,7 @@ class _QuietAfterInterrupt(logging.Filter):
 
 
 def cmd_tune(args) -> int:
+    from .. import cli as package
     from ..tuner import cli as tuner_cli
 
     try:
@@ -125,7 +126,7 @@ def cmd_tune(args) -> int:
     for handler in logger.handlers:  # Optuna logs through its own handler
         handler.addFilter(quiet)
     try:
-        tuner_cli.run(args, out)
+        tuner_cli.run(args, lambda line: package._out(line))
     finally:
         logger.removeFilter(quiet)
         for handler in logger.handlers:
