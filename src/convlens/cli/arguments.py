@@ -167,7 +167,11 @@ def _saved_model_commands(commands) -> None:
     sample = commands.add_parser(
         "sample", help="write one image of a dataset to a file, to try predict and show"
     )
-    sample.add_argument("dataset", choices=["mnist", "fashion_mnist", "cifar10"])
+    sample.add_argument(
+        "dataset",
+        choices=["mnist", "fashion_mnist", "cifar10"],
+        help="mnist is bundled; the others are downloaded once",
+    )
     sample.add_argument(
         "--index", type=types.non_negative_int, default=0, help="which image of the split"
     )

@@ -92,22 +92,23 @@ def cmd_demo(args) -> int:
     return 0
 
 
-class _QuietAfterInterrupt(logging.Filter):
-    """Drops Optuna's log records from the first one about a Ctrl-C on: Optuna logs the
-    interrupted trial with its whole traceback before re-raising, and the command's one-line
-    message says all there is to say."""
+class _OptunaLines(logging.Filter):
+    """Keeps Optuna's line per finished trial (the search's progress) and drops the rest that
+    would crowd the command's own message: "A new study created"/"Using an existing study"
+    (the command says what it does with the study), and everything from the first record
+    about a Ctrl-C on (Optuna logs the interrupted trial with its whole traceback)."""
+
+    _DROPPED = ("A new study created", "Using an existing study")
 
     def __init__(self):
         super().__init__()
         self.interrupted = False
 
     def filter(self, record) -> bool:
-        info = record.exc_info
-        if (info and isinstance(info[1], KeyboardInterrupt)) or "KeyboardInterrupt" in str(
-            record.msg
-        ):
+        info, text = record.exc_info, str(record.msg)
+        if (info and isinstance(info[1], KeyboardInterrupt)) or "KeyboardInterrupt" in text:
             self.interrupted = True
-        return not self.interrupted
+        return not self.interrupted and not text.startswith(self._DROPPED)
 
 
 def cmd_tune(args) -> int:
@@ -120,7 +121,7 @@ def cmd_tune(args) -> int:
         optuna.logging.get_verbosity()  # sets up Optuna's handler, which the filter joins
     except ImportError:
         pass  # tune_cli.run says how to install it
-    quiet = _QuietAfterInterrupt()
+    quiet = _OptunaLines()
     logger = logging.getLogger("optuna")
     logger.addFilter(quiet)
     for handler in logger.handlers:  # Optuna logs through its own handler
