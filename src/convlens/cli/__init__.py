@@ -43,6 +43,7 @@ COMMANDS = {
 _out = out  # where `tune` writes its lines (tests/test_tuner_search.py collects them here)
 
 _ON_INTERRUPT = {
+    "train": "; stopped at once: a run folder, if one was started, may be incomplete",
     "tune": "; the study keeps its finished trials: run the same command to resume",
 }
 _STORAGE_HELP = (

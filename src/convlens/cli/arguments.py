@@ -98,7 +98,10 @@ def _train(commands) -> None:
     )
     _runs_dir(train)
     train.add_argument(
-        "--seed", type=int, default=0, help="weights, shuffling and dropout derive from it"
+        "--seed",
+        type=types.non_negative_int,
+        default=0,
+        help="weights, shuffling and dropout derive from it",
     )
     train.add_argument(
         "--limit",
@@ -242,7 +245,7 @@ def _lecture_commands(commands) -> None:
     demo = commands.add_parser("demo", help="the lecture's X/O network")
     demo.add_argument("which", choices=["xo"], help="the demo")
     demo.add_argument("--no-training", action="store_true", help="only the slides' maps")
-    demo.add_argument("--seed", type=int, default=0, help="the training's seed")
+    demo.add_argument("--seed", type=types.non_negative_int, default=0, help="the training's seed")
 
 
 def _tune(commands) -> None:
@@ -270,7 +273,9 @@ def _tune(commands) -> None:
         "--limit", type=types.at_least(10), default=10000, help="training images per trial"
     )
     tune.add_argument("--summary", metavar="DIR", help="only print an existing study's results")
-    tune.add_argument("--seed", type=int, default=0, help="the sampler's and weights' seed")
+    tune.add_argument(
+        "--seed", type=types.non_negative_int, default=0, help="the sampler's and weights' seed"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
