@@ -247,6 +247,8 @@ def test_item4_ctrl_c_saves_the_completed_epochs_and_says_where(tmp_path):
     }
     result = json.loads((folder / "result.json").read_text())
     assert result["interrupted"] and result["epochs_run"] == 1 and result["test_accuracy"] is None
+    log = (folder / "log.csv").read_text().splitlines()
+    assert len(log) == 2 and log[1].startswith("0,")  # the header and the completed epoch only
     assert cl.models.load_model(folder / "model.keras").count_params() == 61_706
 
 

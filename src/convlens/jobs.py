@@ -236,6 +236,8 @@ def _keep(folder, network, history, stopper, run, test, seconds) -> TrainResult:
     network.save(model_path)
     written = [model_path, os.path.join(folder, "summary.txt"), os.path.join(folder, "log.csv")]
     logs = {key: values[: stopper.epochs_completed] for key, values in history.history.items()}
+    if stopper.interrupted:
+        _keep_rows(written[2], stopper.epochs_completed)
     if stopper.epochs_completed:
         try:
             from . import viz
@@ -274,3 +276,14 @@ def _keep(folder, network, history, stopper, run, test, seconds) -> TrainResult:
     with open(os.path.join(folder, RECORD), "w") as stream:
         stream.write(result.to_json())
     return result
+
+
+def _keep_rows(csv_path: str, epochs: int) -> None:
+    """Cut the CSV log to its header and the first ``epochs`` rows: the epoch that a Ctrl-C
+    cut short is logged with the metrics of a part of the data, so it is not kept."""
+    if not os.path.isfile(csv_path):
+        return
+    with open(csv_path) as stream:
+        lines = stream.readlines()
+    with open(csv_path, "w") as stream:
+        stream.writelines(lines[: 1 + epochs])
