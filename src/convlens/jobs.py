@@ -266,7 +266,7 @@ def _keep(folder, network, history, stopper, run, test, seconds) -> TrainResult:
         preprocessing={
             "input_shape": list(network.input_shape[1:]),
             "color_mode": "grayscale" if channels == 1 else "rgb",
-            "rescale": "pixels / 255 (0..1), white on black as in the dataset",
+            "rescale": "pixels / 255, to 0..1, as the dataset stores them (no inversion)",
             "class_names": class_names(dataset),
         },
         settings=settings,
