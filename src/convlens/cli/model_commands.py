@@ -125,6 +125,7 @@ def cmd_predict(args) -> int:
     run = runs.resolve(args.model, args.runs_dir)
     model = runs.load(run)
     names = (run.record.get("preprocessing") or {}).get("class_names")
+    out(f"model {runs.describe(run)}:")  # which run answers: the latest may be another dataset's
     for path in args.images:
         scores = model.predict(model_input(path, model, args.invert, "predict"), verbose=0)[0]
         best = int(scores.argmax())
