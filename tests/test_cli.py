@@ -223,6 +223,7 @@ def test_item6_predict_refuses_an_image_far_from_the_models_shape(trained, tmp_p
 
 
 # ----- Ctrl-C (item 4) -----
+@pytest.mark.slow  # a real process, two epochs of 2,700 images: ~8 s
 def test_item4_ctrl_c_saves_the_completed_epochs_and_says_where(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "convlens", "train", "--limit", "3000", "--epochs", "5"]
