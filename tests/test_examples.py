@@ -97,7 +97,9 @@ def test_05_lenet5_mnist(tmp_path):
 def test_06_colour_cnn_cifar10_falls_back_to_the_sample(tmp_path):
     stdout, out = run_example("06_colour_cnn_cifar10.py", tmp_path, "--epochs", "1")
     assert "training on 20 images of the 20 bundled sample images" in stdout
-    assert re.search(r"test accuracy [\d.]+, test loss [\d.]+ \(20 images\)", stdout)
+    # Issue 14 item 12: offline, no accuracy measured on the training images is called a test.
+    assert "test accuracy" not in stdout
+    assert re.search(r"smoke run only, .* not a test: [\d.]+, loss [\d.]+ \(20 images\)", stdout)
     assert (out / "colour_cnn.keras").stat().st_size > 1000
 
 

@@ -137,8 +137,22 @@ class Model(Trainer, Layer):
 
     def reset_weights(self, seed=None) -> None:
         """Re-initialise every layer's weights from one seeded stream: the same seed gives the
-        same starting weights, run after run (an extension of Keras's interface)."""
+        same starting weights, run after run (an extension of Keras's interface).
+
+        A compiled optimizer starts over too (``iterations`` 0, slots rebuilt on the next
+        step), and the layers that draw noise with an int ``seed`` (Dropout...) restart their
+        stream: otherwise Adam's moments or the masks from a previous run would make
+        ``fit(seed=...)`` differ from a fresh run (issue 14, item 10)."""
+        from ..rng import rng_for
+
         Layer.reset_weights(self, seed)
+        for layer in self._flat_layers():
+            if hasattr(layer, "_rng") and isinstance(getattr(layer, "seed", None), int):
+                layer._rng = rng_for(layer.seed)
+        optimizer = getattr(self, "optimizer", None)
+        if optimizer is not None and getattr(optimizer, "built", False):
+            optimizer.iterations = 0
+            optimizer.built = False  # apply() builds fresh slots, with their initial values
 
     def build(self, input_shape=None) -> None:
         """Create the weights for inputs of ``input_shape`` (batch axis included). A
