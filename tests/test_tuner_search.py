@@ -396,7 +396,7 @@ def test_cli_tune_runs_a_search_and_prints_a_summary(tmp_path, monkeypatch):
     )
     monkeypatch.chdir(tmp_path)
     lines = []
-    monkeypatch.setattr(cli, "_out", lines.append)
+    monkeypatch.setattr(cli.output, "out", lines.append)
     assert (
         cli.main(
             [

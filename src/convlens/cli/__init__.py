@@ -24,7 +24,7 @@ from .model_commands import (
     cmd_summary,
     cmd_train,
 )
-from .output import note, one_line, out
+from .output import note, one_line
 
 COMMANDS = {
     "train": cmd_train,
@@ -40,7 +40,6 @@ COMMANDS = {
     "tune": cmd_tune,
 }
 
-_out = out  # where `tune` writes its lines (tests/test_tuner_search.py collects them here)
 
 _ON_INTERRUPT = {
     "train": "; stopped at once: a run folder, if one was started, may be incomplete",

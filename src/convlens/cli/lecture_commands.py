@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from . import types
+from . import output, types
 from .output import out
 
 
@@ -112,7 +112,6 @@ class _OptunaLines(logging.Filter):
 
 
 def cmd_tune(args) -> int:
-    from .. import cli as package
     from ..tuner import cli as tuner_cli
 
     try:
@@ -127,7 +126,7 @@ def cmd_tune(args) -> int:
     for handler in logger.handlers:  # Optuna logs through its own handler
         handler.addFilter(quiet)
     try:
-        tuner_cli.run(args, lambda line: package._out(line))
+        tuner_cli.run(args, lambda line: output.out(line))  # looked up late: tests replace it
     finally:
         logger.removeFilter(quiet)
         for handler in logger.handlers:
