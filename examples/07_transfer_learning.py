@@ -1,11 +1,11 @@
 """Slide "Outline 7: transfer learning": MNIST digits teach filters that help with Fashion-MNIST.
 
-    python examples/07_transfer_learning.py --output-dir out [--labelled 1000] [--seeds 0 1 2]
+    python examples/07_transfer_learning.py --output-dir out [--labelled 100 1000] [--seeds 0 1 2]
 
-Pretrains a small Conv-BatchNorm base on MNIST (bundled); per seed, on ``--labelled`` Fashion-MNIST
-images, trains the base with a new head (base frozen, then its top block fine-tuned at a 10x lower
-rate, BatchNorm in inference mode) against the same network from scratch for as many epochs; tests
-both on the Fashion-MNIST test set and writes the table to ``transfer.md``
+Pretrains a small Conv-BatchNorm base on MNIST (bundled). Per seed and ``--labelled`` count of
+Fashion-MNIST images, trains the base with a new head (base frozen, then its top block fine-tuned
+at a 10x lower rate, BatchNorm in inference mode) against the same network from scratch for as
+many epochs; tests both on the Fashion-MNIST test set; writes the tables to ``transfer.md``
 (``convlens.lecture.transfer``). Fashion-MNIST is read from ``--fashion-dir`` or ``CONVLENS_DATA``.
 """
 
@@ -18,7 +18,7 @@ from convlens.lecture import transfer
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--output-dir", default="out/07_transfer_learning")
 parser.add_argument("--fashion-dir", default=None, help="folder holding Fashion-MNIST's files")
-parser.add_argument("--labelled", type=int, default=1000, help="Fashion-MNIST images to learn from")
+parser.add_argument("--labelled", type=int, nargs="+", default=[100, 1000], help="image counts")
 parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
 parser.add_argument("--base-epochs", type=int, default=2, help="MNIST epochs of pretraining")
 parser.add_argument("--limit", type=int, default=None, help="first N MNIST and test images only")
@@ -33,11 +33,13 @@ x_test, y_test = x_test[: args.limit, ..., None] / 255.0, y_test[: args.limit]
 print(f"pretraining on {len(x_digits)} MNIST digits, {args.base_epochs} epochs")
 base = transfer.pretrain(x_digits, y_digits, epochs=args.base_epochs)
 base.save(os.path.join(args.output_dir, "mnist_base.keras"))
-print(f"{args.labelled} Fashion-MNIST images for training, {len(x_test)} for testing")
 clothes = (x_clothes[..., None] / 255.0, y_clothes)
-trials = transfer.compare(
-    base, clothes, (x_test, y_test), args.labelled, args.seeds, epochs=tuple(args.epochs)
-)
-print(transfer.table(trials))
+tables = []
+for count in args.labelled:
+    print(f"{count} Fashion-MNIST images for training, {len(x_test)} for testing")
+    test = (x_test, y_test)
+    trials = transfer.compare(base, clothes, test, count, args.seeds, tuple(args.epochs))
+    tables.append(f"{count} labelled images\n\n{transfer.table(trials)}\n")
+    print(tables[-1])
 with open(os.path.join(args.output_dir, "transfer.md"), "w") as stream:
-    stream.write(transfer.table(trials) + "\n")
+    stream.write("\n".join(tables))

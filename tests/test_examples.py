@@ -108,12 +108,15 @@ def test_07_transfer_learning(tmp_path):
     if not os.path.isdir(os.path.join(fashion, "fashion-mnist")):
         pytest.skip("Fashion-MNIST is not in ../shared/datasets")
     args = ["--fashion-dir", os.path.join(fashion, "fashion-mnist"), "--limit", "300"]
-    args += ["--labelled", "50", "--seeds", "0", "1", "--base-epochs", "1", "--epochs", "1", "1"]
+    args += ["--labelled", "30", "50", "--seeds", "0", "1", "--base-epochs", "1"]
+    args += ["--epochs", "1", "1"]
     stdout, out = run_example("07_transfer_learning.py", tmp_path, *args)
     assert "pretraining on 300 MNIST digits, 1 epochs" in stdout
+    assert "30 labelled images" in stdout and "50 labelled images" in stdout
     rows = re.findall(r"\| (\d) \| ([\d.]+) \| ([\d.]+) \| ([+-][\d.]+) \|", stdout)
-    assert [row[0] for row in rows] == ["0", "1"]
+    assert [row[0] for row in rows] == ["0", "1", "0", "1"]
     for _, moved, scratch, gain in rows:
         assert abs(float(moved) - float(scratch) - float(gain)) < 2e-4
-    assert (out / "transfer.md").read_text().strip() in stdout
+    for table in (out / "transfer.md").read_text().split("labelled images")[1:]:
+        assert table.strip() in stdout
     assert (out / "mnist_base.keras").stat().st_size > 1000

@@ -76,14 +76,15 @@ def test_balanced_sample_draws_each_class_equally():
 
 
 @pytest.mark.slow
-def test_transfer_from_mnist_beats_scratch_on_1000_fashion_images():
+def test_transfer_from_mnist_beats_scratch_on_100_fashion_images():
+    """With 100 labelled images the MNIST filters are worth much (measured: +0.14 to +0.40 over
+    3 seeds); with 1,000 the gain is within the seeds' spread (examples/07 reports both)."""
     if not (SHARED / "fashion-mnist").is_dir():
         pytest.skip("Fashion-MNIST is not in ../shared/datasets")
     (xd, yd), _ = mnist.load_data()
     base = transfer.pretrain(xd[:20000, ..., None] / 255.0, yd[:20000], epochs=1)
     (x, y), (xt, yt) = fashion_mnist.load_data(path=str(SHARED / "fashion-mnist"))
-    trials = transfer.compare(
-        base, (x[..., None] / 255.0, y), (xt[:2000, ..., None] / 255.0, yt[:2000]), seeds=(0, 1, 2)
-    )
+    test = (xt[:2000, ..., None] / 255.0, yt[:2000])
+    trials = transfer.compare(base, (x[..., None] / 255.0, y), test, labelled=100)
     print(transfer.table(trials))
-    assert numpy.mean([t.gain for t in trials]) > 0
+    assert numpy.mean([t.gain for t in trials]) > 0.05
