@@ -314,3 +314,63 @@ def test_a_lambda_of_a_registered_function_loads_in_safe_mode(tmp_path):
     loaded = models.load_model(tmp_path / "named.keras")
     x = data((2, 3))
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_keras2_full_model_file_loads(tmp_path):
+    """A Keras 2 (tf.keras) full-model file, built by hand: Keras 2's config layout
+    (``batch_input_shape``, list-form inbound nodes, class ``Model``), checked against NumPy."""
+    import json
+
+    import h5py
+
+    dense = {
+        "name": "dense",
+        "trainable": True,
+        "dtype": "float32",
+        "units": 4,
+        "activation": "relu",
+        "use_bias": True,
+        "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+        "bias_initializer": {"class_name": "Zeros", "config": {}},
+        "kernel_regularizer": None,
+        "bias_regularizer": None,
+        "activity_regularizer": None,
+        "kernel_constraint": None,
+        "bias_constraint": None,
+    }
+    config = {
+        "class_name": "Model",
+        "config": {
+            "name": "model",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_input_shape": [None, 4], "dtype": "float32", "sparse": False,
+                               "ragged": False, "name": "input_1"},
+                    "name": "input_1",
+                    "inbound_nodes": [],
+                },
+                {"class_name": "Dense", "config": dense, "name": "dense",
+                 "inbound_nodes": [[["input_1", 0, 0, {}]]]},
+                {"class_name": "Add", "config": {"name": "add", "trainable": True,
+                                                 "dtype": "float32"},
+                 "name": "add", "inbound_nodes": [[["dense", 0, 0, {}], ["input_1", 0, 0, {}]]]},
+            ],
+            "input_layers": [["input_1", 0, 0]],
+            "output_layers": [["add", 0, 0]],
+        },
+    }  # fmt: skip
+    kernel, bias = data((4, 4), seed=1), data((4,), seed=2)
+    with h5py.File(tmp_path / "keras2.h5", "w") as h5:
+        h5.attrs["model_config"] = json.dumps(config).encode()
+        h5.attrs["keras_version"], h5.attrs["backend"] = b"2.13.1", b"tensorflow"
+        weights = h5.create_group("model_weights")
+        weights.attrs["layer_names"] = np.array([b"input_1", b"dense", b"add"])
+        for name in ("input_1", "add"):
+            weights.create_group(name).attrs["weight_names"] = np.array([])
+        group = weights.create_group("dense")
+        group.attrs["weight_names"] = np.array([b"dense/kernel:0", b"dense/bias:0"])
+        group["dense/kernel:0"], group["dense/bias:0"] = kernel, bias
+    model = models.load_model(tmp_path / "keras2.h5")
+    x = data((5, 4), seed=3)
+    close(model.predict(x, verbose=0), np.maximum(x @ kernel + bias, 0.0) + x)

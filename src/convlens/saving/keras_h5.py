@@ -61,7 +61,8 @@ def read_weights(h5, model, filepath) -> None:
                 f"variables, the file holds {found} under {vars_group(path)!r}; the file was "
                 "saved from another architecture."
             )
-        where = f'{type(layer).__name__} "{layer.name}"'
+        saved = group.attrs.get("name") if group is not None else None
+        where = f'{type(layer).__name__} "{layer.name}" (saved as "{saved}")'
         for i, weight in enumerate(weights):
             array = read_member(group, str(i), weight.shape, weight.dtype, where, filepath)
             pending.append((weight, array))

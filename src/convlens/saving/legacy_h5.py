@@ -27,6 +27,7 @@ from .files import (
     read_member,
     write_strings,
 )
+from .keras2_config import upgrade
 from .keras_archive import KERAS_VERSION, build_model
 from .keras_h5 import _optimizer_values, read_optimizer
 from .keras_paths import optimizer_slots
@@ -114,7 +115,7 @@ def load_legacy_model(h5, filepath, custom_objects, compile, safe_mode):  # noqa
         config = json.loads(raw.decode("utf8") if isinstance(raw, bytes) else raw)
     except ValueError as error:
         raise ModelFileError(f"{filepath}: 'model_config' is not JSON ({error}).") from None
-    model = build_model(config, filepath, custom_objects, safe_mode)
+    model = build_model(upgrade(config), filepath, custom_objects, safe_mode)
     load_legacy_weights(model, h5["model_weights"], filepath)
     raw = h5.attrs.get("training_config")
     if compile and raw is not None:
