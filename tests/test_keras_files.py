@@ -91,6 +91,50 @@ def test_keras_restores_the_optimizer_state_convlens_saved(keras, tmp_path):
         close(a, b)
 
 
+# Keras's name of each convlens slot, per optimizer (Keras names a slot variable
+# "<layer>_<variable>_<slot>", e.g. dense_kernel_momentum).
+KERAS_SLOT_NAMES = {
+    "SGD": {"velocity": "momentum"},
+    "RMSprop": {
+        "mean_square": "velocity",
+        "momentum": "momentum",
+        "mean_gradient": "average_gradient",
+    },
+    "Nadam": {"momentum": "momentum", "velocity": "velocity"},
+    "AdamW": {"m": "momentum", "v": "velocity", "v_max": "velocity_hat"},
+}
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda: cl.optimizers.SGD(0.01, momentum=0.9),
+        lambda: cl.optimizers.RMSprop(momentum=0.5, centered=True),
+        lambda: cl.optimizers.Nadam(),
+        lambda: cl.optimizers.AdamW(amsgrad=True),
+    ],
+)
+def test_every_optimizer_slot_lands_in_the_keras_variable_of_its_name(keras, tmp_path, optimizer):
+    model = models.Sequential([layers.Input((5,)), layers.Dense(3), layers.Dense(2)])
+    model.compile(optimizer=optimizer(), loss="mse")
+    model.fit(data((16, 5)), data((16, 2), seed=1), epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "o.keras")
+    loaded = keras.saving.load_model(tmp_path / "o.keras")
+    theirs = {v.name: np.asarray(v) for v in loaded.optimizer.variables}
+    names = KERAS_SLOT_NAMES[type(model.optimizer).__name__]
+    state = model.optimizer.get_state()
+    assert int(theirs["iteration"]) == state["iterations"] == 2
+    compared = 0
+    for i, weight in enumerate(model.trainable_weights):
+        for ours, keras_slot in names.items():
+            close(theirs[f"{weight.name.replace('/', '_')}_{keras_slot}"], state[f"{ours}/{i}"])
+            compared += 1
+    assert compared == len(theirs) - 2 - (type(model.optimizer).__name__ == "Nadam")
+    if "variable" in theirs:  # Nadam's product of momentum factors, from its definition
+        factors = [0.9 * (1 - 0.5 * 0.96**t) for t in (1, 2)]
+        close(theirs["variable"], np.prod(factors))
+
+
 def test_keras_reads_convlens_weights_files(keras, tmp_path):
     model = functional(cl)
     model.save_weights(tmp_path / "w.weights.h5")
@@ -374,3 +418,20 @@ def test_a_keras2_full_model_file_loads(tmp_path):
     model = models.load_model(tmp_path / "keras2.h5")
     x = data((5, 4), seed=3)
     close(model.predict(x, verbose=0), np.maximum(x @ kernel + bias, 0.0) + x)
+
+
+def test_a_learning_rate_schedule_travels_both_ways(keras, tmp_path):
+    schedule = cl.optimizers.schedules.ExponentialDecay(0.01, decay_steps=10, decay_rate=0.5)
+    model = models.Sequential([layers.Input((5,)), layers.Dense(2)])
+    model.compile(optimizer=cl.optimizers.Adam(learning_rate=schedule), loss="mse")
+    model.fit(data((16, 5)), data((16, 2), seed=1), epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "s.keras")
+    theirs = keras.saving.load_model(tmp_path / "s.keras")
+    assert int(theirs.optimizer.iterations) == 2
+    close(theirs.optimizer.learning_rate, model.optimizer.learning_rate)  # 0.01 * 0.5 ** 0.2
+    theirs.save(tmp_path / "back.keras")
+    ours = models.load_model(tmp_path / "back.keras")
+    assert ours.optimizer.iterations == 2
+    close(ours.optimizer.learning_rate, model.optimizer.learning_rate)
+    for key, value in model.optimizer.get_state().items():
+        close(ours.optimizer.get_state()[key], value)

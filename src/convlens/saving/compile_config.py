@@ -38,6 +38,10 @@ def keras_compile_config(model) -> dict | None:
     if config is None:
         return None
     optimizer = registry.with_keras_layout(config.get("optimizer"), "keras.optimizers")
+    rate = (optimizer or {}).get("config", {}).get("learning_rate")
+    if isinstance(rate, dict):  # a schedule, in Keras's layout too
+        schedule = _keras_layout("keras.optimizers.schedules")(rate)
+        optimizer = {**optimizer, "config": {**optimizer["config"], "learning_rate": schedule}}
     return {
         "optimizer": optimizer,
         "loss": per_output(_keras_layout("keras.losses"), config.get("loss")),

@@ -20,7 +20,13 @@ import numpy
 from .. import backend
 from ..optimizers import schedules
 from .files import ModelFileError, read_member
-from .keras_paths import optimizer_slots, own_variables, variable_paths, vars_group
+from .keras_paths import (
+    optimizer_slots,
+    own_variables,
+    trailing_values,
+    variable_paths,
+    vars_group,
+)
 
 
 def write_weights(h5, model, optimizer=None) -> None:
@@ -45,7 +51,7 @@ def _optimizer_values(optimizer) -> list:
     if optimizer.built:
         slots = optimizer._slots
         values += [backend.to_numpy(slots[name][i]) for name, i in optimizer_slots(optimizer)]
-    return values
+    return values + trailing_values(optimizer)
 
 
 def read_weights(h5, model, filepath) -> None:
@@ -88,10 +94,11 @@ def read_optimizer(h5, model, filepath) -> None:
     if not optimizer.built:
         optimizer.build(model.trainable_weights)
     order = optimizer_slots(optimizer)
-    if len(group) != head + len(order):
+    expected = head + len(order) + len(trailing_values(optimizer))  # trailing: recomputed
+    if len(group) != expected:
         warnings.warn(
             f"{filepath}: skipping the optimizer state: {optimizer.name} has "
-            f"{head + len(order)} variables, the file holds {len(group)}.",
+            f"{expected} variables, the file holds {len(group)}.",
             stacklevel=3,
         )
         return

@@ -11,6 +11,8 @@ rate, then its slots in the order Keras's optimizer creates them (:data:`KERAS_S
 
 from __future__ import annotations
 
+import numpy
+
 from .. import registry
 from ..keras_config import KERAS_NAMES
 
@@ -32,6 +34,15 @@ KERAS_SLOT_ORDER = {
     "Ftrl": [["accumulator", "linear"]],
     "Lion": [["momentum"]],
 }
+
+
+def trailing_values(optimizer) -> list:
+    """Variables Keras keeps after the slots that convlens recomputes: Nadam's product of
+    momentum factors ``u_product`` (a function of ``iterations`` alone)."""
+    if type(optimizer).__name__ == "Nadam" and optimizer.built:
+        iterations = int(optimizer.iterations)
+        return [numpy.asarray(optimizer._momentum_product(iterations, numpy.float32))]
+    return []
 
 
 def keras_class_name(layer) -> str:

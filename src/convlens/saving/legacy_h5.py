@@ -18,6 +18,7 @@ import warnings
 
 from .. import backend
 from ..keras_config import serialize_layer
+from ..optimizers import schedules
 from .compile_config import compile_config, compile_from_config
 from .files import (
     ModelFileError,
@@ -87,11 +88,14 @@ def _write_model_weights(group, model) -> None:
 
 
 def _write_optimizer(h5, optimizer) -> None:
-    values = _optimizer_values(optimizer)  # iterations, [learning rate], slots
+    values = _optimizer_values(optimizer)  # iterations, [learning rate], slots, [trailing]
     slots = optimizer_slots(optimizer) if optimizer.built else []
-    names = ["iteration", "learning_rate"][: len(values) - len(slots)]
+    names = ["iteration"]
+    if not isinstance(optimizer._learning_rate, schedules.LearningRateSchedule):
+        names.append("learning_rate")
+    names += [f"{slot}_{i}" for slot, i in slots]
+    names += [f"extra_{i}" for i in range(len(values) - len(names))]  # Nadam's u_product
     names = [f"{optimizer.name}/{name}" for name in names]
-    names += [f"{optimizer.name}/{slot}_{i}" for slot, i in slots]
     group = h5.create_group("optimizer_weights")
     write_strings(group, "weight_names", names)
     for name, value in zip(names, values):
