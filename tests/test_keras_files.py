@@ -435,3 +435,26 @@ def test_a_learning_rate_schedule_travels_both_ways(keras, tmp_path):
     close(ours.optimizer.learning_rate, model.optimizer.learning_rate)
     for key, value in model.optimizer.get_state().items():
         close(ours.optimizer.get_state()[key], value)
+
+
+def test_a_keras2_lambda_of_code_is_refused_in_safe_mode(tmp_path):
+    import json
+
+    import h5py
+
+    config = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 2], "name": "i"}},
+                {"class_name": "Lambda", "config": {"name": "code", "function": ["4wEAAAAA", None, None],
+                                                    "function_type": "lambda"}},
+            ],
+        },
+    }  # fmt: skip
+    with h5py.File(tmp_path / "lambda.h5", "w") as h5:
+        h5.attrs["model_config"] = json.dumps(config)
+        h5.create_group("model_weights").attrs["layer_names"] = np.array([b"code"])
+    with pytest.raises(ModelFileError, match=r'lambda.h5: Lambda layer "code" holds Python code'):
+        models.load_model(tmp_path / "lambda.h5")

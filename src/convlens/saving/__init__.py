@@ -88,8 +88,15 @@ def _open(filepath):
     return open_zip(check_exists(filepath))
 
 
+CONFIG_LIMIT = 64 << 20  # bytes: far above any architecture's JSON, far below a zip bomb
+
+
 def _zip_config(archive, filepath) -> dict:
     try:
+        if archive.getinfo("config.json").file_size > CONFIG_LIMIT:
+            raise ModelFileError(
+                f"{filepath}: 'config.json' is larger than {CONFIG_LIMIT} bytes; refusing it."
+            )
         config = json.loads(archive.read("config.json"))
     except KeyError:
         raise ModelFileError(f"{filepath}: the file has no 'config.json'.") from None

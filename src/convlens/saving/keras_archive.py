@@ -93,7 +93,10 @@ def refuse_lambdas(config, filepath) -> None:
         inner = config.get("config")
         if config.get("class_name") == "Lambda" and isinstance(inner, dict):
             saved = [inner.get("function"), inner.get("output_shape")]
-            if any(isinstance(v, dict) and v.get("class_name") == "__lambda__" for v in saved):
+            keras2_code = "lambda" in (inner.get("function_type"), inner.get("output_shape_type"))
+            if keras2_code or any(
+                isinstance(v, dict) and v.get("class_name") == "__lambda__" for v in saved
+            ):
                 raise ModelFileError(
                     f'{filepath}: Lambda layer "{inner.get("name")}" holds Python code; it '
                     "loads only with safe_mode=False (and convlens never runs code from a "
