@@ -442,17 +442,12 @@ def test_a_keras2_lambda_of_code_is_refused_in_safe_mode(tmp_path):
 
     import h5py
 
+    code = {"name": "code", "function": ["4wEAAAAA", None, None], "function_type": "lambda"}
+    first = {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 2], "name": "i"}}
     config = {
         "class_name": "Sequential",
-        "config": {
-            "name": "s",
-            "layers": [
-                {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 2], "name": "i"}},
-                {"class_name": "Lambda", "config": {"name": "code", "function": ["4wEAAAAA", None, None],
-                                                    "function_type": "lambda"}},
-            ],
-        },
-    }  # fmt: skip
+        "config": {"name": "s", "layers": [first, {"class_name": "Lambda", "config": code}]},
+    }
     with h5py.File(tmp_path / "lambda.h5", "w") as h5:
         h5.attrs["model_config"] = json.dumps(config)
         h5.create_group("model_weights").attrs["layer_names"] = np.array([b"code"])
