@@ -118,7 +118,7 @@ def test_a_truncated_file_raises_an_error_naming_it(tmp_path):
     model.save(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelFileError, match=f"{path}: not a convlens model file"):
+    with pytest.raises(ModelFileError, match=f"{path}: not a model file"):
         models.load_model(path)
 
 

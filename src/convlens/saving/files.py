@@ -118,5 +118,5 @@ def open_zip(filepath):
         return zipfile.ZipFile(filepath)
     except zipfile.BadZipFile:
         raise ModelFileError(
-            f"{filepath}: not a convlens model file (not a zip archive, or truncated)."
+            f"{filepath}: not a model file (not a zip archive, or truncated)."
         ) from None
