@@ -110,6 +110,10 @@ def test_weights_that_do_not_fit_leave_the_model_unchanged(tmp_path):
         other.load_weights(tmp_path / "w.weights.h5")
     for a, b in zip(other.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+    # skip_mismatch (Keras's argument): the layers that fit load, the others stay.
+    with pytest.warns(UserWarning, match=r"skip_mismatch: .*Conv2D"):
+        other.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
+    np.testing.assert_array_equal(other.layers[0].get_weights()[0], before[0])
 
 
 def test_a_truncated_file_raises_an_error_naming_it(tmp_path):

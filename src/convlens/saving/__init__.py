@@ -172,7 +172,7 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=None) -> None:
     Args:
         model: the model to fill.
         filepath: the file.
-        skip_mismatch: Keras 2 files: skip layers whose shapes differ (with a warning).
+        skip_mismatch: skip layers whose weights do not fit (with a warning), as Keras.
         by_name: Keras 2 files: match layers by name (True), in order (False), or by name
             when the file's layers are exactly the model's and in order otherwise (None).
 
@@ -187,7 +187,7 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=None) -> None:
                 group = h5["model_weights"] if "model_weights" in h5 else h5
                 load_legacy_weights(model, group, filepath, by_name, skip_mismatch)
             else:
-                read_weights(h5, model, filepath)
+                read_weights(h5, model, filepath, skip_mismatch)
                 _maybe_optimizer(h5, model, filepath)
         return
     if kind != "zip":
@@ -198,7 +198,7 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=None) -> None:
         load_npz_weights(model, filepath)
         return
     with open_zip(filepath) as archive, weights_member(archive, model, filepath) as h5:
-        read_weights(h5, model, filepath)
+        read_weights(h5, model, filepath, skip_mismatch)
         _maybe_optimizer(h5, model, filepath)
 
 

@@ -54,26 +54,41 @@ def _optimizer_values(optimizer) -> list:
     return values + trailing_values(optimizer)
 
 
-def read_weights(h5, model, filepath) -> None:
-    """Set the model's variables from an open Keras weights file, all checked first."""
+def read_weights(h5, model, filepath, skip_mismatch=False) -> None:
+    """Set the model's variables from an open Keras weights file, all checked first.
+
+    Args:
+        skip_mismatch: leave a layer whose variables do not fit (count or shape) as it is,
+            with a warning, instead of raising (Keras's argument).
+    """
     pending = []
     for path, layer in variable_paths(model):
-        weights = own_variables(layer)
-        group = h5.get(vars_group(path))
-        found = 0 if group is None else len(group)
-        if found != len(weights):
-            raise ModelFileError(
-                f'{filepath}: {type(layer).__name__} "{layer.name}" has {len(weights)} '
-                f"variables, the file holds {found} under {vars_group(path)!r}; the file was "
-                "saved from another architecture."
-            )
-        saved = group.attrs.get("name") if group is not None else None
-        where = f'{type(layer).__name__} "{layer.name}" (saved as "{saved}")'
-        for i, weight in enumerate(weights):
-            array = read_member(group, str(i), weight.shape, weight.dtype, where, filepath)
-            pending.append((weight, array))
+        try:
+            pending += _layer_arrays(h5, path, layer, filepath)
+        except ModelFileError as error:
+            if not skip_mismatch:
+                raise
+            warnings.warn(f"skip_mismatch: {error}", stacklevel=3)
     for weight, array in pending:
         weight.data[...] = backend.xp.asarray(array, dtype=weight.dtype)
+
+
+def _layer_arrays(h5, path: str, layer, filepath) -> list:
+    weights = own_variables(layer)
+    group = h5.get(vars_group(path))
+    found = 0 if group is None else len(group)
+    if found != len(weights):
+        raise ModelFileError(
+            f'{filepath}: {type(layer).__name__} "{layer.name}" has {len(weights)} '
+            f"variables, the file holds {found} under {vars_group(path)!r}; the file was "
+            "saved from another architecture."
+        )
+    saved = group.attrs.get("name") if group is not None else None
+    where = f'{type(layer).__name__} "{layer.name}" (saved as "{saved}")'
+    return [
+        (weight, read_member(group, str(i), weight.shape, weight.dtype, where, filepath))
+        for i, weight in enumerate(weights)
+    ]
 
 
 def read_optimizer(h5, model, filepath) -> None:
