@@ -299,14 +299,17 @@ class Model(Trainer, Layer):
         return model_to_json(self, **kwargs)
 
     def save(self, filepath, overwrite=True):
-        """Save architecture, compile configuration, weights and optimizer state in one file."""
+        """Save architecture, compile configuration, weights and optimizer state in one file:
+        Keras 3's ``.keras`` archive, or Keras 2's HDF5 for ``.h5`` (:mod:`convlens.saving`)."""
         saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
+        """Save the weights in Keras 3's ``.weights.h5`` layout."""
         saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath):
-        saving.load_weights(self, filepath)
+    def load_weights(self, filepath, skip_mismatch=False, by_name=None):
+        """Load weights from a Keras 3 or Keras 2 file (:func:`convlens.saving.load_weights`)."""
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
     def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):
         """Write the model for another runtime: ``format="onnx"`` (the default here; Keras's
