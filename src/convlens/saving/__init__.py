@@ -53,6 +53,7 @@ from .files import (  # noqa: F401
     file_kind,
     open_h5,
     open_zip,
+    remove_stale_temporaries,
 )
 from .keras_archive import load_keras, save_keras, weights_member
 from .keras_h5 import read_optimizer, read_weights, write_weights

@@ -4,37 +4,21 @@ and reading an HDF5 member with its shape and dtype checked before it is assigne
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 
 import numpy
 
+from ..atomic_files import remove_stale_temporaries, write_atomically  # noqa: F401
+
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+# Every file convlens writes goes through one atomic writer (convlens.atomic_files).
+_write_atomically = write_atomically
 
 
 class ModelFileError(ValueError):
     """A model or weights file that cannot be read: the message names the file and the problem."""
-
-
-def _write_atomically(filepath, write, overwrite=True) -> None:
-    """Call ``write(stream)`` on a temporary file in the target's folder, then rename it into
-    place, so an interrupted save never leaves a half-written file where a good one was."""
-    filepath = os.fspath(filepath)
-    if not overwrite and os.path.exists(filepath):
-        raise FileExistsError(f"{filepath} exists and overwrite=False.")
-    folder = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".convlens")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 def check_exists(filepath) -> str:
