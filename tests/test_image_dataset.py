@@ -101,6 +101,7 @@ def test_inferred_classes_files_and_labels(folder):
     root, expected = folder
     dataset = _dataset(root, shuffle=False, label_mode="int")
     assert dataset.class_names == CLASSES
+    assert cl.preprocessing.image_dataset_from_directory is utils.image_dataset_from_directory
     assert sorted(dataset.file_paths) == sorted(expected)  # .txt, hidden, top-level left out
     assert dataset.file_paths == sorted(dataset.file_paths)  # shuffle=False: alphanumeric
     labels = np.concatenate([y for _, y in _epoch(dataset)])
@@ -267,12 +268,20 @@ def test_shuffle_keeps_pairs_and_reshuffles_each_epoch(folder):
 
 def test_threads_give_the_same_batches_as_one_thread(folder):
     root, _ = folder
-    runs = []
+    runs, readers = [], {0: set(), 3: set()}
     for workers in (0, 3):
         dataset = _dataset(root, shuffle=True, seed=9, workers=workers, max_queue_size=2)
+        read = dataset.reader.read
+        dataset.reader.read = lambda path, read=read, seen=readers[workers]: (
+            seen.add(threading.current_thread().name) or read(path)
+        )
         batcher = data_module.batches(dataset)  # what fit reads
         runs.append([batch for epoch in range(2) for batch in batcher.epoch(epoch)])
-    assert len(runs[0]) == 2 * 6
+        wrapped = data_module.batches(dataset, steps=4)  # steps_per_epoch: wraps around
+        runs[-1] += [batch for epoch in range(3) for batch in wrapped.epoch(epoch)]
+    assert len(runs[0]) == 2 * 6 + 3 * 4
+    assert readers[0] == {threading.current_thread().name}
+    assert len(readers[3]) > 1 and all(n.startswith("convlens-prefetch") for n in readers[3])
     for (x0, y0, _), (x1, y1, _) in zip(*runs):
         np.testing.assert_array_equal(x0, x1)
         np.testing.assert_array_equal(y0, y1)
