@@ -23,6 +23,7 @@ Example:
     >>> images, labels = ds[0]
     >>> images.shape, images.dtype, labels.dtype
     ((4, 4, 4, 3), dtype('float32'), dtype('int32'))
+    >>> import shutil; shutil.rmtree(root)
 """
 
 from __future__ import annotations
