@@ -97,6 +97,23 @@ def test_file_list_and_labels_match_keras(folder, shuffle, seed, labels):
         np.testing.assert_array_equal(np.asarray(ours[1]), np.asarray(theirs[1]))
 
 
+def test_follow_links_matches_keras(tmp_path):
+    real_keras()
+    keras_utils = pytest.importorskip("keras.src.utils.dataset_utils")
+    pixels = np.zeros((4, 4, 3), dtype=np.uint8)
+    for path in ("root/cats/a.png", "root/dogs/b.jpg", "elsewhere/c.png", "elsewhere/d.bmp"):
+        _save(tmp_path / path, pixels)
+    (tmp_path / "root" / "cats" / "linked").symlink_to(tmp_path / "elsewhere")
+    root = str(tmp_path / "root")
+    for follow in (False, True):
+        ours = file_index.index_directory(root, "inferred", _FORMATS, None, False, None, follow)
+        theirs = keras_utils.index_directory(
+            root, "inferred", _FORMATS, shuffle=False, follow_links=follow, verbose=False
+        )
+        assert ours[0] == theirs[0]
+        assert len(ours[0]) == (4 if follow else 2)
+
+
 def test_inferred_classes_files_and_labels(folder):
     root, expected = folder
     dataset = _dataset(root, shuffle=False, label_mode="int")
