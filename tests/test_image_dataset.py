@@ -156,6 +156,10 @@ def test_explicit_labels_and_no_labels(folder):
     root, _ = folder
     every = _dataset(root, labels=None, shuffle=False)
     assert every.class_names is None
+    single = _dataset(root, batch_size=None, shuffle=False)
+    image, label = single[3]  # batch_size=None: one sample at a time, as Keras's
+    assert len(single) == len(single.file_paths) and image.shape == SIZE + (3,)
+    assert label == CLASSES.index(Path(single.file_paths[3]).relative_to(root).parts[0])
     count = len(every.file_paths)  # top.png and the hidden folder count here, as in Keras
     given = [i % 2 for i in range(count)]
     dataset = _dataset(root, labels=given, shuffle=False, label_mode="int")
