@@ -328,6 +328,9 @@ def test_a_bad_file_is_named_and_no_thread_is_left(tmp_path):
     for _ in dataset:  # stopping early shuts the pool down too
         break
     assert _prefetch_threads() == []
+    with pytest.raises(ValueError, match="05_broken.png"):  # the path fit reads
+        list(data_module.batches(dataset).epoch(0))
+    assert _prefetch_threads() == []
 
 
 def test_ordered_map_propagates_and_stops():
