@@ -226,17 +226,14 @@ def test_lambda_callback_rejects_unknown_events():
 
 def test_terminate_on_nan_stops_after_the_first_bad_batch(capsys):
     x, y = make_data()
-    x[20, 0] = np.nan  # sample 20: the third batch of 8, without shuffling
+    x[20, 0] = np.nan  # sample 20: the third batch of 8
     batches = []
     seen = callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: batches.append(b))
+    # Batches of a dataset: fit refuses NaN in in-memory arrays before training (fit's checks),
+    # a dataset's batches are only seen as they come.
+    dataset = [(x[i : i + 8], y[i : i + 8]) for i in range(0, len(x), 8)]
     history = make_model().fit(
-        x,
-        y,
-        batch_size=8,
-        epochs=3,
-        verbose=0,
-        shuffle=False,
-        callbacks=[callbacks.TerminateOnNaN(), seen],
+        dataset, epochs=3, verbose=0, callbacks=[callbacks.TerminateOnNaN(), seen]
     )
     assert batches == [0, 1, 2] and history.epoch == [0]
     assert np.isnan(history.history["loss"][0])

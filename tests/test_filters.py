@@ -26,13 +26,15 @@ def grey_photo():
 def test_each_kernel_matches_scipy_correlate2d_on_a_random_image(name):
     image = np.random.default_rng(1).uniform(0, 255, (13, 19))
     expected = correlate_same(image, filters.KERNELS[name])
-    np.testing.assert_allclose(filters.apply_kernel(image, name), expected, atol=1e-9)
+    np.testing.assert_allclose(
+        filters.apply_kernel(image, name, padding_mode="zeros"), expected, atol=1e-9
+    )
 
 
 @pytest.mark.parametrize("name", ["sobel_vertical", "gaussian_blur_5x5", "edge_detection_1"])
 def test_kernels_match_scipy_on_the_bundled_photo(name, grey_photo):
     expected = correlate_same(grey_photo.astype(np.float64), filters.KERNELS[name])
-    result = filters.apply_kernel(grey_photo, name)
+    result = filters.apply_kernel(grey_photo, name, padding_mode="zeros")
     assert result.dtype == np.float64 and result.shape == grey_photo.shape
     np.testing.assert_allclose(result, expected, atol=1e-8)
 
@@ -41,10 +43,12 @@ def test_a_user_kernel_that_is_not_symmetric_is_correlated_not_flipped():
     image = np.random.default_rng(2).standard_normal((9, 8))
     kernel = [[1, 2, 3], [4, 5, 6], [7, 8, 10]]
     np.testing.assert_allclose(
-        filters.apply_kernel(image, kernel), correlate_same(image, kernel), atol=1e-12
+        filters.apply_kernel(image, kernel, padding_mode="zeros"),
+        correlate_same(image, kernel),
+        atol=1e-12,
     )
     flipped = signal.convolve2d(image, kernel, mode="same")
-    assert not np.allclose(filters.apply_kernel(image, kernel), flipped)
+    assert not np.allclose(filters.apply_kernel(image, kernel, padding_mode="zeros"), flipped)
 
 
 def test_valid_padding_and_stride_match_scipy():
@@ -56,7 +60,7 @@ def test_valid_padding_and_stride_match_scipy():
         filters.apply_kernel(image, kernel, padding="valid", stride=2), full_valid[::2, ::2]
     )
     np.testing.assert_allclose(
-        filters.apply_kernel(image, kernel, padding=1, stride=(1, 3)),
+        filters.apply_kernel(image, kernel, padding=1, stride=(1, 3), padding_mode="zeros"),
         correlate_same(image, kernel)[:, ::3],
     )
 
@@ -83,12 +87,29 @@ def test_a_colour_image_is_filtered_per_channel():
         )
 
 
-def test_the_colour_photo_is_filtered_per_channel(grey_photo):
+def test_the_colour_photo_is_filtered_per_channel_with_reflection_by_default(grey_photo):
+    # Issue 14 item 13: a photo is padded by reflection unless zeros are asked for.
     photo = images.load_image(images.sample_photo_path())[:64, :80]
     result = filters.apply_kernel(photo, "box_blur")
+    zeros = filters.apply_kernel(photo, "box_blur", padding_mode="zeros")
     for channel in range(3):
-        expected = correlate_same(photo[:, :, channel].astype(float), filters.box_blur)
-        np.testing.assert_allclose(result[:, :, channel], expected, atol=1e-9)
+        plane = photo[:, :, channel].astype(float)
+        mirrored = ndimage.correlate(plane, filters.box_blur, mode="mirror")
+        np.testing.assert_allclose(result[:, :, channel], mirrored, atol=1e-9)
+        expected = correlate_same(plane, filters.box_blur)
+        np.testing.assert_allclose(zeros[:, :, channel], expected, atol=1e-9)
+
+
+def test_an_edge_kernel_finds_no_edge_at_the_frame_of_a_flat_photo():
+    flat = np.full((12, 15), 200.0)  # a white wall: no edge anywhere
+    for name in ("sobel_vertical", "edge_detection_3", "horizontal_edge"):
+        np.testing.assert_allclose(filters.apply_kernel(flat, name), 0.0, atol=1e-9)
+        framed = filters.apply_kernel(flat, name, padding_mode="zeros")
+        assert np.abs(framed[0]).max() > 100 and np.abs(framed[1:-1, 1:-1]).max() < 1e-9
+    assert "reflect" in filters.describe_border()
+    assert "zero padding" in filters.describe_border("same", "zeros")
+    with pytest.raises(ValueError, match="Unknown padding_mode 'mirror'"):
+        filters.describe_border("same", "mirror")
 
 
 def test_float32_stays_float32_and_integers_become_float64():

@@ -229,7 +229,7 @@ def test_unknown_names_list_the_accepted_ones():
         (lambda: Adagrad(epsilon=-1e-7), ValueError, "Adagrad: epsilon must be > 0"),
         (lambda: Adagrad(initial_accumulator_value=-1), ValueError, "initial_accumulator_value"),
         (lambda: Adam(beta_1=1.0), ValueError, r"Adam: beta_1 must be in \[0.0, 1.0\)"),
-        (lambda: Adam(beta_2=float("nan")), ValueError, "beta_2 must be a number"),
+        (lambda: Adam(beta_2=float("nan")), ValueError, "beta_2 must be a finite number"),
         (lambda: AdamW(weight_decay=None), ValueError, "AdamW: weight_decay must be a float"),
         (lambda: Adam(weight_decay=-0.1), ValueError, "weight_decay must be >= 0.0"),
         (lambda: Adam(clipnorm=0), ValueError, "clipnorm must be > 0"),

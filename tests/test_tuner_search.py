@@ -164,7 +164,8 @@ def test_failed_trials_are_recorded_with_their_error(tmp_path):
         project_name="f",
         storage=optuna.storages.InMemoryStorage(),
     )
-    search.search()
+    with pytest.warns(UserWarning, match=r"search: 2 of max_trials=3 trials complete \(1 fail\)"):
+        search.search()
     first, *rest = search.oracle.trials
     assert first.state == "FAIL" and first.error == "ValueError: diverged at call 1"
     assert [t.state for t in rest] == ["COMPLETE", "COMPLETE"]
@@ -270,7 +271,8 @@ def test_an_interrupted_search_resumes_to_max_trials(tmp_path):
     assert first.oracle.trials[-1].error == "KeyboardInterrupt"
 
     again = tuner.BayesianOptimization(Interrupted(), num_initial_points=3, **options)
-    again.search()
+    with pytest.warns(UserWarning, match=r"9 of max_trials=10 .* trial 4: KeyboardInterrupt"):
+        again.search()
     trials = again.oracle.trials
     assert [t.number for t in trials] == list(range(10))  # exactly max_trials, none run twice
     assert [(t.number, t.state, t.hyperparameters.values) for t in trials[:5]] == before
@@ -278,7 +280,8 @@ def test_an_interrupted_search_resumes_to_max_trials(tmp_path):
     best = min(done, key=lambda t: t.score)
     assert again.oracle.get_best_trials(1)[0].number == best.number
     assert again.get_best_hyperparameters(1)[0].values == best.hyperparameters.values
-    again.search()  # nothing left to do
+    with pytest.warns(UserWarning, match=r"9 of max_trials=10"):
+        again.search()  # nothing left to do
     assert len(again.oracle.trials) == 10
 
     fresh = tuner.BayesianOptimization(Interrupted(), overwrite=True, **options)
@@ -393,7 +396,7 @@ def test_cli_tune_runs_a_search_and_prints_a_summary(tmp_path, monkeypatch):
     )
     monkeypatch.chdir(tmp_path)
     lines = []
-    monkeypatch.setattr(cli, "_out", lines.append)
+    monkeypatch.setattr(cli.output, "out", lines.append)
     assert (
         cli.main(
             [

@@ -50,12 +50,13 @@ WORKER = textwrap.dedent('''
     search = tuner.RandomSearch(Slow(), objective=tuner.Objective("x", "min"),
                                 max_trials=max_trials, seed=0, storage=storage,
                                 directory=folder, project_name="shared",
-                                heartbeat_interval=0.2, grace_period=1.0)
+                                heartbeat_interval=0.2,
+                                grace_period=float(os.environ.get("GRACE", "1.0")))
     search.search()
 ''')
 
 
-def start_worker(folder, storage, max_trials, *extra):
+def start_worker(folder, storage, max_trials, *extra, grace=1.0):
     script = folder / "worker.py"
     script.write_text(WORKER)
     return subprocess.Popen(
@@ -63,6 +64,7 @@ def start_worker(folder, storage, max_trials, *extra):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "GRACE": str(grace)},
     )
 
 
@@ -110,10 +112,52 @@ def test_a_worker_killed_mid_trial_leaves_a_study_a_rerun_completes(tmp_path):
     doomed.wait()
     running = open_study(storage, tmp_path)
     assert [t.state for t in running] == ["COMPLETE", "COMPLETE", "RUNNING"]
-    time.sleep(1.0)  # the grace period: its heartbeat has stopped for good
 
-    finish(start_worker(tmp_path, storage, max_trials, "--hang-at", "0"))
+    # Re-run at once, well within a long grace period: the dead process id tells.
+    finish(start_worker(tmp_path, storage, max_trials, "--hang-at", "0", grace=120.0))
     trials = open_study(storage, tmp_path)
-    assert [t.number for t in trials] == list(range(max_trials))
-    assert [t.state for t in trials] == ["COMPLETE", "COMPLETE", "FAIL"] + ["COMPLETE"] * 3
-    assert trials[2].error.startswith("worker stopped: no heartbeat for")
+    assert [t.state for t in trials] == ["COMPLETE"] * max_trials  # exactly max_trials complete
+    assert [t.number for t in trials] == [0, 1, 3, 4, 5, 6]
+    oracle = tuner.Oracle.load(str(tmp_path), "shared", storage=storage)
+    assert "Lost with a dead worker and run again: trial 2" in tuner.summary.results_lines(oracle)
+    [lost] = oracle.lost_trials()
+    assert lost.number == 2 and lost.state.name == "FAIL"
+    assert lost.user_attrs["error"] == f"worker stopped: process {doomed.pid} on " + (
+        f"{lost.user_attrs['host']} is gone"
+    )
+
+
+def test_a_silent_worker_on_another_host_is_lost_after_the_grace_period(tmp_path):
+    """Elsewhere only the heartbeat tells: a RUNNING trial of another host stays in the budget
+    until its heartbeat is older than grace_period."""
+    storage = f"sqlite:///{tmp_path}/study.db"
+    oracle = tuner.Oracle(
+        tuner.Objective("x", "min"), max_trials=2, storage=storage, directory=str(tmp_path),
+        project_name="shared", heartbeat_interval=0.2, grace_period=1.0,
+    )  # fmt: skip
+    trial = oracle.study.ask()
+    trial.set_user_attr("host", "another-host")
+    trial.set_user_attr("pid", 1)
+    trial.set_user_attr("heartbeat", time.time())
+    assert oracle.fail_stale_trials() == [] and oracle.remaining() == 1
+    trial.set_user_attr("heartbeat", time.time() - 5)
+    assert oracle.fail_stale_trials() == [trial.number] and oracle.remaining() == 2
+
+
+def test_search_says_why_it_returns_short(tmp_path):
+    class Failing(tuner.HyperModel):
+        def build(self, hp):
+            hp.Float("x", 0.0, 1.0)
+
+        def fit(self, hp, model, *args, **kwargs):
+            if hp["x"] > 0.5:
+                raise ValueError("too large")
+            return hp["x"]
+
+    search = tuner.RandomSearch(
+        Failing(), objective=tuner.Objective("x", "min"), max_trials=6, seed=1,
+        directory=str(tmp_path), project_name="short", max_consecutive_failed_trials=10,
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match=r"search: \d of max_trials=6 trials complete \(\d fail\)"):
+        search.search()
+    assert "ValueError: too large" in str(search.oracle.trials)

@@ -19,7 +19,7 @@ picture)::
     optimizers/     SGD ... AdamW and learning-rate schedules
     callbacks/      the training loop's listeners: progress, History, EarlyStopping, ...
     models/         Sequential and functional Model: compile/fit/evaluate/predict, summary
-    saving          model files: JSON + .npz in one zip, no pickle; classes by registry
+    saving/         Keras's files (.keras, .weights.h5, legacy .h5) via h5py; no pickle
     datasets/       MNIST (bundled), Fashion-MNIST, CIFAR-10
     filters, images, explain, viz, lecture/, applications, jobs, cli   the lecture's bench
 """

@@ -116,6 +116,12 @@ _BANK = {
 }
 
 
+#: The border a photo gets by default (``convlens filter``): reflection, as image tools do.
+#: Zero padding (the lecture's) puts a black frame beside the photo, which an edge kernel
+#: lights up as if the photo had an edge there (issue 14, item 13).
+PHOTO_PADDING_MODE = "reflect"
+
+
 def _frozen(scale, matrix) -> numpy.ndarray:
     kernel = float(scale) * numpy.array(matrix, dtype=numpy.float64)
     kernel.flags.writeable = False  # the bank is shared: get_kernel hands out copies
@@ -219,13 +225,15 @@ def _as_image(image, op: str) -> numpy.ndarray:
     return image if image.dtype.kind == "f" else image.astype(numpy.float64)
 
 
-def apply_kernel(image, kernel, padding="same", padding_mode="zeros", stride=1) -> numpy.ndarray:
+def apply_kernel(
+    image, kernel, padding="same", padding_mode=PHOTO_PADDING_MODE, stride=1
+) -> numpy.ndarray:
     """Filter an image with a kernel: the lecture's convolution, per channel for colour.
 
     This is cross-correlation (the kernel is not flipped), as in the lecture's worked example
     and in every deep-learning framework; it equals ``scipy.signal.correlate2d(image, kernel,
-    mode="same")`` for an odd kernel with zero padding. A colour image is filtered channel by
-    channel with the same kernel: one grouped ``conv2d`` call (``groups=C``).
+    mode="same")`` for an odd kernel with ``padding_mode="zeros"``. A colour image is filtered
+    channel by channel with the same kernel: one grouped ``conv2d`` call (``groups=C``).
 
     Args:
         image: (H, W) grey or (H, W, C) colour; float32/float64 keep their dtype, integer images
@@ -233,7 +241,10 @@ def apply_kernel(image, kernel, padding="same", padding_mode="zeros", stride=1) 
         kernel: a name of :data:`KERNELS` or a 2-D list/array.
         padding: ``"same"`` (default, output size ceil(H/S)), ``"valid"``, an int, a pair or
             ``((top, bottom), (left, right))``.
-        padding_mode: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``.
+        padding_mode: the border of ``"same"`` or numeric padding: ``"reflect"`` (default,
+            as image tools pad photos: no edges invented at the frame), ``"zeros"`` (the
+            lecture's zero padding, whose black frame edge kernels light up), ``"replicate"``
+            or ``"circular"``. :func:`describe_border` says it in words.
         stride: an int or a pair.
 
     Returns:
@@ -261,6 +272,32 @@ def apply_kernel(image, kernel, padding="same", padding_mode="zeros", stride=1) 
             x, stacked, strides=stride, padding=padding, groups=channels, padding_mode=padding_mode
         ).numpy()  # (1, OH, OW, C)
     return out[0, :, :, 0] if grey else out[0]
+
+
+_BORDERS = {
+    "reflect": "reflect padding (the photo mirrored at its edges: no edges invented at the frame)",
+    "zeros": "zero padding (the lecture's: a black frame, which edge kernels light up)",
+    "replicate": "replicate padding (the edge pixels repeated)",
+    "circular": "circular padding (the opposite edge wrapped around)",
+}
+
+
+def describe_border(padding="same", padding_mode: str = PHOTO_PADDING_MODE) -> str:
+    """Which border a filtered picture got, in words, for a learner reading the picture.
+
+    Example:
+        >>> describe_border("same", "reflect")
+        'border: reflect padding (the photo mirrored at its edges: no edges invented at the frame)'
+        >>> describe_border("valid", "zeros")
+        'border: none (padding "valid": the picture shrinks by the kernel size minus 1)'
+    """
+    if padding == "valid" or padding == 0:
+        return 'border: none (padding "valid": the picture shrinks by the kernel size minus 1)'
+    if padding_mode not in _BORDERS:
+        raise ValueError(
+            f"Unknown padding_mode {padding_mode!r}; expected one of {', '.join(_BORDERS)}."
+        )
+    return f"border: {_BORDERS[padding_mode]}"
 
 
 def recommended_display(name_or_kernel) -> str:

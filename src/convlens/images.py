@@ -11,6 +11,8 @@ import os
 
 import numpy
 
+from .atomic_files import write_atomically
+
 #: The photo bundled with convlens: Chelsea the cat, 451x300 RGB, from scikit-image's data (CC0).
 SAMPLE_PHOTO = os.path.join(os.path.dirname(__file__), "data", "chelsea.png")
 
@@ -67,6 +69,9 @@ def _decode(picture, mode, size, Image):
     return numpy.asarray(picture, dtype=numpy.uint8).copy()
 
 
+MAX_PIXELS = 89_478_485  # Pillow's Image.MAX_IMAGE_PIXELS: larger images are refused
+
+
 def _check_size(size):
     if size is None:
         return None
@@ -77,6 +82,11 @@ def _check_size(size):
     if width < 1 or height < 1:
         raise ValueError(
             f"size must be a pair (width, height) of positive ints, received {size!r}."
+        )
+    if width * height > MAX_PIXELS:
+        raise ValueError(
+            f"size {width}x{height} asks for {width * height:,} pixels; at most "
+            f"{MAX_PIXELS:,} are made (Pillow's decompression-bomb limit)."
         )
     return width, height
 
@@ -169,15 +179,8 @@ def save_image(path, array) -> str:
             f"Cannot write the image {name!r}: unknown extension {extension or '(none)'!r}; "
             "use .png, .jpg, .bmp, .gif or .tif."
         )
-    folder = os.path.dirname(os.path.abspath(name))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{os.path.basename(name)}.{os.getpid()}.tmp")
     try:
-        Image.fromarray(pixels).save(temporary, format=file_format)
-        os.replace(temporary, name)
+        write_atomically(name, lambda stream: Image.fromarray(pixels).save(stream, file_format))
     except (OSError, ValueError, KeyError) as error:
         raise ValueError(f"Cannot write the image {name!r}: {error}") from None
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return name

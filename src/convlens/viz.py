@@ -14,6 +14,7 @@ import os
 import numpy
 
 from . import backend
+from .atomic_files import write_atomically
 
 
 def _pyplot():
@@ -29,14 +30,10 @@ def _pyplot():
 
 def _save(figure, path) -> str:
     """Write the figure to ``path`` (a temporary file renamed into place) and close it."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
-    os.replace(temporary, path)
-    _pyplot().close(figure)
-    return path
+    try:
+        return _write_png(figure, path)
+    finally:
+        _pyplot().close(figure)
 
 
 def _grid(count: int) -> tuple[int, int]:
@@ -275,9 +272,7 @@ def augmentation_grid(layer_or_model, image, n: int = 9, seed=0, path=None):
 def _write_png(figure, path) -> str:
     """Write ``figure`` to ``path`` through a temporary file, leaving the figure open."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
-    os.replace(temporary, path)
+    write_atomically(
+        path, lambda stream: figure.savefig(stream, format="png", dpi=110, bbox_inches="tight")
+    )
     return path

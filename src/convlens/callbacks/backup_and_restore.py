@@ -148,6 +148,7 @@ class BackupAndRestore(Callback):
             return
         if os.path.exists(self.backup_path):
             os.remove(self.backup_path)
+        saving.remove_stale_temporaries(self.backup_dir)  # a killed earlier run's partial backup
         try:
             os.rmdir(self.backup_dir)  # only when empty: the folder may hold the user's files
         except OSError:

@@ -22,8 +22,8 @@ class ModelCheckpoint(MonitorCallback):
     Args:
         filepath: where to save; a template formatted with ``epoch`` (1-based, as Keras),
             ``batch`` (1-based, with an int ``save_freq``) and any key of the logs, e.g.
-            ``"model.{epoch:02d}-{val_loss:.2f}.keras"``. Any extension works (``.keras``,
-            ``.h5``...): the file is always convlens's zip format (see :mod:`convlens.saving`).
+            ``"model.{epoch:02d}-{val_loss:.2f}.keras"``. As Keras: ``.keras`` or ``.h5``
+            for models, ``.weights.h5`` for weights (see :mod:`convlens.saving`).
         monitor: the logs key that ``save_best_only`` compares.
         verbose: 0 is silent, 1 writes a line for each decision.
         save_best_only: save only when ``monitor`` improves on the best value so far (the

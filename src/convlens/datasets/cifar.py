@@ -64,10 +64,13 @@ def read_archive(path, members: list[str]) -> dict:
         with gzip.open(path, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
             for member in archive:
                 if member.name in members and member.isfile():
+                    _check_member(path, member, batches)
                     data = archive.extractfile(member).read()
                     batches[member.name] = read_batch(data, f"{path}: member {member.name}")
+                _check_inflated(path, stream.tell())
+            _check_inflated(path, stream.tell())
             while stream.read(1 << 20):  # to the end, where gzip checks the CRC and length
-                pass
+                _check_inflated(path, stream.tell())
     except FileNotFoundError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
@@ -78,3 +81,29 @@ def read_archive(path, members: list[str]) -> dict:
             f"{path}: not the CIFAR-10 binary archive, it lacks {', '.join(missing)}."
         )
     return batches
+
+
+MAX_BATCH_BYTES = 10_000 * RECORD  # a batch file holds 10,000 records
+MAX_ARCHIVE_BYTES = 256 << 20  # the real archive inflates to 177 MiB
+
+
+def _check_member(path, member, batches) -> None:
+    """Refuse a second copy of a batch (it would silently replace the first) and a batch larger
+    than 10,000 records, before its bytes are read."""
+    if member.name in batches:
+        raise DatasetFileError(
+            f"{path}: member {member.name} appears twice; the archive is corrupt."
+        )
+    if member.size > MAX_BATCH_BYTES:
+        raise DatasetFileError(
+            f"{path}: member {member.name} declares {member.size:,} bytes; a CIFAR-10 batch "
+            f"holds at most {MAX_BATCH_BYTES:,}."
+        )
+
+
+def _check_inflated(path, inflated: int) -> None:
+    if inflated > MAX_ARCHIVE_BYTES:
+        raise DatasetFileError(
+            f"{path}: inflates past {MAX_ARCHIVE_BYTES:,} bytes; the CIFAR-10 archive inflates "
+            "to 177 MiB, so this is not it."
+        )

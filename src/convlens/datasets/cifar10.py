@@ -116,14 +116,15 @@ def load_sample(path=None):
         file = os.path.join(folder, name)
         try:
             with Image.open(file) as image:
-                pixels = numpy.asarray(image.convert("RGB"))
-        except (OSError, SyntaxError) as error:  # Pillow reports some broken PNGs as SyntaxError
+                if image.size != (32, 32):  # checked before decoding: no bomb is inflated
+                    width, height = image.size
+                    raise DatasetFileError(
+                        f"{file}: expected a 32×32 image, found {width}×{height}."
+                    )
+                x[k] = numpy.asarray(image.convert("RGB"))
+        except (OSError, SyntaxError, Image.DecompressionBombError) as error:
+            # Pillow reports some broken PNGs as SyntaxError
             raise DatasetFileError(f"{file}: not a readable image ({error}).") from None
-        if pixels.shape != x.shape[1:]:
-            raise DatasetFileError(
-                f"{file}: expected a 32×32 image, found {pixels.shape[1]}×{pixels.shape[0]}."
-            )
-        x[k] = pixels
     y = numpy.array([[label] for _, label, _ in entries], numpy.uint8)  # (N, 1)
     return x, y
 

@@ -8,58 +8,90 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
+import stat
 import zlib
 
 import numpy
 
 _TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_TYPES_BY_CODE = {code: numpy.dtype(name) for code, name in _TYPES.items()}
 
 
 class DatasetFileError(ValueError):
     """A data file that is truncated or corrupt; the message names the file and the problem."""
 
 
-def read_idx(path, md5: str | None = None) -> numpy.ndarray:
+MAX_BYTES = 1 << 30  # 1 GiB of values: MNIST's largest file holds 47 MB
+
+
+def read_idx(path, md5: str | None = None, max_bytes: int = MAX_BYTES) -> numpy.ndarray:
     """The array stored in an IDX file (``.gz`` or plain).
 
+    The header is read first and the data size it declares is computed with Python's exact
+    integers and checked against ``max_bytes`` before the data are read, so a small file that
+    declares (or inflates to) gigabytes is refused without allocating them.
+
     Args:
-        path: the file.
+        path: the file (a regular file: devices and pipes are refused).
         md5: the published checksum of the uncompressed content, checked when given.
+        max_bytes: the largest data size accepted.
 
     Raises:
-        DatasetFileError: naming the file, when it is truncated, corrupt, not IDX, or does not
-            match ``md5``.
+        DatasetFileError: naming the file, when it is truncated, corrupt, not IDX, too large,
+            not a regular file, or does not match ``md5``.
     """
     path = os.fspath(path)
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        raise DatasetFileError(f"{path}: not a regular file (a device, pipe or folder).")
     try:
-        with open(path, "rb") as stream:
-            raw = stream.read()
-        data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw) if gzipped else raw
+            header, data = _read_idx_content(stream, path, max_bytes)
     except (OSError, EOFError, zlib.error) as error:
         if isinstance(error, FileNotFoundError):
             raise
         raise DatasetFileError(f"{path}: corrupt gzip stream ({error}).") from None
-    if md5 is not None and hashlib.md5(data).hexdigest() != md5:
+    if md5 is not None and hashlib.md5(header + data).hexdigest() != md5:
         raise DatasetFileError(
-            f"{path}: checksum mismatch (md5 {hashlib.md5(data).hexdigest()}, "
+            f"{path}: checksum mismatch (md5 {hashlib.md5(header + data).hexdigest()}, "
             f"expected {md5}); the file is corrupt or not the published one."
         )
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _TYPES:
-        raise DatasetFileError(f"{path}: not an IDX file (bad magic number {data[:4].hex()}).")
-    dtype, ndim = numpy.dtype(_TYPES[data[2]]), data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DatasetFileError(f"{path}: truncated header ({len(data)} bytes).")
-    shape = tuple(int(n) for n in numpy.frombuffer(data, ">u4", count=ndim, offset=4))
-    expected = int(numpy.prod(shape)) * dtype.itemsize
-    if len(data) - header != expected:
+    dtype, shape = _TYPES_BY_CODE[header[2]], _shape(header)
+    values = numpy.frombuffer(data, dtype).reshape(shape)
+    return values.astype(dtype.newbyteorder("="))  # native byte order, a writable copy
+
+
+def _read_idx_content(stream, path, max_bytes) -> tuple[bytes, bytes]:
+    """(header, data) of an IDX stream, the sizes checked before the data are read."""
+    magic = stream.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _TYPES:
+        raise DatasetFileError(f"{path}: not an IDX file (bad magic number {magic[:4].hex()}).")
+    header = magic + stream.read(4 * magic[3])
+    if len(header) < 4 + 4 * magic[3]:
+        raise DatasetFileError(f"{path}: truncated header ({len(header)} bytes).")
+    shape = _shape(header)
+    expected = math.prod(shape) * _TYPES_BY_CODE[magic[2]].itemsize  # exact: no overflow
+    if expected > max_bytes:
+        raise DatasetFileError(
+            f"{path}: declares shape {shape}, {expected:,} bytes of data; at most "
+            f"{max_bytes:,} are read (pass max_bytes to read more)."
+        )
+    data = stream.read(expected + 1)
+    if len(data) != expected:
+        found = f"{len(data)}" if len(data) <= expected else "more"
         raise DatasetFileError(
             f"{path}: expected {expected} bytes of data for shape {shape}, found "
-            f"{len(data) - header} (truncated or corrupt)."
+            f"{found} (truncated or corrupt)."
         )
-    values = numpy.frombuffer(data, dtype, offset=header).reshape(shape)
-    return values.astype(dtype.newbyteorder("="))  # native byte order, a writable copy
+    return header, data
+
+
+def _shape(header: bytes) -> tuple[int, ...]:
+    return tuple(int(n) for n in numpy.frombuffer(header, ">u4", count=header[3], offset=4))
 
 
 def read_idx_pair(folder, files: dict, prefix: str) -> tuple[numpy.ndarray, numpy.ndarray]:

@@ -7,6 +7,7 @@ from itertools import product
 
 import numpy
 
+from ..atomic_files import write_atomically
 from .text import number_text
 from .trace import ConvTrace, PoolTrace
 
@@ -97,14 +98,10 @@ def render_png(trace, path, step: int | None = None) -> str:
         fontsize=10,
     )
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
-        os.replace(temporary, path)
+        write_atomically(
+            path, lambda stream: figure.savefig(stream, format="png", dpi=110, bbox_inches="tight")
+        )
     finally:
         pyplot.close(figure)
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return path

@@ -73,7 +73,7 @@ class BaseConv(Layer):
             raise self._argument_error("padding_mode", expected, padding_mode)
         self.padding_mode = padding_mode
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = self.boolean(use_bias, "use_bias")
         self.bias_initializer, self.bias_regularizer = bias_initializer, bias_regularizer
         self.bias_constraint = bias_constraint
         self.activity_regularizer = _get_regularizer(activity_regularizer)
@@ -250,4 +250,4 @@ class BaseConv(Layer):
 
 
 def _positive_int(value) -> bool:
-    return isinstance(value, int) and value >= 1
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1

@@ -80,7 +80,7 @@ class Dense(Layer):
             )
         self.units = units
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = self.boolean(use_bias, "use_bias")
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
         self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint

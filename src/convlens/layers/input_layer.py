@@ -36,10 +36,10 @@ def _resolve_shape(layer_name, shape, batch_size, batch_shape):
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     sizes = shape + (batch_size,)
     if any(
-        d is not None and (not isinstance(d, int) or isinstance(d, bool) or d < 0) for d in sizes
+        d is not None and (not isinstance(d, int) or isinstance(d, bool) or d < 1) for d in sizes
     ):
         raise ValueError(
-            f'InputLayer "{layer_name}": shape and batch size must be non-negative ints or None, '
+            f'InputLayer "{layer_name}": shape and batch size must be positive ints or None, '
             f"received shape={shape!r}, batch_size={batch_size!r}."
         )
     return shape, batch_size

@@ -26,6 +26,7 @@ call context and the signature rules in call_rules.py.
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections import defaultdict
 
 import numpy
@@ -344,15 +345,31 @@ class Layer(TrackedWeights):
         Raises:
             ValueError: naming this layer and the argument ``name``.
         """
-        values = (value,) * rank if isinstance(value, int) else tuple(value)
+        if isinstance(value, numbers.Integral):
+            values = (value,) * rank
+        else:
+            try:
+                values = tuple(value)
+            except TypeError:  # 2.5, None...: not an int, not a tuple
+                values = ()
         if len(values) != rank or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in values
         ):
             raise ValueError(
                 f'{type(self).__name__} "{self.name}": {name} must be a positive int '
                 f"or a tuple of {rank} positive ints, received {value!r}."
             )
-        return values
+        return tuple(int(v) for v in values)
+
+    def boolean(self, value, name: str) -> bool:
+        """``value`` as a bool; anything else (``'no'``, ``0``, ``None``) is a TypeError naming
+        this layer and the argument, where ``bool()`` would silently read ``'no'`` as True."""
+        if not isinstance(value, (bool, numpy.bool_)):
+            raise TypeError(
+                f'{type(self).__name__} "{self.name}": {name} must be True or False, '
+                f"received {value!r}."
+            )
+        return bool(value)
 
     def shape_error(self, expected: str, shape) -> ValueError:
         """The one format of every shape error: layer, expected, received."""

@@ -65,6 +65,8 @@ class BatchNormalization(Layer):
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
+        if not -len(input_shape) <= self.axis < len(input_shape):
+            raise self.shape_error(f"an input with an axis {self.axis}", input_shape)
         channels = input_shape[self.axis]
         if channels is None:
             raise self.shape_error(f"a known size on axis {self.axis}", input_shape)

@@ -14,6 +14,7 @@ import numpy
 
 from ..backend import to_numpy
 from ..rng import rng_for
+from ..utils.prefetch import ordered_map
 
 
 def structure_map(function, value):
@@ -170,10 +171,14 @@ class PyDatasetBatches:
     def epoch(self, index: int = 0) -> Iterator[tuple]:
         length = _dataset_length(self.dataset)
         getattr(self.dataset, "on_epoch_begin", lambda: None)()
-        for _ in range(len(self)):
-            position = self.next_index if length is None else self.next_index % length
+        start, steps = self.next_index, len(self)
+        positions = (start + k if length is None else (start + k) % length for k in range(steps))
+        # With workers > 1 (Keras's PyDataset argument) the next batches are read on threads
+        # while this one trains, in the same order (utils/prefetch.py).
+        workers = getattr(self.dataset, "workers", 1) or 1
+        queue = getattr(self.dataset, "max_queue_size", 10) or 10
+        for batch in ordered_map(self.dataset.__getitem__, positions, workers, queue):
             self.next_index += 1
-            batch = self.dataset[position]
             yield unpack(batch) if isinstance(batch, (tuple, list)) else (batch, None, None)
         self.next_index = self.next_index if self.steps is not None else 0
         getattr(self.dataset, "on_epoch_end", lambda: None)()

@@ -120,6 +120,12 @@ class Model(Trainer, Layer):
             ValueError: when no layer has that name, listing the names there are.
         """
         if index is not None:
+            count = len(self.layers)
+            if isinstance(index, bool) or not isinstance(index, int) or not -count <= index < count:
+                raise ValueError(
+                    f"get_layer: index must be an int in [{-count}, {count}) for model "
+                    f'"{self.name}" of {count} layers, received {index!r}.'
+                )
             return self.layers[index]
         for layer in self.layers:
             if layer.name == name:
@@ -131,8 +137,22 @@ class Model(Trainer, Layer):
 
     def reset_weights(self, seed=None) -> None:
         """Re-initialise every layer's weights from one seeded stream: the same seed gives the
-        same starting weights, run after run (an extension of Keras's interface)."""
+        same starting weights, run after run (an extension of Keras's interface).
+
+        A compiled optimizer starts over too (``iterations`` 0, slots rebuilt on the next
+        step), and the layers that draw noise with an int ``seed`` (Dropout...) restart their
+        stream: otherwise Adam's moments or the masks from a previous run would make
+        ``fit(seed=...)`` differ from a fresh run (issue 14, item 10)."""
+        from ..rng import rng_for
+
         Layer.reset_weights(self, seed)
+        for layer in self._flat_layers():
+            if hasattr(layer, "_rng") and isinstance(getattr(layer, "seed", None), int):
+                layer._rng = rng_for(layer.seed)
+        optimizer = getattr(self, "optimizer", None)
+        if optimizer is not None and getattr(optimizer, "built", False):
+            optimizer.iterations = 0
+            optimizer.built = False  # apply() builds fresh slots, with their initial values
 
     def build(self, input_shape=None) -> None:
         """Create the weights for inputs of ``input_shape`` (batch axis included). A
@@ -279,14 +299,25 @@ class Model(Trainer, Layer):
         return model_to_json(self, **kwargs)
 
     def save(self, filepath, overwrite=True):
-        """Save architecture, compile configuration, weights and optimizer state in one file."""
+        """Save architecture, compile configuration, weights and optimizer state in one file:
+        Keras 3's ``.keras`` archive, or Keras 2's HDF5 for ``.h5`` (:mod:`convlens.saving`)."""
         saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
+        """Save the weights in Keras 3's ``.weights.h5`` layout."""
         saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath):
-        saving.load_weights(self, filepath)
+    def load_weights(self, filepath, skip_mismatch=False, by_name=None):
+        """Load weights from a Keras 3 or Keras 2 file (:func:`convlens.saving.load_weights`)."""
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
+    def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):
+        """Write the model for another runtime: ``format="onnx"`` (the default here; Keras's
+        default is TensorFlow's SavedModel, which convlens does not write). See
+        :func:`convlens.export.export_model`."""
+        from ..export import export_model
+
+        export_model(self, filepath, format, verbose, input_signature, **kwargs)
 
 
 def _as_input_tensor(value, dtype) -> Tensor:

@@ -38,7 +38,8 @@ class Sequential(Model):
         self.inputs = self.outputs = None
         self.built = False
         for layer in layers or []:
-            self.add(layer, rebuild=False)
+            self._append(layer)
+        _check_unique_names(self.name, self._layers)  # once: linear in the number of layers
         self._build_graph()
 
     def add(self, layer, rebuild: bool = True) -> None:
@@ -48,6 +49,15 @@ class Sequential(Model):
             TypeError: for anything that is not a layer.
             ValueError: for a second input, or a layer name used twice.
         """
+        if isinstance(layer, Layer):  # checked before appending: a refused layer is not added
+            _check_unique_names(self.name, self._layers + [layer])
+        self._append(layer)
+        if rebuild:
+            self._build_graph()
+
+    def _append(self, layer) -> None:
+        """``add`` without the name check and the rebuild, which the constructor runs once for
+        all its layers (checking each addition against all the others is quadratic)."""
         if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, InputLayer):
             layer = layer.node.layer
         if isinstance(layer, InputLayer):
@@ -59,16 +69,9 @@ class Sequential(Model):
                 f'Sequential "{self.name}": expected a layer, received {type(layer).__name__}.'
             )
         else:
-            if any(existing.name == layer.name for existing in self._layers):
-                raise ValueError(
-                    f'Sequential "{self.name}": two layers are named "{layer.name}"; '
-                    "layer names must be unique."
-                )
             if not self._layers and self._input_layer is None and layer._declared_input_shape:
                 self._input_layer = Input(layer._declared_input_shape).node.layer
             self._layers.append(layer)
-        if rebuild:
-            self._build_graph()
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""
@@ -147,3 +150,14 @@ class Sequential(Model):
             with custom_object_scope(custom_objects):
                 return cls.from_config(config)
         return sequential_from_config(cls, config)
+
+
+def _check_unique_names(model_name: str, layers) -> None:
+    seen = set()
+    for layer in layers:
+        if layer.name in seen:
+            raise ValueError(
+                f'Sequential "{model_name}": two layers are named "{layer.name}"; '
+                "layer names must be unique."
+            )
+        seen.add(layer.name)

@@ -14,6 +14,12 @@ from ..callbacks.history import History
 from ..kernels.parallel import kernel_threads
 from ..tensor import Tensor, no_grad
 from . import data as data_module
+from .argument_checks import (
+    check_array_data,
+    check_fit_arguments,
+    check_loop_arguments,
+    class_weight_table,
+)
 from .compiled import CompiledLoss, CompiledMetrics, is_structure
 
 
@@ -55,6 +61,12 @@ class Trainer:
         # step, as Keras does). Several outputs take one loss each (compiled.py).
         self._loss_spec, self._loss_weights = loss, loss_weights
         self.loss = None if loss is None or is_structure(loss) else losses.get(loss)
+        for name, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if value is not None and not isinstance(value, (list, tuple, dict)):
+                raise TypeError(  # a lone "accuracy" would be read letter by letter
+                    f"compile(): {name} must be a list, tuple or dict, received {value!r}; "
+                    f"write {name}=[{value!r}]."
+                )
         self._metric_identifiers = metrics
         self._compiled = None  # CompiledLoss and CompiledMetrics, made at the first batch
         self.compiled = True
@@ -204,6 +216,12 @@ class Trainer:
         samples, before shuffling, as Keras does.
         """
         self._require_compiled("fit")
+        check_loop_arguments("fit", batch_size)
+        check_fit_arguments(
+            epochs, initial_epoch, validation_split, validation_freq, validation_batch_size,
+            steps_per_epoch, validation_steps,
+        )  # fmt: skip
+        check_array_data("fit", x, y, sample_weight)
         memory.apply_tuning()  # once per process, at the first step (memory.py)
         if validation_split and validation_data is None:
             if not data_module._is_array_like(x):
@@ -214,7 +232,7 @@ class Trainer:
                 x, y, sample_weight, validation_split
             )
         if class_weight is not None:
-            sample_weight = _class_weights(y, class_weight, sample_weight)
+            sample_weight = _class_weights(y, class_weight_table(class_weight, y), sample_weight)
         train = data_module.batches(x, y, sample_weight, batch_size, shuffle, seed, steps_per_epoch)
         validation = None
         if validation_data is not None:
@@ -264,6 +282,8 @@ class Trainer:
         """The loss and metrics on data, without training. A scalar loss when no metrics were
         compiled, else ``[loss, metric...]`` (or a dict with ``return_dict=True``)."""
         self._require_compiled("evaluate")
+        check_loop_arguments("evaluate", batch_size, steps)
+        check_array_data("evaluate", x, y, sample_weight)
         memory.apply_tuning()
         data = data_module.batches(x, y, sample_weight, batch_size, False, None, steps)
         callback_list = CallbackList(callbacks, model=self, verbose=verbose, steps=len(data))
@@ -287,6 +307,8 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x``, batch by batch, as a NumPy array; no graph is recorded."""
+        check_loop_arguments("predict", batch_size, steps)
+        check_array_data("predict", x)
         memory.apply_tuning()
         data = data_module.batches(x, None, None, batch_size or 32, False, None, steps)
         callback_list = CallbackList(callbacks, model=self)
@@ -309,7 +331,7 @@ class Trainer:
         self._require_compiled("train_on_batch")
         memory.apply_tuning()
         if class_weight is not None:
-            sample_weight = _class_weights(y, class_weight, sample_weight)
+            sample_weight = _class_weights(y, class_weight_table(class_weight, y), sample_weight)
         self._reset_metrics()
         with kernel_threads():
             logs = self.train_step(_tensor(x), _labels(y), sample_weight)

@@ -9,8 +9,8 @@ import numbers
 
 def check_float(owner: str, name: str, value, low=None, high=None, include_high=True):
     """``value`` as a float in ``[low, high]`` (``[low, high)`` without ``include_high``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-        raise ValueError(f"{owner}: {name} must be a number, received {name}={value!r}.")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{owner}: {name} must be a finite number, received {name}={value!r}.")
     value = float(value)
     too_high = high is not None and (value > high or (value == high and not include_high))
     if (low is not None and value < low) or too_high:

@@ -69,6 +69,35 @@ def lenet_space(grid: bool = False, input_shape=(28, 28, 1), classes: int = 10, 
     return build
 
 
+def _check_stored_study(tuner, args, out) -> bool:
+    """Refuse a stored study made with another tuner; say so when it is already complete.
+
+    Returns whether there are trials to run (issue 14, item 7: a repeated ``tune`` printed
+    "Trials: 20 of 3", ran nothing and ignored the tuner asked for).
+    """
+    study = tuner.oracle.study
+    made_with = study.user_attrs.get("tuner")
+    where = args.storage or os.path.join(args.directory, args.project_name)
+    if made_with is not None and made_with != args.tuner:
+        raise ValueError(
+            f'the study "{args.project_name}" in {where} was made with --tuner {made_with}, '
+            f"not {args.tuner}; accepted: --tuner {made_with} to continue it, --overwrite to "
+            "start again, or another --project-name"
+        )
+    study.set_user_attr("tuner", args.tuner)
+    done = len(tuner.oracle.budget_trials())
+    if done >= args.trials:
+        out(
+            f'the study "{args.project_name}" in {where} is complete: it holds {done} finished '
+            f"trials and --trials asks for {args.trials}, so none runs. Give --trials more "
+            f"than {done} to continue it, or --overwrite to start again. Its results:"
+        )
+        tuner.oracle.max_trials = done  # the summary's "Trials: done of done"
+        tuner.results_summary(num_trials=5, print_fn=out)
+        return False
+    return True
+
+
 def run(args, out) -> None:
     """The ``convlens tune`` subcommand (arguments parsed in ``convlens.cli``)."""
     from .. import jobs
@@ -97,8 +126,11 @@ def run(args, out) -> None:
         directory=args.directory,
         project_name=args.project_name,
         storage=args.storage,
+        overwrite=getattr(args, "overwrite", False),
         **options,
     )
+    if not _check_stored_study(tuner, args, out):
+        return
     started = time.perf_counter()
     tuner.search(
         x_train, y_train, epochs=args.epochs, batch_size=64, validation_split=0.2, verbose=0

@@ -176,7 +176,16 @@ class Oracle:
         return self.study.get_trials(deepcopy=False)
 
     def budget_trials(self, frozen=None) -> list:
-        return [t for t in (frozen or self._frozen()) if not t.user_attrs.get("surplus")]
+        """Trials that count against ``max_trials``: not surplus, not lost with a dead worker."""
+        return [
+            t
+            for t in (frozen or self._frozen())
+            if not t.user_attrs.get("surplus") and not t.user_attrs.get("lost")
+        ]
+
+    def lost_trials(self) -> list:
+        """Trials whose worker died mid-trial (marked by :meth:`fail_stale_trials`)."""
+        return [t for t in self._frozen() if t.user_attrs.get("lost")]
 
     def remaining(self) -> int:
         """How many trials may still start."""
@@ -192,23 +201,20 @@ class Oracle:
 
     # ----- dead workers -----
     def fail_stale_trials(self) -> list[int]:
-        """Mark FAIL the RUNNING trials whose heartbeat stopped; returns their numbers."""
+        """Mark FAIL (and lost, out of the budget) the RUNNING trials whose worker died: its
+        process is gone from this host, or its heartbeat stopped; returns their numbers."""
         optuna = require_optuna()
         failed, now = [], time.time()
         for trial in self._frozen():
             if trial.state != optuna.trial.TrialState.RUNNING:
                 continue
-            beat = trial.user_attrs.get("heartbeat", trial.datetime_start.timestamp())
-            if now - beat <= self.grace_period:
+            reason = _dead_worker(trial.user_attrs, trial.datetime_start.timestamp(), now, self)
+            if reason is None:
                 continue
             trial_id = self.trial_id(trial.number)
             try:
-                self.storage.set_trial_user_attr(
-                    trial_id,
-                    "error",
-                    f"worker stopped: no heartbeat for {now - beat:.0f} s "
-                    f"(host {trial.user_attrs.get('host', '?')})",
-                )
+                self.storage.set_trial_user_attr(trial_id, "error", f"worker stopped: {reason}")
+                self.storage.set_trial_user_attr(trial_id, "lost", True)
                 self.storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
                 failed.append(trial.number)
             except optuna.exceptions.UpdateFinishedTrialError:
@@ -267,6 +273,8 @@ class _Heartbeat:
 
     def __enter__(self):
         self._storage.set_trial_user_attr(self._trial_id, "host", socket.gethostname())
+        self._storage.set_trial_user_attr(self._trial_id, "pid", os.getpid())
+        self._storage.set_trial_user_attr(self._trial_id, "pid_start", _process_start(os.getpid()))
         self._beat()
         self._thread.start()
         return self
@@ -274,3 +282,38 @@ class _Heartbeat:
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _dead_worker(attrs: dict, started: float, now: float, oracle) -> str | None:
+    """Why a RUNNING trial's worker is dead, or None while it may be alive. On this host its
+    process id tells at once (a killed run, re-run at once, needs no grace period); elsewhere
+    only the heartbeat does, after ``grace_period``."""
+    host, pid = attrs.get("host"), attrs.get("pid")
+    if host == socket.gethostname() and isinstance(pid, int) and pid != os.getpid():
+        if not _alive(pid, attrs.get("pid_start")):
+            return f"process {pid} on {host} is gone"
+    beat = attrs.get("heartbeat", started)
+    if now - beat > oracle.grace_period:
+        return f"no heartbeat for {now - beat:.0f} s (host {host or '?'})"
+    return None
+
+
+def _alive(pid: int, start) -> bool:
+    """Whether process ``pid`` runs and is the one that started the trial (same start time,
+    where the system tells it: a reused process id is another process)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    return start is None or _process_start(pid) in (None, start)
+
+
+def _process_start(pid: int):
+    """The process's start time in clock ticks since boot (Linux ``/proc``), else None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stream:
+            return int(stream.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None

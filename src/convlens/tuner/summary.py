@@ -40,6 +40,10 @@ def results_lines(oracle, num_trials: int = 10) -> list[str]:
         + ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
         + ")",
     ]
+    lost = oracle.lost_trials()
+    if lost:
+        numbers = ", ".join(str(t.number) for t in lost)
+        lines.append(f"Lost with a dead worker and run again: trial {numbers}")
     best = oracle.get_best_trials(num_trials)
     if best:
         lines.append(f"Best {len(best)} trial{'s' if len(best) > 1 else ''}:")

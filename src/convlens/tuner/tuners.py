@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import warnings
 
 from ..callbacks import Callback
 from . import summary
@@ -171,14 +172,14 @@ class Tuner:
         while True:
             self.oracle.fail_stale_trials()
             if self.oracle.remaining() == 0:
-                return
+                return self._warn_if_short()
             outcome = {}
             objective = functools.partial(
                 self._objective, outcome=outcome, fit_args=fit_args, fit_kwargs=fit_kwargs
             )
             self.oracle.study.optimize(objective, n_trials=1, catch=(Exception,))
             if outcome.get("surplus"):
-                return
+                return self._warn_if_short()
             trial = self.oracle.storage.get_trial(self.oracle.trial_id(outcome["number"]))
             failures = failures + 1 if trial.state.name == "FAIL" else 0
             if failures >= self.max_consecutive_failed_trials:
@@ -187,6 +188,25 @@ class Tuner:
                     f"(trial {trial.number}): "
                     f"{trial.user_attrs.get('error', 'no error recorded')}"
                 )
+
+    def _warn_if_short(self) -> None:
+        """search() ends when the budget is spent; say so when it did not yield ``max_trials``
+        finished trials (some failed, or still run on other workers). Pruning is by design."""
+        states = [t.state for t in self.oracle.trials]
+        complete = states.count("COMPLETE")
+        if complete + states.count("PRUNED") >= self.oracle.max_trials:
+            return
+        counts = ", ".join(
+            f"{states.count(state)} {state.lower()}"
+            for state in ("FAIL", "PRUNED", "RUNNING")
+            if state in states
+        )
+        errors = [f"trial {t.number}: {t.error}" for t in self.oracle.trials if t.error][:3]
+        warnings.warn(
+            f"search: {complete} of max_trials={self.oracle.max_trials} trials complete "
+            f"({counts}). " + "; ".join(errors),
+            stacklevel=3,
+        )
 
     def _objective(self, trial, outcome: dict, fit_args, fit_kwargs) -> float:
         optuna = require_optuna()

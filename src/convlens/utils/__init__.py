@@ -3,8 +3,8 @@
 ``to_categorical`` and ``normalize`` for labels and arrays, ``set_random_seed`` for
 reproducible runs, ``PyDataset``/``Sequence`` for batch datasets read by index,
 ``plot_model``/``model_to_dot`` for a picture of the graph, ``get_file``, the image-file
-helpers and ``pad_sequences``; the custom-object registry under Keras's ``utils`` names too
-(``register_keras_serializable``, ``custom_object_scope``...).
+helpers, ``image_dataset_from_directory`` and ``pad_sequences``; the custom-object registry
+under Keras's ``utils`` names too (``register_keras_serializable``, ``custom_object_scope``...).
 """
 
 from ..backend import clear_session
@@ -17,6 +17,7 @@ from ..registry import (
 )
 from ..saving import get_registered_name
 from .files import get_file
+from .image_dataset import image_dataset_from_directory
 from .images import array_to_img, img_to_array, load_img, save_img
 from .numerical import normalize, to_categorical
 from .plotting import model_to_dot, plot_model
@@ -35,6 +36,7 @@ __all__ = [
     "get_file",
     "get_registered_name",
     "get_registered_object",
+    "image_dataset_from_directory",
     "img_to_array",
     "load_img",
     "model_to_dot",

@@ -7,7 +7,10 @@ convlens[images]``). Arrays are (H, W, C) for ``"channels_last"``, (C, H, W) for
 
 from __future__ import annotations
 
+import io
 import os
+import pathlib
+import warnings
 
 import numpy
 
@@ -16,6 +19,8 @@ from ..images import _pillow
 
 _RESAMPLING = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
 _COLOR_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
+# Grey modes Keras keeps as they are (16- and 32-bit grey would lose depth as "L").
+_DEEP_GREY = ("L", "I;16", "I")
 
 
 def _data_format(data_format):
@@ -67,6 +72,8 @@ def array_to_img(x, data_format=None, scale=True, dtype=None):
     modes = {1: "L", 3: "RGB", 4: "RGBA"}
     if channels not in modes:
         raise ValueError(f"array_to_img: expected 1, 3 or 4 channels, received {channels}.")
+    if channels == 1 and numpy.max(x) > 255:  # deeper than 8 bits: a 32-bit grey image
+        return Image.fromarray(x[:, :, 0].astype("int32"), "I")
     pixels = x.astype("uint8") if channels > 1 else x[:, :, 0].astype("uint8")
     return Image.fromarray(pixels, modes[channels])
 
@@ -77,14 +84,16 @@ def load_img(
     """Read an image file as a Pillow image, converted to ``color_mode`` and resized.
 
     Args:
-        path: the file.
-        color_mode: ``"grayscale"``, ``"rgb"`` or ``"rgba"``.
+        path: the file (a str, bytes or ``pathlib.Path``) or an ``io.BytesIO`` of its bytes.
+        color_mode: ``"grayscale"`` (16- and 32-bit grey images keep their depth, as in
+            Keras), ``"rgb"`` or ``"rgba"``.
         target_size: ``(height, width)`` or None.
         interpolation: Pillow's resampling: nearest, bilinear, bicubic, hamming, box, lanczos.
         keep_aspect_ratio: crop the centre to the target's aspect ratio before resizing.
 
     Raises:
         ValueError: for an unknown color_mode or interpolation.
+        TypeError: for a path that is neither path-like nor an ``io.BytesIO``.
         FileNotFoundError: naming the path when it does not exist.
     """
     Image = _pillow()
@@ -96,38 +105,59 @@ def load_img(
         raise ValueError(
             f"load_img: interpolation must be one of {_RESAMPLING}, received {interpolation!r}."
         )
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"load_img: no such image file: {path}")
-    with open(path, "rb") as handle:
-        img = Image.open(handle)
-        img.load()
-    if img.mode != _COLOR_MODES[color_mode]:
-        img = img.convert(_COLOR_MODES[color_mode])
+    img = _open(path, Image)
+    wanted = _COLOR_MODES[color_mode]
+    if img.mode != wanted and not (color_mode == "grayscale" and img.mode in _DEEP_GREY):
+        img = img.convert(wanted)
     if target_size is not None:
         height, width = int(target_size[0]), int(target_size[1])
-        if keep_aspect_ratio:
-            img = _crop_to_aspect(img, height, width)
         if img.size != (width, height):
             resample = getattr(Image.Resampling, interpolation.upper())
-            img = img.resize((width, height), resample)
+            box = _aspect_box(img.size, height, width) if keep_aspect_ratio else None
+            img = img.resize((width, height), resample, box=box)
     return img
 
 
-def _crop_to_aspect(img, height, width):
-    w, h = img.size
-    crop_w = min(w, int(h * width / height))
-    crop_h = min(h, int(w * height / width))
+def _open(path, Image):
+    """The decoded image of a file or of an ``io.BytesIO``; the file is closed afterwards."""
+    if isinstance(path, io.BytesIO):
+        img = Image.open(path)
+        img.load()
+        return img
+    if not isinstance(path, (str, bytes, pathlib.PurePath)):
+        raise TypeError(
+            f"load_img: path must be a str, bytes, pathlib.Path or io.BytesIO, received "
+            f"{type(path).__name__}."
+        )
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_img: no such image file: {os.fsdecode(path)}")
+    with open(path, "rb") as handle:
+        img = Image.open(handle)
+        img.load()
+    return img
+
+
+def _aspect_box(size, height, width):
+    """The centred (left, top, right, bottom) box of ``size = (w, h)`` with the target's aspect
+    ratio: the largest such window, in whole pixels (floor, as Keras's ``load_img``)."""
+    w, h = size
+    crop_w = min(w, (h * width) // height)
+    crop_h = min(h, (w * height) // width)
     left, top = (w - crop_w) // 2, (h - crop_h) // 2
-    return img.crop((left, top, left + crop_w, top + crop_h))
+    return (left, top, left + crop_w, top + crop_h)
 
 
 def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs) -> None:
     """Write a 3-D array as an image file (the format from ``file_format`` or the suffix)."""
-    img = array_to_img(x, data_format=data_format, scale=scale)
-    is_jpeg = file_format in ("jpg", "jpeg") or str(path).lower().endswith((".jpg", ".jpeg"))
-    if img.mode == "RGBA" and is_jpeg:
-        img = img.convert("RGB")  # JPEG has no alpha
-    if file_format == "jpg":
+    if file_format is None and isinstance(path, (str, pathlib.PurePath)):
+        file_format = pathlib.Path(path).suffix[1:].lower() or None
+    if file_format and file_format.lower() == "jpg":
         file_format = "jpeg"
+    img = array_to_img(x, data_format=data_format, scale=scale)
+    if img.mode == "RGBA" and file_format and file_format.lower() == "jpeg":
+        warnings.warn(
+            "save_img: JPEG has no alpha channel; the RGBA image is saved as RGB.", stacklevel=2
+        )
+        img = img.convert("RGB")
     img.save(path, format=file_format, **kwargs)

@@ -3,8 +3,10 @@
 Subclass it, give ``__len__`` (the number of batches) and ``__getitem__(index)`` returning
 ``(x, y)``, ``(x, y, sample_weight)`` or, for ``predict``, ``x``; ``fit``, ``evaluate`` and
 ``predict`` read batches 0 .. len-1 in order and call ``on_epoch_end()`` after each epoch, where
-a dataset may reshuffle itself. ``workers``, ``use_multiprocessing`` and ``max_queue_size`` are
-accepted for Keras's signature; batches are read in the calling thread.
+a dataset may reshuffle itself. With ``workers > 1`` they read the next ``max_queue_size``
+batches ahead on that many threads (in order, :mod:`convlens.utils.prefetch`), so
+``__getitem__`` must be safe to call from several threads; ``use_multiprocessing`` is accepted
+for Keras's signature (no processes are started).
 
 Example:
     >>> import numpy as np
@@ -28,9 +30,9 @@ class PyDataset:
     """The base class of index-addressed batch datasets (Keras 3's ``utils.PyDataset``).
 
     Args:
-        workers: accepted; batches are read in the calling thread.
+        workers: threads reading batches ahead in fit/evaluate/predict (1: the calling thread).
         use_multiprocessing: accepted; no processes are started.
-        max_queue_size: accepted.
+        max_queue_size: how many batches may be read ahead with ``workers > 1``.
     """
 
     _is_py_dataset = True  # how models/data.py recognises a PyDataset

@@ -1,0 +1,7 @@
+"""``python -m convlens.cli``: the ``convlens`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

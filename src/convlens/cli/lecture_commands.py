@@ -1,0 +1,134 @@
+"""The commands of the lecture's pieces: filter, kernels, explain, demo, and the tuner's tune."""
+
+from __future__ import annotations
+
+import logging
+
+from . import output, types
+from .output import out
+
+
+def _kernel(text: str):
+    """A kernel of the bank by name, or the user's own matrix (``"1 0 -1; 2 0 -2; 1 0 -1"``)."""
+    from .. import filters
+
+    if types.looks_like_matrix(text):
+        return filters.get_kernel(types.matrix(text))
+    try:
+        return filters.get_kernel(text)
+    except ValueError:
+        raise ValueError(
+            f"Unknown kernel {text!r}; accepted: a name of `convlens kernels` "
+            f'({", ".join(filters.KERNELS)}) or a matrix, rows separated by ";", such as '
+            '"-1 0 1; -2 0 2; -1 0 1"'
+        ) from None
+
+
+def cmd_filter(args) -> int:
+    from .. import filters, images, viz
+
+    photo = images.load_image(
+        args.photo or images.sample_photo_path(), mode="L" if args.grey else None
+    )
+    results = {}
+    for text in args.kernel:
+        kernel = _kernel(text)
+        response = filters.apply_kernel(
+            photo, kernel, padding=args.padding, padding_mode=args.padding_mode
+        )
+        results[text] = filters.to_displayable(
+            response, args.display or filters.recommended_display(kernel)
+        )
+    if len(results) == 1 and not args.grid:
+        images.save_image(args.output, next(iter(results.values())))
+    else:
+        viz.filter_results(photo, results, args.output)
+    out(f"wrote {args.output}; {filters.describe_border(args.padding, args.padding_mode)}")
+    return 0
+
+
+def cmd_kernels(args) -> int:
+    from .. import filters
+
+    out(filters.describe())
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from .. import explain
+
+    image = types.matrix(args.image)
+    stride = args.stride or (1 if args.what == "conv" else None)
+    if args.what == "conv":
+        if not args.kernel:
+            raise ValueError('explain conv needs --kernel, e.g. --kernel "1 0; 1 -1".')
+        trace = explain.explain_conv(
+            image,
+            types.matrix(args.kernel),
+            stride=stride,
+            padding=args.padding,
+            dilation=args.dilation,
+        )
+    else:
+        trace = explain.explain_pool(
+            image,
+            pool_size=args.pool_size,
+            stride=stride,
+            padding=args.padding if args.padding in ("valid", "same") else "valid",
+            mode=args.mode,
+        )
+    out(explain.format_text(trace))
+    if args.output:
+        explain.render_png(trace, args.output)
+        out(f"wrote {args.output}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from ..lecture import xo
+
+    for line in xo.demo_lines(train=not args.no_training, seed=args.seed):
+        out(line)
+    return 0
+
+
+class _OptunaLines(logging.Filter):
+    """Keeps Optuna's line per finished trial (the search's progress) and drops the rest that
+    would crowd the command's own message: "A new study created"/"Using an existing study"
+    (the command says what it does with the study), and everything from the first record
+    about a Ctrl-C on (Optuna logs the interrupted trial with its whole traceback)."""
+
+    _DROPPED = ("A new study created", "Using an existing study")
+
+    def __init__(self):
+        super().__init__()
+        self.interrupted = False
+
+    def filter(self, record) -> bool:
+        info, text = record.exc_info, str(record.msg)
+        if (info and isinstance(info[1], KeyboardInterrupt)) or "KeyboardInterrupt" in text:
+            self.interrupted = True
+        return not self.interrupted and not text.startswith(self._DROPPED)
+
+
+def cmd_tune(args) -> int:
+    from ..tuner import cli as tuner_cli
+
+    try:
+        import optuna
+
+        optuna.logging.get_verbosity()  # sets up Optuna's handler, which the filter joins
+    except ImportError:
+        pass  # tune_cli.run says how to install it
+    quiet = _OptunaLines()
+    logger = logging.getLogger("optuna")
+    logger.addFilter(quiet)
+    for handler in logger.handlers:  # Optuna logs through its own handler
+        handler.addFilter(quiet)
+    try:
+        tuner_cli.run(args, lambda line: output.out(line))  # looked up late: tests replace it
+    finally:
+        logger.removeFilter(quiet)
+        for handler in logger.handlers:
+            handler.removeFilter(quiet)
+    return 0
