@@ -439,3 +439,48 @@ def test_rescaling_takes_a_scale_per_channel_as_keras():
     theirs = keras.layers.Rescaling(scale, offset=0.5)
     np.testing.assert_allclose(ours(x).numpy(), np.asarray(theirs(x)), rtol=1e-6)
     assert ours.get_config()["scale"] == pytest.approx(theirs.get_config()["scale"])
+
+
+@pytest.mark.parametrize("kind", ["keras3", "keras2"])
+@pytest.mark.parametrize(
+    "family, kwargs",
+    [
+        ("MobileNetV2", dict(include_top=False, input_shape=(32, 32, 3))),
+        pytest.param(
+            "EfficientNetB0",
+            dict(include_top=True, classes=5, input_shape=(32, 32, 3)),
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            "ResNet50", dict(include_top=False, input_shape=(32, 32, 3)), marks=pytest.mark.slow
+        ),
+    ],
+)
+def test_weights_written_by_keras_load_by_path(tmp_path, family, kwargs, kind):
+    """Keras writes the file (its own ``.weights.h5``, or a Keras 2 ``.h5`` laid out as the
+    published ImageNet files are); ``weights=<path>`` gives ours Keras's predictions."""
+    pytest.importorskip("h5py")
+    keras = real_keras()
+    keras.backend.clear_session()
+    theirs = getattr(keras.applications, family)(weights=None, **kwargs)
+    rng = np.random.default_rng(9)
+    for layer in theirs.layers:
+        layer.set_weights(randomised(layer, rng, GAMMA.get(family, (0.5, 1.5))))
+        if hasattr(layer, "finalize_state"):
+            layer.finalize_state()
+    if kind == "keras3":
+        path = tmp_path / "model.weights.h5"
+        theirs.save_weights(str(path))
+    else:
+        import h5py
+        from keras.src.legacy.saving import legacy_h5_format
+
+        path = tmp_path / "model_tf_kernels.h5"
+        with h5py.File(path, "w") as file:
+            legacy_h5_format.save_weights_to_hdf5_group(file, theirs)
+    cl.backend.clear_session()
+    ours = getattr(applications, family)(weights=str(path), **kwargs)
+    x = np.random.default_rng(10).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    expected = theirs.predict(x, verbose=0)
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, atol=1e-4 * scale)
