@@ -40,7 +40,16 @@ def skip_without_executables(name: str, monkeypatch, tmp_path) -> None:
     if stand_in is None:
         pytest.skip(f"{name} needs the {executable!r} executable (Graphviz), not installed here")
     (tmp_path / "bin").mkdir()
-    (tmp_path / "bin" / "dot").symlink_to(stand_in)
+    # A script, not a symlink: a launcher that dispatches on its own name (pyenv's shims) would
+    # look for a "dot" command. graphviz-pure has no PostScript, which Keras's check that dot
+    # runs asks for (pydot's create() defaults to -Tps, and the output is discarded): SVG then.
+    dot = tmp_path / "bin" / "dot"
+    dot.write_text(
+        "#!/bin/sh\n"
+        'for arg; do shift; [ "$arg" = "-Tps" ] && arg="-Tsvg"; set -- "$@" "$arg"; done\n'
+        f'exec "{stand_in}" "$@"\n'
+    )
+    dot.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
 
 
