@@ -26,7 +26,6 @@ call context and the signature rules in call_rules.py.
 from __future__ import annotations
 
 import itertools
-import numbers
 from collections import defaultdict
 
 import numpy
@@ -34,6 +33,7 @@ import numpy
 from .. import backend, config
 from ..registry import snake_case
 from ..tensor import Tensor, as_tensor, no_grad
+from .argument_checks import ArgumentChecks
 from .call_rules import (
     batchless,
     call_arguments,
@@ -65,7 +65,7 @@ class InputSpec:
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
 
 
-class Layer(TrackedWeights):
+class Layer(ArgumentChecks, TrackedWeights):
     """Base class of every layer, with Keras 3's interface.
 
     Subclasses validate their arguments in ``__init__``, create weights in ``build(input_shape)``
@@ -338,38 +338,6 @@ class Layer(TrackedWeights):
         for axis, size in spec.axes.items():
             if shape[axis] is not None and shape[axis] != size:
                 raise self.shape_error(f"input with {size} channels on axis {axis}", shape)
-
-    def positive_ints(self, value, rank: int, name: str) -> tuple[int, ...]:
-        """``value`` (an int or a tuple of ``rank`` ints) as a tuple of positive ints.
-
-        Raises:
-            ValueError: naming this layer and the argument ``name``.
-        """
-        if isinstance(value, numbers.Integral):
-            values = (value,) * rank
-        else:
-            try:
-                values = tuple(value)
-            except TypeError:  # 2.5, None...: not an int, not a tuple
-                values = ()
-        if len(values) != rank or not all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in values
-        ):
-            raise ValueError(
-                f'{type(self).__name__} "{self.name}": {name} must be a positive int '
-                f"or a tuple of {rank} positive ints, received {value!r}."
-            )
-        return tuple(int(v) for v in values)
-
-    def boolean(self, value, name: str) -> bool:
-        """``value`` as a bool; anything else (``'no'``, ``0``, ``None``) is a TypeError naming
-        this layer and the argument, where ``bool()`` would silently read ``'no'`` as True."""
-        if not isinstance(value, (bool, numpy.bool_)):
-            raise TypeError(
-                f'{type(self).__name__} "{self.name}": {name} must be True or False, '
-                f"received {value!r}."
-            )
-        return bool(value)
 
     def shape_error(self, expected: str, shape) -> ValueError:
         """The one format of every shape error: layer, expected, received."""

@@ -12,7 +12,7 @@ from .. import backend, losses, memory, optimizers
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..kernels.parallel import kernel_threads
-from ..tensor import Tensor, no_grad
+from ..tensor import no_grad
 from . import data as data_module
 from .argument_checks import (
     check_array_data,
@@ -21,6 +21,15 @@ from .argument_checks import (
     class_weight_table,
 )
 from .compiled import CompiledLoss, CompiledMetrics, is_structure
+from .structures import (
+    as_tensors,
+    concatenate_outputs,
+    host_arrays,
+    host_labels,
+    output_arrays,
+    output_count,
+    scalar_or_list,
+)
 
 
 class Trainer:
@@ -176,7 +185,9 @@ class Trainer:
             self.optimizer.apply([v.grad for v in variables], variables)
         for layer in self._flat_layers():
             layer.apply_constraints()
-        self._update_metrics(loss.item(), y, _arrays(y_pred), sample_weight, _count(y_pred))
+        self._update_metrics(
+            loss.item(), y, output_arrays(y_pred), sample_weight, output_count(y_pred)
+        )
         return self._logs()
 
     def test_step(self, x, y, sample_weight=None) -> dict:
@@ -184,7 +195,9 @@ class Trainer:
             y_pred = self(x, training=False)
             self._build_metrics(y, y_pred)
             loss = self._total_loss(y, y_pred, sample_weight)
-        self._update_metrics(loss.item(), y, _arrays(y_pred), sample_weight, _count(y_pred))
+        self._update_metrics(
+            loss.item(), y, output_arrays(y_pred), sample_weight, output_count(y_pred)
+        )
         return self._logs()
 
     # ----- loops -----
@@ -253,7 +266,7 @@ class Trainer:
             for step, (bx, by, bw) in enumerate(train.epoch(epoch)):
                 callback_list.on_train_batch_begin(step, {})
                 with kernel_threads():
-                    logs = self.train_step(_tensor(bx), by, bw)
+                    logs = self.train_step(as_tensors(bx), by, bw)
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -300,7 +313,7 @@ class Trainer:
         for step, (bx, by, bw) in enumerate(data.epoch()):
             callback_list.on_test_batch_begin(step, {})
             with kernel_threads():
-                logs = self.test_step(_tensor(bx), by, bw)
+                logs = self.test_step(as_tensors(bx), by, bw)
             callback_list.on_test_batch_end(step, logs)
         callback_list.on_test_end(logs)
         return logs
@@ -318,13 +331,13 @@ class Trainer:
             for step, (bx, _, _) in enumerate(data.epoch()):
                 callback_list.on_predict_batch_begin(step, {})
                 with kernel_threads():
-                    output = _host_arrays(self(_tensor(bx), training=False))
+                    output = host_arrays(self(as_tensors(bx), training=False))
                 outputs.append(output)
                 callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callback_list.on_predict_end({})
         if not outputs:
             raise ValueError("predict() received no data.")
-        return _concatenate(outputs)
+        return concatenate_outputs(outputs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the loss (and metrics) of that batch."""
@@ -334,21 +347,21 @@ class Trainer:
             sample_weight = _class_weights(y, class_weight_table(class_weight, y), sample_weight)
         self._reset_metrics()
         with kernel_threads():
-            logs = self.train_step(_tensor(x), _labels(y), sample_weight)
-        return logs if return_dict else _scalar_or_list(logs)
+            logs = self.train_step(as_tensors(x), host_labels(y), sample_weight)
+        return logs if return_dict else scalar_or_list(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         memory.apply_tuning()
         self._reset_metrics()
         with kernel_threads():
-            logs = self.test_step(_tensor(x), _labels(y), sample_weight)
-        return logs if return_dict else _scalar_or_list(logs)
+            logs = self.test_step(as_tensors(x), host_labels(y), sample_weight)
+        return logs if return_dict else scalar_or_list(logs)
 
     def predict_on_batch(self, x):
         memory.apply_tuning()
         with no_grad(), kernel_threads():
-            return _host_arrays(self(_tensor(x), training=False))
+            return host_arrays(self(as_tensors(x), training=False))
 
     def _callbacks(self, callbacks, verbose, epochs, steps, history):
         from ..callbacks import progress
@@ -362,67 +375,6 @@ class Trainer:
         callback_list.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
         self.history = history
         return callback_list
-
-
-def _arrays(y_pred):
-    """The outputs' arrays, in the outputs' structure (one, a list, or a dict)."""
-    if isinstance(y_pred, dict):
-        return {key: value.data for key, value in y_pred.items()}
-    if isinstance(y_pred, (list, tuple)):
-        return [value.data for value in y_pred]
-    return y_pred.data
-
-
-def _count(y_pred) -> int:
-    first = next(iter(y_pred.values())) if isinstance(y_pred, dict) else y_pred
-    return len(first[0] if isinstance(first, (list, tuple)) else first)
-
-
-def _host_arrays(outputs):
-    """NumPy copies of the outputs, in their structure."""
-    if isinstance(outputs, dict):
-        return {key: backend.to_numpy(value.data) for key, value in outputs.items()}
-    if isinstance(outputs, (list, tuple)):
-        return [backend.to_numpy(value.data) for value in outputs]
-    return backend.to_numpy(outputs.data)
-
-
-def _concatenate(batches):
-    """One array per output from the per-batch outputs (Keras's ``predict`` structure)."""
-    first = batches[0]
-    if isinstance(first, dict):
-        return {key: numpy.concatenate([b[key] for b in batches]) for key in first}
-    if isinstance(first, list):
-        return [numpy.concatenate([b[i] for b in batches]) for i in range(len(first))]
-    return numpy.concatenate(batches)
-
-
-def _tensor(x):
-    if isinstance(x, dict):
-        return {key: _tensor(value) for key, value in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_tensor(a) for a in x]
-    if isinstance(x, Tensor):
-        return x
-    # A batch already on the device (CuPy) stays there; anything else is read on the host.
-    array = x if isinstance(x, backend.xp.ndarray) else numpy.asarray(x)
-    if array.dtype.kind != "f":
-        array = array.astype("float32")  # integer images enter as float32, as in Keras
-    return Tensor(backend.xp.asarray(array))
-
-
-def _labels(y):
-    """Targets on the host, where the metrics read them (a CuPy batch is copied back)."""
-    if isinstance(y, dict):
-        return {key: _labels(value) for key, value in y.items()}
-    if isinstance(y, (list, tuple)):
-        return [_labels(value) for value in y]
-    return None if y is None else backend.to_numpy(y)
-
-
-def _scalar_or_list(logs):
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
 
 
 def _validation_batches(validation_data, batch_size, steps):
