@@ -168,3 +168,9 @@ for match in result.matches:
 learned = [kernel[:, :, 0, i] / np.abs(kernel[:, :, 0, i]).max() for i in range(3)]
 draw_grids(learned, [f"learned filter {i}" for i in range(3)],
            "learned filters (each scaled to a largest value of 1)", signed=True)  # fmt: skip
+
+# %% [markdown]
+# The cosines are well below 1: the learned filters are not copies of the hand-made features.
+# Backpropagation only looks for filters that, through ReLU, pooling and the vote, tell X from O
+# on the training images; the lecture's three features are one such set, not the only one. The
+# test accuracy on images the network never saw is what says whether the learned set works.
