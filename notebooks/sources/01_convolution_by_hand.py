@@ -22,10 +22,8 @@ if "google.colab" in sys.modules:
     CONVLENS_SOURCE = "git+https://github.com/OWNER/convlens.git"  # <- your copy of convlens
     if "OWNER" in CONVLENS_SOURCE:
         raise RuntimeError("Set CONVLENS_SOURCE above: convlens is not on PyPI yet.")
-    subprocess.check_call(
-        [sys.executable, "-m", "pip", "install", "--quiet",
-         f"convlens[viz,tensorboard,tune] @ {CONVLENS_SOURCE}"]
-    )
+    package = f"convlens[viz,tensorboard,tune] @ {CONVLENS_SOURCE}"
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", package])
 
 # A quick run (a few hundred images, one epoch) when CONVLENS_NOTEBOOK_SMALL=1, as the tests do;
 # the full settings otherwise.
@@ -275,7 +273,8 @@ vertical = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]])
 figure, axes = plt.subplots(1, 3, figsize=(17, 4))
 axes[0].imshow(photo, cmap="gray")
 axes[0].set_title("photo")
-for axis, (title, kern) in zip(axes[1:], [("horizontal edges", answer), ("vertical edges", vertical)]):
+detectors = [("horizontal edges", answer), ("vertical edges", vertical)]
+for axis, (title, kern) in zip(axes[1:], detectors):
     response = filters.apply_kernel(photo, kern)
     limit = np.percentile(np.abs(response), 99.5)
     shown = axis.imshow(response, cmap="RdBu_r", vmin=-limit, vmax=limit)

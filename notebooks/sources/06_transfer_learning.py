@@ -29,10 +29,8 @@ if "google.colab" in sys.modules:
     CONVLENS_SOURCE = "git+https://github.com/OWNER/convlens.git"  # <- your copy of convlens
     if "OWNER" in CONVLENS_SOURCE:
         raise RuntimeError("Set CONVLENS_SOURCE above: convlens is not on PyPI yet.")
-    subprocess.check_call(
-        [sys.executable, "-m", "pip", "install", "--quiet",
-         f"convlens[viz,tensorboard,tune] @ {CONVLENS_SOURCE}"]
-    )
+    package = f"convlens[viz,tensorboard,tune] @ {CONVLENS_SOURCE}"
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", package])
 
 # A quick run (a few hundred images, one epoch) when CONVLENS_NOTEBOOK_SMALL=1, as the tests do;
 # the full settings otherwise.
