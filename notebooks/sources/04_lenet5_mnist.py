@@ -140,7 +140,8 @@ display(Image(viz.confusion_matrix(y_test, predictions, "confusion.png")))
 #
 # The six 5x5 filters of the first convolution (red: positive weights, blue: negative), and the
 # six feature maps they make of a test digit after the ReLU (bright: strong response). After a
-# short training the filters still look noisy; after 10 epochs many are small edge detectors.
+# short training the filters still look noisy; after the full training they show oriented
+# strokes, and each map lights up the parts of the digit that match its filter.
 
 # %%
 display(Image(viz.conv_filters(model.layers[0], "filters.png"), width=520))
