@@ -8,13 +8,13 @@ import pytest
 from convlens import layers, models
 
 
-def _model():
+def _model(dropout_seed=1):
     model = models.Sequential(
         [
             layers.Input((8, 8, 1)),
             layers.Conv2D(4, 3, activation="relu"),
             layers.Flatten(),
-            layers.Dropout(0.3, seed=1),
+            layers.Dropout(0.3, seed=dropout_seed),
             layers.Dense(3, activation="softmax"),
         ]
     )
@@ -22,8 +22,9 @@ def _model():
     return model
 
 
+@pytest.mark.parametrize("dropout_seed", [1, None])
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
-def test_reset_then_fit_twice_matches_a_fresh_model(optimizer):
+def test_reset_then_fit_twice_matches_a_fresh_model(optimizer, dropout_seed):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(48, 8, 8, 1)).astype("float32")
     y = rng.integers(0, 3, 48)
@@ -32,10 +33,10 @@ def test_reset_then_fit_twice_matches_a_fresh_model(optimizer):
         model.reset_weights(7)
         return model.fit(x, y, epochs=2, batch_size=16, seed=0, verbose=0).history["loss"]
 
-    fresh = _model()
+    fresh = _model(dropout_seed)
     fresh.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
     oracle = losses(fresh)  # a new model and optimizer: nothing carried over
-    reused = _model()
+    reused = _model(dropout_seed)
     reused.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
     first, second = losses(reused), losses(reused)
     assert first == oracle and second == oracle

@@ -140,15 +140,20 @@ class Model(Trainer, Layer):
         same starting weights, run after run (an extension of Keras's interface).
 
         A compiled optimizer starts over too (``iterations`` 0, slots rebuilt on the next
-        step), and the layers that draw noise with an int ``seed`` (Dropout...) restart their
-        stream: otherwise Adam's moments or the masks from a previous run would make
-        ``fit(seed=...)`` differ from a fresh run (issue 14, item 10)."""
+        step), and the layers that draw noise (Dropout...) restart their stream: from their own
+        int ``seed``, or, without one, from ``seed`` and their place in the model. Otherwise
+        Adam's moments or the masks of a previous run would make ``fit(seed=...)`` differ from a
+        fresh run (issue 14, item 10)."""
         from ..rng import rng_for
 
         Layer.reset_weights(self, seed)
-        for layer in self._flat_layers():
-            if hasattr(layer, "_rng") and isinstance(getattr(layer, "seed", None), int):
+        for index, layer in enumerate(self._flat_layers()):
+            if not hasattr(layer, "_rng"):
+                continue
+            if isinstance(getattr(layer, "seed", None), int):
                 layer._rng = rng_for(layer.seed)
+            elif seed is not None:
+                layer._rng = numpy.random.default_rng([int(seed), index])
         optimizer = getattr(self, "optimizer", None)
         if optimizer is not None and getattr(optimizer, "built", False):
             optimizer.iterations = 0
