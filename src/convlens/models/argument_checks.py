@@ -88,3 +88,17 @@ def class_weight_table(class_weight, y) -> dict:
             f"(classes present: {sorted(present)[:20]})."
         )
     return table
+
+
+def class_weights_per_sample(y, class_weight, sample_weight):
+    """Per-sample weights from ``{class: weight}`` (checked by :func:`class_weight_table`),
+    multiplied into any given sample weights."""
+    class_weight = class_weight_table(class_weight, y)
+    labels = backend.to_numpy(y)
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(axis=-1)
+    labels = labels.reshape(len(labels), -1)[:, 0].astype(int)
+    weights = numpy.array([class_weight.get(int(c), 1.0) for c in labels], dtype="float32")
+    if sample_weight is None:
+        return weights
+    return weights * backend.to_numpy(sample_weight).astype("float32")

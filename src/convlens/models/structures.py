@@ -72,3 +72,12 @@ def host_labels(y):
 def scalar_or_list(logs):
     values = list(logs.values())
     return values[0] if len(values) == 1 else values
+
+
+def slice_samples(x, start: int, stop: int):
+    """Samples ``start:stop`` of every array in ``x`` (one array, a list or a dict of them)."""
+    if isinstance(x, dict):
+        return {key: slice_samples(value, start, stop) for key, value in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [slice_samples(value, start, stop) for value in x]
+    return x[start:stop]

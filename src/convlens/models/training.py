@@ -6,9 +6,7 @@ lecture's: forward a mini-batch, compute the loss, backpropagate, let the optimi
 
 from __future__ import annotations
 
-import numpy
-
-from .. import backend, losses, memory, optimizers
+from .. import losses, memory, optimizers
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..kernels.parallel import kernel_threads
@@ -18,7 +16,7 @@ from .argument_checks import (
     check_array_data,
     check_fit_arguments,
     check_loop_arguments,
-    class_weight_table,
+    class_weights_per_sample,
 )
 from .compiled import CompiledLoss, CompiledMetrics, is_structure
 from .structures import (
@@ -29,7 +27,10 @@ from .structures import (
     output_arrays,
     output_count,
     scalar_or_list,
+    slice_samples,
 )
+
+PREDICT_CHUNK = 1024  # samples per forward pass in predict, whatever its batch_size
 
 
 class Trainer:
@@ -245,7 +246,7 @@ class Trainer:
                 x, y, sample_weight, validation_split
             )
         if class_weight is not None:
-            sample_weight = _class_weights(y, class_weight_table(class_weight, y), sample_weight)
+            sample_weight = class_weights_per_sample(y, class_weight, sample_weight)
         train = data_module.batches(x, y, sample_weight, batch_size, shuffle, seed, steps_per_epoch)
         validation = None
         if validation_data is not None:
@@ -330,21 +331,30 @@ class Trainer:
         with no_grad():
             for step, (bx, _, _) in enumerate(data.epoch()):
                 callback_list.on_predict_batch_begin(step, {})
-                with kernel_threads():
-                    output = host_arrays(self(as_tensors(bx), training=False))
-                outputs.append(output)
+                outputs.append(self._predict_batch(bx))
                 callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callback_list.on_predict_end({})
         if not outputs:
             raise ValueError("predict() received no data.")
         return concatenate_outputs(outputs)
 
+    def _predict_batch(self, bx):
+        """One batch's outputs, computed PREDICT_CHUNK samples at a time: a batch of 60,000
+        costs the memory of 1,024 (inference is per sample, so the outputs are the same)."""
+        count = data_module.sample_count(bx)
+        parts = []
+        for start in range(0, count, PREDICT_CHUNK):
+            chunk = slice_samples(bx, start, start + PREDICT_CHUNK)
+            with kernel_threads():
+                parts.append(host_arrays(self(as_tensors(chunk), training=False)))
+        return parts[0] if len(parts) == 1 else concatenate_outputs(parts)
+
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the loss (and metrics) of that batch."""
         self._require_compiled("train_on_batch")
         memory.apply_tuning()
         if class_weight is not None:
-            sample_weight = _class_weights(y, class_weight_table(class_weight, y), sample_weight)
+            sample_weight = class_weights_per_sample(y, class_weight, sample_weight)
         self._reset_metrics()
         with kernel_threads():
             logs = self.train_step(as_tensors(x), host_labels(y), sample_weight)
@@ -360,8 +370,8 @@ class Trainer:
 
     def predict_on_batch(self, x):
         memory.apply_tuning()
-        with no_grad(), kernel_threads():
-            return host_arrays(self(as_tensors(x), training=False))
+        with no_grad():
+            return self._predict_batch(x)
 
     def _callbacks(self, callbacks, verbose, epochs, steps, history):
         from ..callbacks import progress
@@ -382,15 +392,3 @@ def _validation_batches(validation_data, batch_size, steps):
         vx, vy, vw = (validation_data + (None,))[:3]
         return data_module.batches(vx, vy, vw, batch_size or 32, False, None, steps)
     return data_module.batches(validation_data, None, None, batch_size, False, None, steps)
-
-
-def _class_weights(y, class_weight, sample_weight):
-    """Per-sample weights from ``{class: weight}``, multiplied into any given sample weights."""
-    labels = backend.to_numpy(y)
-    if labels.ndim > 1 and labels.shape[-1] > 1:
-        labels = labels.argmax(axis=-1)
-    labels = labels.reshape(len(labels), -1)[:, 0].astype(int)
-    weights = numpy.array([class_weight.get(int(c), 1.0) for c in labels], dtype="float32")
-    if sample_weight is None:
-        return weights
-    return weights * backend.to_numpy(sample_weight).astype("float32")
