@@ -1,0 +1,180 @@
+"""The kernels of the lecture applied to a photo, drawn so that their effects can be told apart.
+
+A sheet of three rows, the original in the first column and one kernel per further column:
+
+1. the photo and each result at a legible size (the photo's own size, its longest side kept
+   between 256 and 1024 pixels), an edge kernel's signed response in diverging colours;
+2. the same most detailed square of each, enlarged with visible pixels: blur, sharpen and
+   the original differ there even when a large photo hides it in row 1;
+3. each result minus the original, in diverging colours centred on zero: a blur darkens
+   the bright side of every edge and brightens the dark side, sharpen does the opposite.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ._figures import (
+    DPI,
+    panel_pixels,
+    pyplot,
+    save,
+    show_map,
+    symmetric_limit,
+)
+
+PHOTO_PIXELS = (256, 1024)  # smallest and largest drawn side of a photo's panel
+ZOOM_SIDE = (16, 96)  # smallest and largest side of the enlarged square, in photo pixels
+_LEGEND = (
+    "Row 1: the photo and each result.\n"
+    "Row 2: the marked square, enlarged.\n"
+    "Row 3: result - original, in pixel values:\n"
+    "red where the kernel made the photo brighter,\n"
+    "blue darker, white unchanged."
+)
+
+
+def _grey(image) -> numpy.ndarray:
+    """A float (H, W) picture: a colour image's channels averaged."""
+    image = numpy.asarray(image, dtype=numpy.float64)
+    return image.mean(axis=-1) if image.ndim == 3 else image
+
+
+def detail_crop(image, side: int | None = None) -> tuple[int, int, int]:
+    """``(top, left, side)`` of the square of ``image`` with the most detail (the largest sum
+    of absolute differences between neighbouring pixels): where filters show their effect."""
+    grey = _grey(image)
+    height, width = grey.shape
+    if side is None:
+        side = min(max(min(height, width) // 6, ZOOM_SIDE[0]), ZOOM_SIDE[1])
+    side = max(1, min(side, height, width))
+    energy = numpy.zeros_like(grey)
+    energy[:, 1:] += numpy.abs(numpy.diff(grey, axis=1))
+    energy[1:, :] += numpy.abs(numpy.diff(grey, axis=0))
+    total = numpy.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))  # (H + 1, W + 1)
+    stride = max(1, side // 4)
+    tops = numpy.arange(0, height - side + 1, stride)[:, None]
+    lefts = numpy.arange(0, width - side + 1, stride)[None, :]
+    sums = (
+        total[tops + side, lefts + side]
+        - total[tops, lefts + side]
+        - total[tops + side, lefts]
+        + total[tops, lefts]
+    )  # (len(tops), len(lefts)): the energy of each square
+    row, column = numpy.unravel_index(numpy.argmax(sums), sums.shape)
+    return int(tops[row, 0]), int(lefts[0, column]), side
+
+
+def _crop(picture, crop, reference_shape):
+    """The crop of ``picture``, scaled when it is smaller than the reference (valid padding)."""
+    top, left, side = crop
+    scale_y = picture.shape[0] / reference_shape[0]
+    scale_x = picture.shape[1] / reference_shape[1]
+    top, left = round(top * scale_y), round(left * scale_x)
+    return picture[
+        top : top + max(1, round(side * scale_y)), left : left + max(1, round(side * scale_x))
+    ]
+
+
+def _draw_photo(axis, picture, title):
+    """A uint8 picture: colour as is, grey with a 0..255 colour bar."""
+    picture = numpy.asarray(picture)
+    if picture.ndim == 3 and picture.shape[-1] == 1:
+        picture = picture[..., 0]
+    if picture.ndim == 2:
+        return show_map(axis, picture, title, signed=False, cmap="gray", limit=(0, 255))
+    axis.imshow(picture, interpolation="nearest")
+    axis.set_title(title, fontsize=9)
+    axis.set_xticks([])
+    axis.set_yticks([])
+    return None
+
+
+def _draw_signed(axis, response, title, limit):
+    colour = numpy.ndim(response) == 3
+    values = _grey(response)
+    return show_map(
+        axis, values, title + (" (mean of R, G, B)" if colour else ""), True, limit=limit
+    )
+
+
+def _note(axis, text):
+    axis.axis("off")
+    axis.text(0.02, 0.5, text, fontsize=9, va="center", transform=axis.transAxes)
+
+
+def filter_figure(image, results: dict, signed_responses: dict | None = None):
+    """The figure of :func:`filter_results` (left open: a notebook shows it; close it)."""
+    image = numpy.asarray(image)
+    signed_responses = signed_responses or {}
+    height, width = image.shape[:2]
+    panel_h, panel_w = panel_pixels(height, width, *PHOTO_PIXELS)
+    crop = detail_crop(image)
+    zoom = min(panel_h, panel_w)
+    columns = 1 + len(results)
+    figure, axes = pyplot().subplots(
+        3,
+        columns,
+        figsize=(columns * (panel_w + 170) / DPI, (2 * panel_h + zoom + 200) / DPI + 0.8),
+        squeeze=False,
+        layout="constrained",
+        gridspec_kw={"height_ratios": [panel_h, zoom, panel_h]},
+    )
+    from matplotlib.patches import Rectangle
+
+    _draw_photo(axes[0, 0], image, f"original ({width}x{height} pixels)")
+    top, left, side = crop
+    axes[0, 0].add_patch(
+        Rectangle((left - 0.5, top - 0.5), side, side, fill=False, ec="yellow", lw=2)
+    )
+    _draw_photo(axes[1, 0], _crop(image, crop, image.shape), f"original, {side}x{side} enlarged")
+    _note(axes[2, 0], _LEGEND)
+    for column, (name, result) in enumerate(results.items(), start=1):
+        if name in signed_responses:
+            response = numpy.asarray(signed_responses[name], dtype=numpy.float64)
+            limit = symmetric_limit(response, robust=True)
+            _draw_signed(axes[0, column], response, f"{name}: signed response", limit)
+            zoomed = _crop(response, crop, image.shape)
+            _draw_signed(axes[1, column], zoomed, f"{name}, enlarged", limit)
+            _note(
+                axes[2, column],
+                f"{name} sums to 0: row 1 is its\nsigned response itself. White: 0,\n"
+                "no edge; red and blue: the two\nsides of an edge.",
+            )
+            continue
+        result = numpy.asarray(result)
+        _draw_photo(axes[0, column], result, name)
+        _draw_photo(axes[1, column], _crop(result, crop, image.shape), f"{name}, enlarged")
+        if result.shape[:2] != image.shape[:2]:
+            _note(
+                axes[2, column],
+                f"{name}: {result.shape[1]}x{result.shape[0]} pixels,\nnot "
+                "the photo's size:\nno difference drawn.",
+            )
+            continue
+        difference = _grey(result) - _grey(image)
+        limit = symmetric_limit(difference, robust=True)
+        show_map(axes[2, column], difference, f"{name} - original", True, limit=limit)
+    figure.suptitle(f"kernels applied to the photo ({width}x{height} pixels)", fontsize=12)
+    return figure
+
+
+def filter_results(image, results: dict, path, signed_responses: dict | None = None) -> str:
+    """The original photo beside each filtered version, with an enlarged detail and each
+    result's difference from the original (see the module's docstring for the three rows).
+
+    Args:
+        image: the photo, ``(H, W)`` or ``(H, W, 3)`` uint8.
+        results: ``{kernel name: displayable uint8 image}`` (see ``filters.to_displayable``).
+        path: the PNG file to write.
+        signed_responses: ``{kernel name: raw response}`` for the kernels whose output is
+            signed (edge detectors): those are drawn in diverging colours, zero white, with a
+            colour bar of the response's values, instead of their displayable image.
+
+    Returns:
+        ``path``.
+    """
+    return save(filter_figure(image, results, signed_responses), path)
+
+
+__all__ = ["detail_crop", "filter_figure", "filter_results"]
