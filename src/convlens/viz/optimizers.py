@@ -137,7 +137,7 @@ def optimizer_paths(
         surfaces: names of ``lecture.optimizer_paths.SURFACES`` (one panel each).
         steps: updates per optimizer (default: each surface's).
         gif: also write the animation beside a PNG, with the suffix ``.gif``.
-        frames: frames of the animation.
+        frames: frames of the animation (at most one per step).
 
     Returns:
         The paths written.
@@ -158,7 +158,8 @@ def optimizer_paths(
             written.append(write_png(figure, path))
         if gif or path.lower().endswith(".gif"):
             target = path if path.lower().endswith(".gif") else path.rsplit(".", 1)[0] + ".gif"
-            images = _frames(figure, artists, max(2, frames))
+            longest = max(len(points) for _, _, points in artists)
+            images = _frames(figure, artists, max(2, min(frames, longest)))  # <= 1 per step
             written.append(write_gif(images, target, seconds_per_frame=0.15))
     finally:
         pyplot().close(figure)
