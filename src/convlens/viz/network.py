@@ -13,7 +13,7 @@ from .. import backend
 from ._figures import DPI, grid, panel_pixels, pyplot, save, show_map, symmetric_limit
 
 MAP_PIXELS = (192, 320)  # smallest and largest drawn side of one feature map
-FILTER_PIXELS = (120, 240)  # of one kernel
+FILTER_PIXELS = (160, 240)  # of one kernel
 
 
 def _find_layer(model, layer):
@@ -91,7 +91,8 @@ def _bar_chart(values, layer):
         fontsize=8,
     )
     axis.set_xlabel("unit")
-    axis.set_ylabel("activation")
+    activation = getattr(getattr(layer, "activation", None), "__name__", "")
+    axis.set_ylabel("probability (softmax)" if activation == "softmax" else "activation")
     if units <= 20:
         axis.set_xticks(numpy.arange(units))
     axis.grid(axis="y", alpha=0.3)
@@ -133,7 +134,8 @@ def conv_filters_figure(layer, channel: int | None = None):
         what = f"RGB, weights {low:.3g}..{high:.3g} scaled to 0..1"
     else:
         images = [f.mean(axis=-1) for f in filters]
-        what = f"mean over {filters.shape[-1]} input channel{'s' * (filters.shape[-1] > 1)}"
+        count = filters.shape[-1]
+        what = "one input channel" if count == 1 else f"mean over {count} input channels"
     height, width = panel_pixels(*filters.shape[1:3], *FILTER_PIXELS)
     rows, columns = grid(len(images), max_columns=8)
     figure, axes = pyplot().subplots(
