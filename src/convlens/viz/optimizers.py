@@ -46,6 +46,9 @@ def _draw_panel(axis, surface, trajectories: dict, rates: dict):
     _contours(axis, surface)
     start = next(iter(trajectories.values()))[0]
     axis.plot(*start, marker="o", color="black", markersize=8, linestyle="none", label="start")
+    counter = axis.text(  # "step k/N" in the animation's frames; empty in the still picture
+        0.98, 0.97, "", ha="right", va="top", fontsize=11, transform=axis.transAxes
+    )
     artists = []
     for colour, (label, points) in zip(COLOURS * 4, trajectories.items()):
         final = float(surface(*points[-1]))
@@ -64,7 +67,7 @@ def _draw_panel(axis, surface, trajectories: dict, rates: dict):
         (end,) = axis.plot(
             *points[-1], marker="X", color=colour, markersize=11, mec="black", linestyle="none"
         )
-        artists.append((line, end, points))
+        artists.append((line, end, points, counter))
     axis.set_xlim(*surface.x_range)
     axis.set_ylim(*surface.y_range)
     axis.set_xlabel("x")
@@ -76,10 +79,11 @@ def _draw_panel(axis, surface, trajectories: dict, rates: dict):
 
 def _show_upto(artists, fraction: float) -> None:
     """Show each path up to ``fraction`` of its steps (a frame of the animation)."""
-    for line, end, points in artists:
+    for line, end, points, counter in artists:
         count = int(round(fraction * (len(points) - 1)))
         line.set_data(points[: count + 1, 0], points[: count + 1, 1])
         end.set_data([points[count, 0]], [points[count, 1]])
+        counter.set_text(f"step {count}/{len(points) - 1}")
 
 
 def _frames(figure, artists, count: int) -> list:
@@ -90,18 +94,20 @@ def _frames(figure, artists, count: int) -> list:
     canvas = figure.canvas
     canvas.draw()  # the layout is settled here, then frozen for every frame
     figure.set_layout_engine("none")
-    for line, end, _ in artists:
-        line.set_animated(True)
-        end.set_animated(True)
+    for line, end, _, counter in artists:
+        for artist in (line, end, counter):
+            artist.set_animated(True)
     canvas.draw()
     background = canvas.copy_from_bbox(figure.bbox)
     images = []
     for fraction in numpy.linspace(0.0, 1.0, count):
         canvas.restore_region(background)
         _show_upto(artists, fraction)
-        for line, end, _ in artists:
-            line.axes.draw_artist(line)
-            end.axes.draw_artist(end)
+        counters = {id(a[3]): a[3] for a in artists}  # one per panel, drawn once
+        for artist in [a for line, end, _, _ in artists for a in (line, end)]:
+            artist.axes.draw_artist(artist)
+        for counter in counters.values():
+            counter.axes.draw_artist(counter)
         rgba = numpy.asarray(canvas.buffer_rgba())  # (H, W, 4)
         images.append(Image.fromarray(rgba[..., :3].copy()))
     return images
@@ -158,7 +164,7 @@ def optimizer_paths(
             written.append(write_png(figure, path))
         if gif or path.lower().endswith(".gif"):
             target = path if path.lower().endswith(".gif") else path.rsplit(".", 1)[0] + ".gif"
-            longest = max(len(points) for _, _, points in artists)
+            longest = max(len(artist[2]) for artist in artists)
             images = _frames(figure, artists, max(2, min(frames, longest)))  # <= 1 per step
             written.append(write_gif(images, target, seconds_per_frame=0.15))
     finally:
