@@ -207,3 +207,13 @@ def test_the_explain_command_writes_every_step(tmp_path, capsys):
     assert out.strip().endswith(f"wrote {tmp_path / 'e.gif'}: all 4 steps")
     with PIL.open(tmp_path / "e.gif") as gif:
         assert gif.n_frames == 4
+
+
+def test_a_valid_result_is_compared_with_the_pixels_under_it():
+    photo = np.random.default_rng(2).integers(0, 256, (40, 50), dtype=np.uint8)
+    same = filters.to_displayable(filters.apply_kernel(photo, "identity", padding="valid"))
+    assert same.shape == (38, 48)
+    figure = viz.filter_figure(photo, {"identity": same})
+    difference = drawn(figure)["identity - original"][2]
+    assert not np.asarray(difference.get_array()).any()  # the identity changes nothing
+    close(figure)

@@ -65,9 +65,23 @@ def detail_crop(image, side: int | None = None) -> tuple[int, int, int]:
     return int(tops[row, 0]), int(lefts[0, column]), side
 
 
+def _margins(shape, reference_shape):
+    """``(top, left)`` pixels that padding "valid" cut from each side (an odd kernel cuts as
+    many on both sides), or None when the sizes differ otherwise (a stride)."""
+    cut = [reference - size for size, reference in zip(shape[:2], reference_shape[:2])]
+    if all(c >= 0 and c % 2 == 0 for c in cut):
+        return cut[0] // 2, cut[1] // 2
+    return None
+
+
 def _crop(picture, crop, reference_shape):
-    """The crop of ``picture``, scaled when it is smaller than the reference (valid padding)."""
+    """The crop of ``picture`` at the photo's place: shifted for a "valid" result, scaled for
+    any other smaller one."""
     top, left, side = crop
+    margins = _margins(picture.shape, reference_shape)
+    if margins is not None:
+        top, left = max(0, top - margins[0]), max(0, left - margins[1])
+        return picture[top : top + side, left : left + side]
     scale_y = picture.shape[0] / reference_shape[0]
     scale_x = picture.shape[1] / reference_shape[1]
     top, left = round(top * scale_y), round(left * scale_x)
@@ -145,14 +159,17 @@ def filter_figure(image, results: dict, signed_responses: dict | None = None):
         result = numpy.asarray(result)
         _draw_photo(axes[0, column], result, name)
         _draw_photo(axes[1, column], _crop(result, crop, image.shape), f"{name}, enlarged")
-        if result.shape[:2] != image.shape[:2]:
+        margins = _margins(result.shape, image.shape)
+        if margins is None:
             _note(
                 axes[2, column],
                 f"{name}: {result.shape[1]}x{result.shape[0]} pixels,\nnot "
                 "the photo's size:\nno difference drawn.",
             )
             continue
-        difference = _grey(result) - _grey(image)
+        (top, left), (rows, columns_) = margins, result.shape[:2]
+        original = image[top : top + rows, left : left + columns_]  # the pixels under the result
+        difference = _grey(result) - _grey(original)
         limit = symmetric_limit(difference, robust=True)
         show_map(axes[2, column], difference, f"{name} - original", True, limit=limit)
     figure.suptitle(f"kernels applied to the photo ({width}x{height} pixels)", fontsize=12)
