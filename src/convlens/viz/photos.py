@@ -19,6 +19,7 @@ from ._figures import (
     panel_pixels,
     pyplot,
     save,
+    scale_text,
     show_map,
     symmetric_limit,
 )
@@ -173,6 +174,7 @@ def filter_figure(image, results: dict, signed_responses: dict | None = None):
         limit = symmetric_limit(difference, robust=True)
         show_map(axes[2, column], difference, f"{name} - original", True, limit=limit)
     figure.suptitle(f"kernels applied to the photo ({width}x{height} pixels)", fontsize=12)
+    scale_text(figure, min(panel_w / 500, 2.0))  # larger panels, larger text
     return figure
 
 
