@@ -217,3 +217,14 @@ def test_a_valid_result_is_compared_with_the_pixels_under_it():
     difference = drawn(figure)["identity - original"][2]
     assert not np.asarray(difference.get_array()).any()  # the identity changes nothing
     close(figure)
+
+
+def test_many_kernels_wrap_into_blocks_each_beginning_with_the_original():
+    photo = np.random.default_rng(3).integers(0, 256, (30, 40), dtype=np.uint8)
+    names = ["identity", "box_blur", "sharpen", "gaussian_blur_3x3", "sobel_vertical"]
+    results, signed = kernel_results(photo, names)
+    figure = viz.filter_figure(photo, results, signed)
+    titles = [axis.get_title() for axis in figure.axes]
+    assert titles.count("original (40x30 pixels)") == 2  # 4 kernels a block: two blocks
+    assert {f"{name}, enlarged" for name in names} <= set(titles)
+    close(figure)

@@ -25,6 +25,7 @@ from ._figures import (
 )
 
 PHOTO_PIXELS = (256, 1024)  # smallest and largest drawn side of a photo's panel
+KERNELS_PER_BLOCK = 4  # more kernels: further blocks of three rows below
 ZOOM_SIDE = (16, 96)  # smallest and largest side of the enlarged square, in photo pixels
 _LEGEND = (
     "Row 1: the photo and each result.\n"
@@ -118,61 +119,88 @@ def _note(axis, text):
     axis.text(0.02, 0.5, text, fontsize=9, va="center", transform=axis.transAxes)
 
 
+def _draw_original(column, image, crop, legend: bool) -> None:
+    """The original in a block's first column: whole with the square marked, then enlarged."""
+    from matplotlib.patches import Rectangle
+
+    height, width = image.shape[:2]
+    top, left, side = crop
+    _draw_photo(column[0], image, f"original ({width}x{height} pixels)")
+    column[0].add_patch(
+        Rectangle((left - 0.5, top - 0.5), side, side, fill=False, ec="yellow", lw=2)
+    )
+    _draw_photo(column[1], _crop(image, crop, image.shape), f"original, {side}x{side} enlarged")
+    _note(column[2], _LEGEND if legend else "")
+
+
+def _draw_signed_column(column, name, response, crop, reference_shape) -> None:
+    """An edge kernel: its signed response, whole and enlarged, on one symmetric scale."""
+    response = numpy.asarray(response, dtype=numpy.float64)
+    limit = symmetric_limit(response, robust=True)
+    _draw_signed(column[0], response, f"{name}: signed response", limit)
+    _draw_signed(column[1], _crop(response, crop, reference_shape), f"{name}, enlarged", limit)
+    _note(
+        column[2],
+        f"{name} sums to 0: row 1 is its\nsigned response itself. White: 0,\n"
+        "no edge; red and blue: the two\nsides of an edge.",
+    )
+
+
+def _draw_result_column(column, name, result, image, crop) -> None:
+    """A kernel that keeps brightness: the result, enlarged, and minus the original."""
+    result = numpy.asarray(result)
+    _draw_photo(column[0], result, name)
+    _draw_photo(column[1], _crop(result, crop, image.shape), f"{name}, enlarged")
+    margins = _margins(result.shape, image.shape)
+    if margins is None:
+        _note(
+            column[2],
+            f"{name}: {result.shape[1]}x{result.shape[0]} pixels,\nnot "
+            "the photo's size:\nno difference drawn.",
+        )
+        return
+    (top, left), (rows, columns) = margins, result.shape[:2]
+    original = image[top : top + rows, left : left + columns]  # the pixels under the result
+    difference = _grey(result) - _grey(original)
+    limit = symmetric_limit(difference, robust=True)
+    show_map(column[2], difference, f"{name} - original", True, limit=limit)
+
+
 def filter_figure(image, results: dict, signed_responses: dict | None = None):
-    """The figure of :func:`filter_results` (left open: a notebook shows it; close it)."""
+    """The figure of :func:`filter_results` (left open: a notebook shows it; close it).
+
+    More than :data:`KERNELS_PER_BLOCK` kernels are drawn in blocks of three rows, one under
+    the other, each beginning with the original."""
     image = numpy.asarray(image)
     signed_responses = signed_responses or {}
     height, width = image.shape[:2]
     panel_h, panel_w = panel_pixels(height, width, *PHOTO_PIXELS)
-    crop = detail_crop(image)
-    zoom = min(panel_h, panel_w)
-    columns = 1 + len(results)
+    crop, zoom = detail_crop(image), min(panel_h, panel_w)
+    names = list(results)
+    blocks = [names[i : i + KERNELS_PER_BLOCK] for i in range(0, len(names), KERNELS_PER_BLOCK)]
+    blocks = blocks or [[]]
+    columns = 1 + max(len(block) for block in blocks)
     figure, axes = pyplot().subplots(
-        3,
+        3 * len(blocks),
         columns,
-        figsize=(columns * (panel_w + 170) / DPI, (2 * panel_h + zoom + 200) / DPI + 0.8),
+        figsize=(
+            columns * (panel_w + 170) / DPI,
+            len(blocks) * (2 * panel_h + zoom + 200) / DPI + 0.8,
+        ),
         squeeze=False,
         layout="constrained",
-        gridspec_kw={"height_ratios": [panel_h, zoom, panel_h]},
+        gridspec_kw={"height_ratios": [panel_h, zoom, panel_h] * len(blocks)},
     )
-    from matplotlib.patches import Rectangle
-
-    _draw_photo(axes[0, 0], image, f"original ({width}x{height} pixels)")
-    top, left, side = crop
-    axes[0, 0].add_patch(
-        Rectangle((left - 0.5, top - 0.5), side, side, fill=False, ec="yellow", lw=2)
-    )
-    _draw_photo(axes[1, 0], _crop(image, crop, image.shape), f"original, {side}x{side} enlarged")
-    _note(axes[2, 0], _LEGEND)
-    for column, (name, result) in enumerate(results.items(), start=1):
-        if name in signed_responses:
-            response = numpy.asarray(signed_responses[name], dtype=numpy.float64)
-            limit = symmetric_limit(response, robust=True)
-            _draw_signed(axes[0, column], response, f"{name}: signed response", limit)
-            zoomed = _crop(response, crop, image.shape)
-            _draw_signed(axes[1, column], zoomed, f"{name}, enlarged", limit)
-            _note(
-                axes[2, column],
-                f"{name} sums to 0: row 1 is its\nsigned response itself. White: 0,\n"
-                "no edge; red and blue: the two\nsides of an edge.",
-            )
-            continue
-        result = numpy.asarray(result)
-        _draw_photo(axes[0, column], result, name)
-        _draw_photo(axes[1, column], _crop(result, crop, image.shape), f"{name}, enlarged")
-        margins = _margins(result.shape, image.shape)
-        if margins is None:
-            _note(
-                axes[2, column],
-                f"{name}: {result.shape[1]}x{result.shape[0]} pixels,\nnot "
-                "the photo's size:\nno difference drawn.",
-            )
-            continue
-        (top, left), (rows, columns_) = margins, result.shape[:2]
-        original = image[top : top + rows, left : left + columns_]  # the pixels under the result
-        difference = _grey(result) - _grey(original)
-        limit = symmetric_limit(difference, robust=True)
-        show_map(axes[2, column], difference, f"{name} - original", True, limit=limit)
+    for number, block in enumerate(blocks):
+        rows = axes[3 * number : 3 * number + 3]  # (3, columns)
+        _draw_original(rows[:, 0], image, crop, legend=number == 0)
+        for index, name in enumerate(block, start=1):
+            if name in signed_responses:
+                _draw_signed_column(rows[:, index], name, signed_responses[name], crop, image.shape)
+            else:
+                _draw_result_column(rows[:, index], name, results[name], image, crop)
+        for axis in rows[:, len(block) + 1 :].flat:
+            axis.axis("off")
     figure.suptitle(f"kernels applied to the photo ({width}x{height} pixels)", fontsize=12)
     scale_text(figure, min(panel_w / 500, 2.0))  # larger panels, larger text
     return figure
