@@ -19,11 +19,13 @@ args = parser.parse_args()
 os.makedirs(args.output_dir, exist_ok=True)
 
 photo = images.load_image(args.photo or images.sample_photo_path(), mode="L")
-results, names = {}, args.kernel or list(filters.KERNELS)
+results, signed, names = {}, {}, args.kernel or list(filters.KERNELS)
 width = max(map(len, names))
 for name in names:
     response = filters.apply_kernel(photo, filters.get_kernel(name), padding="same")
     results[name] = filters.to_displayable(response, filters.recommended_display(name))
+    if filters.recommended_display(name) == "rescale":
+        signed[name] = response  # edge kernels: drawn signed, red/blue around a white zero
     print(f"{name:>{width}s}: response from {response.min():8.1f} to {response.max():8.1f}")
-path = viz.filter_results(photo, results, os.path.join(args.output_dir, "kernels.png"))
+path = viz.filter_results(photo, results, os.path.join(args.output_dir, "kernels.png"), signed)
 print(f"wrote {path}")

@@ -155,16 +155,39 @@ def _saved_model_commands(commands) -> None:
 
     show = commands.add_parser(
         "show",
-        help="pictures of a run's feature maps or filters",
+        help="pictures of a run's feature maps or filters, or of the optimizers at work",
         description="show filters [RUN] -o F.png; show features [RUN] IMAGE -o F.png. RUN is "
-        "a run folder or a .keras file; without it, the latest run in --runs-dir.",
+        "a run folder or a .keras file; without it, the latest run in --runs-dir. "
+        "show optimizers -o F.png: SGD, momentum, RMSprop and Adam stepping on a saddle and "
+        "beside a local minimum (no run needed).",
     )
-    show.add_argument("what", choices=["features", "filters"], help="what to draw")
+    show.add_argument("what", choices=["features", "filters", "optimizers"], help="what to draw")
     show.add_argument(
         "paths", nargs="*", metavar="RUN_OR_IMAGE", help="[RUN] and, for features, IMAGE"
     )
     show.add_argument("--layer", help="the layer's name (default: the first Conv2D)")
-    show.add_argument("-o", "--output", required=True, help="the PNG file to write")
+    show.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the PNG file to write (optimizers: a .gif name writes the animation)",
+    )
+    show.add_argument(
+        "--surface",
+        choices=["saddle", "local-minimum", "both"],
+        default="both",
+        help="optimizers only: f = x^2 - y^2, or a double well with a local minimum",
+    )
+    show.add_argument(
+        "--steps",
+        type=types.positive_int,
+        default=None,
+        help="optimizers only: updates per optimizer (default: 60 on the saddle, 100 on the "
+        "double well)",
+    )
+    show.add_argument(
+        "--gif", action="store_true", help="optimizers only: also write an animated .gif beside"
+    )
     _runs_dir(show)
 
     sample = commands.add_parser(
@@ -240,7 +263,12 @@ def _lecture_commands(commands) -> None:
     explain.add_argument(
         "--mode", choices=["max", "min", "mean"], default="max", help="pool only: the reduction"
     )
-    explain.add_argument("-o", "--output", help="also draw the steps to this PNG")
+    explain.add_argument(
+        "-o",
+        "--output",
+        help="also draw every step: a PNG sheet of all steps, or an animated GIF (one frame "
+        "per step) when the name ends with .gif",
+    )
 
     demo = commands.add_parser("demo", help="the lecture's X/O network")
     demo.add_argument("which", choices=["xo"], help="the demo")

@@ -30,19 +30,20 @@ def cmd_filter(args) -> int:
     photo = images.load_image(
         args.photo or images.sample_photo_path(), mode="L" if args.grey else None
     )
-    results = {}
+    results, signed = {}, {}
     for text in args.kernel:
         kernel = _kernel(text)
         response = filters.apply_kernel(
             photo, kernel, padding=args.padding, padding_mode=args.padding_mode
         )
-        results[text] = filters.to_displayable(
-            response, args.display or filters.recommended_display(kernel)
-        )
+        display = args.display or filters.recommended_display(kernel)
+        results[text] = filters.to_displayable(response, display)
+        if display == "rescale" and response.min() < 0:  # an edge kernel: drawn signed in a grid
+            signed[text] = response
     if len(results) == 1 and not args.grid:
         images.save_image(args.output, next(iter(results.values())))
     else:
-        viz.filter_results(photo, results, args.output)
+        viz.filter_results(photo, results, args.output, signed_responses=signed)
     out(f"wrote {args.output}; {filters.describe_border(args.padding, args.padding_mode)}")
     return 0
 
@@ -79,8 +80,8 @@ def cmd_explain(args) -> int:
         )
     out(explain.format_text(trace))
     if args.output:
-        explain.render_png(trace, args.output)
-        out(f"wrote {args.output}")
+        explain.render_steps(trace, args.output)  # every step: a sheet, or a GIF for .gif
+        out(f"wrote {args.output}: all {len(trace.steps)} steps")
     return 0
 
 

@@ -168,9 +168,22 @@ def _layer(model, name, needs_filters: bool):
     return layer
 
 
+def _show_optimizers(args) -> int:
+    from .. import viz
+
+    if args.paths:
+        raise ValueError(f"show optimizers takes no RUN or IMAGE, received {args.paths}")
+    surfaces = ("saddle", "local-minimum") if args.surface == "both" else (args.surface,)
+    written = viz.optimizer_paths(args.output, surfaces, steps=args.steps, gif=args.gif)
+    out(f"wrote {', '.join(written)}")
+    return 0
+
+
 def cmd_show(args) -> int:
     from .. import viz
 
+    if args.what == "optimizers":
+        return _show_optimizers(args)
     model_path, image = _split_paths(args.paths)
     run = runs.resolve(model_path, args.runs_dir)
     model = runs.load(run)

@@ -3,7 +3,8 @@
 :func:`explain_conv` and :func:`explain_pool` return a trace (plain dataclasses): the output-size
 formula with the numbers filled in, the padded image, and for every output cell, in order, the
 window it reads and how its value is made. :func:`format_text` writes a trace as the slides do;
-:func:`render_png` draws one step (matplotlib, the optional ``viz`` extra).
+:func:`render_png` draws one step, :func:`render_steps` every step (a PNG sheet or an
+animated GIF; matplotlib, the optional ``viz`` extra).
 
 Example:
     >>> from convlens import explain
@@ -13,7 +14,7 @@ Example:
     [[4.0, 1.0, 6.0], [5.0, 8.0, 7.0], [5.0, 3.0, 3.0]]
 """
 
-from .picture import render_png
+from .picture import render_png, render_steps, sheet_figure, step_figure
 from .text import format_text
 from .trace import (
     POOL_MODES,
@@ -41,4 +42,7 @@ __all__ = [
     "explain_pool",
     "format_text",
     "render_png",
+    "render_steps",
+    "sheet_figure",
+    "step_figure",
 ]
