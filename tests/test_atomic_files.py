@@ -101,3 +101,11 @@ def test_backup_folder_is_removed_after_a_crash_left_a_partial_backup(tmp_path):
     model.fit(x, numpy.zeros((8, 2)), epochs=2, verbose=0,
               callbacks=[cl.callbacks.BackupAndRestore(str(backup))])  # fmt: skip
     assert not backup.exists()
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    """Not mkstemp's 0600: a picture or model is readable as a file from open() would be."""
+    write_atomically(tmp_path / "a.bin", lambda stream: stream.write(b"x"))
+    with open(tmp_path / "b.bin", "wb") as stream:
+        stream.write(b"x")
+    assert (tmp_path / "a.bin").stat().st_mode == (tmp_path / "b.bin").stat().st_mode

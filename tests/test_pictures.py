@@ -3,6 +3,8 @@ layer, colour bars, diverging colours centred on zero for signed maps, dense lay
 and ``explain`` drawing every step (a sheet, or a GIF with one frame per step)."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -228,3 +230,21 @@ def test_many_kernels_wrap_into_blocks_each_beginning_with_the_original():
     assert titles.count("original (40x30 pixels)") == 2  # 4 kernels a block: two blocks
     assert {f"{name}, enlarged" for name in names} <= set(titles)
     close(figure)
+
+
+@pytest.mark.parametrize("in_a_kernel, expected", [(True, "svg"), (False, "agg")])
+def test_pictures_leave_a_notebooks_backend_alone(in_a_kernel, expected):
+    """Inside a Jupyter kernel the learner's backend stays (their plt.show() keeps drawing);
+    a plain script gets Agg, which needs no display."""
+    code = (
+        "import sys, types, matplotlib\n"
+        "matplotlib.use('svg')\n"
+        + ("sys.modules['ipykernel'] = types.ModuleType('ipykernel')\n" if in_a_kernel else "")
+        + "from convlens.viz._figures import pyplot\n"
+        "pyplot()\n"
+        "print(matplotlib.get_backend().lower())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == expected

@@ -35,6 +35,7 @@ def write_atomically(filepath, write, overwrite=True) -> None:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, _new_file_mode())  # mkstemp's 0600 -> what open() would give
         os.replace(temporary, filepath)
     except BaseException:
         if os.path.exists(temporary):
@@ -70,3 +71,16 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+_MODE = []
+
+
+def _new_file_mode() -> int:
+    """0o666 less the process's umask, as ``open()`` creates files (read once, then kept:
+    reading the umask means setting it)."""
+    if not _MODE:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        _MODE.append(0o666 & ~mask)
+    return _MODE[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 
 import numpy
 
@@ -16,12 +17,16 @@ SIGNED_CMAP = "RdBu_r"  # red positive, blue negative, white zero
 
 
 def pyplot():
-    """matplotlib.pyplot on the Agg backend (files only: no window, works on servers and CI)."""
+    """matplotlib.pyplot, on the Agg backend (files only: no window, works on servers and CI)
+    unless the user's program or notebook already chose one: switching a Jupyter kernel's
+    inline backend to Agg would stop the learner's own ``plt.show()`` from drawing anything."""
     try:
         import matplotlib
     except ImportError as error:
         raise ImportError("Pictures need matplotlib: pip install convlens[viz]") from error
-    matplotlib.use("Agg")
+    chosen = "matplotlib.pyplot" in sys.modules or "ipykernel" in sys.modules
+    if not chosen and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
