@@ -111,12 +111,11 @@ def read_optimizer(h5, model, filepath) -> None:
     order = optimizer_slots(optimizer)
     expected = head + len(order) + len(trailing_values(optimizer))  # trailing: recomputed
     if len(group) != expected:
-        warnings.warn(
-            f"{filepath}: skipping the optimizer state: {optimizer.name} has "
-            f"{expected} variables, the file holds {len(group)}.",
-            stacklevel=3,
+        raise ModelFileError(
+            f"{filepath}: the optimizer state is incomplete: {optimizer.name} has "
+            f"{expected} variables, the file holds {len(group)} under 'optimizer/vars'; "
+            "load with compile=False to leave the optimizer out."
         )
-        return
     state = _head_state(group, has_rate, filepath, optimizer)
     for k, (name, i) in enumerate(order, start=head):
         slot = optimizer._slots[name][i]
@@ -133,6 +132,8 @@ def _head_state(group, has_rate: bool, filepath, optimizer) -> dict:
     compiled rate rounded, the compiled (exact) one is kept; else a callback changed it."""
     where = "optimizer"
     state = {"iterations": read_member(group, "0", (), numpy.int64, where, filepath)}
+    if state["iterations"] < 0:
+        raise ModelFileError(f"{filepath}: {where}: iterations {state['iterations']} < 0.")
     if has_rate:
         rate = read_member(group, "1", (), numpy.float64, where, filepath)
         current = float(optimizer._learning_rate)
