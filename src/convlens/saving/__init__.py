@@ -58,7 +58,7 @@ from .files import (  # noqa: F401
     reading,
     remove_stale_temporaries,
 )
-from .keras_archive import load_keras, save_keras, weights_member
+from .keras_archive import CONFIG_LIMIT, load_keras, save_keras, weights_member
 from .keras_h5 import read_optimizer, read_weights, write_weights
 from .legacy_h5 import is_legacy, load_legacy_model, load_legacy_weights, save_legacy_h5
 
@@ -90,9 +90,6 @@ def save_model(model, filepath, overwrite=True) -> None:
 def _open(filepath):
     """An open zip archive (convlens's older files, BackupAndRestore's backups)."""
     return open_zip(check_exists(filepath))
-
-
-CONFIG_LIMIT = 64 << 20  # bytes: far above any architecture's JSON, far below a zip bomb
 
 
 def _zip_config(archive, filepath) -> dict:

@@ -31,6 +31,7 @@ from .files import (
 from .keras_archive import SIZE_FACTOR, SIZE_MARGIN, build_model, model_bytes
 
 FORMAT = "convlens-model"
+NPY_HEADER_LIMIT = 1 << 16  # bytes of an .npy header (numpy's own parser allows 10,000)
 VERSION = 2  # 2: the architecture in Keras 3's layout; 1: convlens's own (both read)
 
 
@@ -64,7 +65,10 @@ def parse_npz(source, where, expected=None) -> dict:
         wanted = dict(zip(sorted(names), expected or []))  # matched in the saved order
         arrays = {}
         for name, member in zip(names, inner.namelist()):
-            data = read_capped(inner, member, member_size(inner, member, where), where)
+            limit = member_size(inner, member, where)
+            if name in wanted:  # at most float64 of the expected shape, and its header
+                limit = min(limit, 8 * math.prod(wanted[name][0]) + NPY_HEADER_LIMIT)
+            data = read_capped(inner, member, limit, where)
             arrays[name] = _npy_array(data, f"{where}: {member!r}", wanted.get(name))
     return arrays
 

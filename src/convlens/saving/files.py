@@ -49,8 +49,10 @@ def guarded(filepath, allow_nonfinite: bool = False):
     tokens = _MEMBER.set(None), _NONFINITE_OK.set(bool(allow_nonfinite))
     try:
         yield
-    except ModelFileError:
-        raise
+    except ModelFileError as error:
+        if str(filepath) in str(error):
+            raise
+        raise ModelFileError(f"{filepath}: {error}") from None
     except Exception as error:  # noqa: BLE001 - the point: one error type for a bad file
         member = _MEMBER.get()
         where = f" {member!r}:" if member else ""
@@ -80,9 +82,13 @@ def check_finite(array, where: str, filepath) -> None:
     """NaN or inf in a float array is refused (unless the load allows it)."""
     if array.dtype.kind == "f" and not nonfinite_allowed() and not numpy.isfinite(array).all():
         raise ModelFileError(
-            f"{filepath}: {where}: holds NaN or inf values; load with allow_nonfinite=True "
-            "to accept them."
+            f"{_prefix(filepath)}{where}: holds NaN or inf values; load with "
+            "allow_nonfinite=True to accept them."
         )
+
+
+def _prefix(filepath) -> str:
+    return f"{filepath}: " if filepath else ""
 
 
 def check_exists(filepath) -> str:
@@ -153,7 +159,9 @@ def check_dtype(stored, expected, where: str, filepath) -> None:
     stored, expected = numpy.dtype(stored), numpy.dtype(expected)
     fits = stored.kind == "f" if expected.kind == "f" else stored.kind in "iu"
     if not fits or stored.fields is not None or stored.subdtype is not None:
-        raise ModelFileError(f"{filepath}: {where}: holds {stored}, the model expects {expected}.")
+        raise ModelFileError(
+            f"{_prefix(filepath)}{where}: holds {stored}, the model expects {expected}."
+        )
 
 
 def check_h5_sizes(h5, available: int, filepath) -> None:
@@ -177,7 +185,8 @@ def check_h5_sizes(h5, available: int, filepath) -> None:
 
 def attribute_strings(group, name: str) -> list[str]:
     """A list-of-strings attribute as Keras writes it (bytes or str; split in chunks
-    ``name0``, ``name1``... when it was too large for one HDF5 object header)."""
+    ``name0``, ``name1``... when it was too large for one HDF5 object header); names listed
+    twice are refused."""
     if name in group.attrs:
         values = list(group.attrs[name])
     else:
@@ -185,7 +194,11 @@ def attribute_strings(group, name: str) -> list[str]:
         while f"{name}{chunk}" in group.attrs:
             values.extend(group.attrs[f"{name}{chunk}"])
             chunk += 1
-    return [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
+    strings = [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
+    if len(set(strings)) != len(strings):  # a flipped byte in HDF5's unchecked metadata
+        twice = sorted({value for value in strings if strings.count(value) > 1})
+        raise ModelFileError(f"{group.name!r}: attribute {name!r} lists {twice} more than once.")
+    return strings
 
 
 def write_strings(group, name: str, values) -> None:

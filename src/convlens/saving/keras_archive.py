@@ -38,6 +38,7 @@ WEIGHTS_MEMBER = "model.weights.h5"
 # A weights member larger than this many times the model's own bytes (plus a margin for
 # HDF5's headers) is refused before it is read: a zip bomb, or a file of another model.
 SIZE_FACTOR, SIZE_MARGIN = 4, 64 << 20
+CONFIG_LIMIT = 16 << 20  # bytes of a config: far above any architecture's JSON
 
 
 def model_config(model) -> dict:

@@ -30,7 +30,7 @@ from .files import (
     write_strings,
 )
 from .keras2_config import upgrade
-from .keras_archive import KERAS_VERSION, build_model
+from .keras_archive import CONFIG_LIMIT, KERAS_VERSION, build_model
 from .keras_h5 import _optimizer_values, read_optimizer
 from .keras_paths import optimizer_slots
 
@@ -116,6 +116,8 @@ def load_legacy_model(h5, filepath, custom_objects, compile, safe_mode):  # noqa
             f"{filepath}: an HDF5 file without 'model_config': a weights-only file; build "
             "the model and call model.load_weights() instead."
         )
+    if len(raw) > CONFIG_LIMIT:
+        raise ModelFileError(f"{filepath}: 'model_config' is over {CONFIG_LIMIT} bytes.")
     try:
         config = json.loads(raw.decode("utf8") if isinstance(raw, bytes) else raw)
     except ValueError as error:
