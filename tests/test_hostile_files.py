@@ -311,3 +311,15 @@ def test_hostile_files_fail_cleanly_under_a_memory_limit(originals, tmp_path):
                 stream.write(bytes(16 << 20))
     code, output = _bounded_load(bomb, 256 << 20)
     assert code == 0 and output.startswith("ModelFileError") and str(bomb) in output, output
+
+
+def test_an_optimizer_that_stepped_without_its_slots_is_refused(originals, tmp_path):
+    def edit(h5):
+        for key in [k for k in h5["optimizer/vars"] if k not in ("0", "1")]:
+            del h5[f"optimizer/vars/{key}"]
+
+    members = [(i.filename, c) for i, c in zip_members(originals["bn", "keras"][0])]
+    members = [(n, edit_h5(c, edit) if n.endswith(".h5") else c) for n, c in members]
+    path = tmp_path / "noslots.keras"
+    path.write_bytes(zip_bytes(members))
+    _refused(path, "none of its slots")

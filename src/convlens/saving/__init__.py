@@ -11,6 +11,13 @@
 * convlens's older files (a zip of ``config.json``, ``weights.npz``, ``optimizer.npz``) and
   ``.npz`` weights still load (:mod:`.convlens_zip`).
 
+Loading assumes a hostile file (issue 15): zip members with duplicate names are refused,
+every member is read with a cap derived from the model's own size, the config is built under
+a budget of the bytes its weights file holds (``add_weight`` refuses more, before allocating),
+``.npy`` headers and HDF5 datasets are checked (shape, floating dtype, size) before they are
+read, NaN/inf weights are refused unless ``allow_nonfinite=True``, optimizer state is complete
+or refused, and every failure is a :class:`ModelFileError` naming the file and the member.
+
 Formats are told apart by content, never trusted from the extension. Classes are looked up
 by name in ``convlens.registry`` (this package imports neither layers nor models), a Lambda
 layer loads only with ``safe_mode=False``, every HDF5 member is checked against the model

@@ -92,8 +92,9 @@ def _layer_arrays(h5, path: str, layer, filepath) -> list:
 
 
 def read_optimizer(h5, model, filepath) -> None:
-    """Restore the compiled model's optimizer from ``optimizer/vars``; as Keras, a file whose
-    count of optimizer variables differs is skipped with a warning (the weights still load)."""
+    """Restore the compiled model's optimizer from ``optimizer/vars``, complete or refused
+    (Keras skips a file whose count of optimizer variables differs with a warning; a
+    hostile or truncated file must not train on with a fresh optimizer, issue 15)."""
     group = h5.get("optimizer/vars")
     optimizer = getattr(model, "optimizer", None)
     if group is None or optimizer is None:
@@ -102,6 +103,13 @@ def read_optimizer(h5, model, filepath) -> None:
     head = 1 + has_rate
     if len(group) == head:  # saved before the first step: no slots yet
         state = _head_state(group, has_rate, filepath, optimizer)
+        if not optimizer.built:
+            optimizer.build(model.trainable_weights)
+        if state["iterations"] > 0 and optimizer_slots(optimizer):
+            raise ModelFileError(
+                f"{filepath}: {optimizer.name} stepped {int(state['iterations'])} times but "
+                "the file holds none of its slots."
+            )
         optimizer.iterations = int(state["iterations"])
         if has_rate:
             optimizer.learning_rate = float(state["learning_rate"])
