@@ -134,6 +134,12 @@ class BaseConv(Layer):
                 sizes.append(None)
                 continue
             kernel, stride, dilation = self.kernel_size[i], self.strides[i], self.dilation_rate[i]
+            if dilation > 1 and dilation * (kernel - 1) > 4 * n:  # a file's 10**12 (issue 15)
+                raise self.shape_error(
+                    f"a dilated kernel (dilation_rate {dilation}, kernel_size {kernel}) at "
+                    "most four times the input's size",
+                    input_shape,
+                )
             if self.padding == "same":
                 amounts = same_padding(n, kernel, stride, dilation)
             elif self.padding == "causal":

@@ -102,7 +102,7 @@ class Layer(ArgumentChecks, TrackedWeights):
         self.name = name or unique_name(snake_case(type(self).__name__))
         self.dtype = _dtype_name(dtype, self)
         self.autocast = bool(autocast)
-        self._trainable = bool(trainable)
+        self._trainable = self.boolean(trainable, "trainable")
         self.built = False
         self.input_spec: InputSpec | None = None
         self._weights: list[Tensor] = []

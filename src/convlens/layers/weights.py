@@ -9,7 +9,10 @@ own first, then its sublayers' in the order they were assigned.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
+import math
 
 import numpy
 
@@ -30,6 +33,40 @@ _OWN_STATE = frozenset(
         "input_spec",
     )
 )
+
+
+class WeightBudgetError(ValueError):
+    """More weight bytes than a :func:`weight_budget` allows (a model file's config asking
+    for more weights than its weights file holds)."""
+
+
+_BUDGET: contextvars.ContextVar = contextvars.ContextVar("weight_budget", default=None)
+
+
+@contextlib.contextmanager
+def weight_budget(max_bytes: int):
+    """Within the block, ``add_weight`` refuses (WeightBudgetError) a weight that would take
+    the bytes created so far past ``max_bytes``, before allocating it: loading a model file
+    builds its config under the size of its own weights, so a small hostile config cannot
+    allocate gigabytes."""
+    token = _BUDGET.set([int(max_bytes)])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _charge(layer, name, shape, dtype) -> None:
+    budget = _BUDGET.get()
+    if budget is None:
+        return
+    size = math.prod(shape) * numpy.dtype(dtype).itemsize
+    if size > budget[0]:
+        raise WeightBudgetError(
+            f'{type(layer).__name__} "{layer.name}": weight {name!r} of shape {shape} takes '
+            f"{size} bytes, more than the {budget[0]} bytes left of the weights file."
+        )
+    budget[0] -= size
 
 
 def _may_hold_layers(value) -> bool:
@@ -95,6 +132,7 @@ class TrackedWeights:
             index = next(self._weight_names)
             name = "variable" if index == 0 else f"variable_{index}"
         initializer = initializers.get(initializer)
+        _charge(self, name, shape, dtype)  # before anything is allocated
         values = initializer(shape, dtype=dtype)
         weight = Tensor(
             values,

@@ -312,9 +312,9 @@ class Model(Trainer, Layer):
         """Save the weights in Keras 3's ``.weights.h5`` layout."""
         saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath, skip_mismatch=False, by_name=None):
+    def load_weights(self, filepath, skip_mismatch=False, by_name=None, allow_nonfinite=False):
         """Load weights from a Keras 3 or Keras 2 file (:func:`convlens.saving.load_weights`)."""
-        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+        saving.load_weights(self, filepath, skip_mismatch, by_name, allow_nonfinite)
 
     def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):
         """Write the model for another runtime: ``format="onnx"`` (the default here; Keras's

@@ -11,6 +11,13 @@
 * convlens's older files (a zip of ``config.json``, ``weights.npz``, ``optimizer.npz``) and
   ``.npz`` weights still load (:mod:`.convlens_zip`).
 
+Loading assumes a hostile file (issue 15): zip members with duplicate names are refused,
+every member is read with a cap derived from the model's own size, the config is built under
+a budget of the bytes its weights file holds (``add_weight`` refuses more, before allocating),
+``.npy`` headers and HDF5 datasets are checked (shape, floating dtype, size) before they are
+read, NaN/inf weights are refused unless ``allow_nonfinite=True``, optimizer state is complete
+or refused, and every failure is a :class:`ModelFileError` naming the file and the member.
+
 Formats are told apart by content, never trusted from the extension. Classes are looked up
 by name in ``convlens.registry`` (this package imports neither layers nor models), a Lambda
 layer loads only with ``safe_mode=False``, every HDF5 member is checked against the model
@@ -22,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 
 from .. import registry
 from ..object_serialization import (  # noqa: F401 - Keras's keras.saving names
@@ -50,12 +56,16 @@ from .files import (  # noqa: F401
     ModelFileError,
     _write_atomically,
     check_exists,
+    check_h5_sizes,
     file_kind,
+    guarded,
     open_h5,
     open_zip,
+    read_capped,
+    reading,
     remove_stale_temporaries,
 )
-from .keras_archive import load_keras, save_keras, weights_member
+from .keras_archive import CONFIG_LIMIT, load_keras, save_keras, weights_member
 from .keras_h5 import read_optimizer, read_weights, write_weights
 from .legacy_h5 import is_legacy, load_legacy_model, load_legacy_weights, save_legacy_h5
 
@@ -89,27 +99,23 @@ def _open(filepath):
     return open_zip(check_exists(filepath))
 
 
-CONFIG_LIMIT = 64 << 20  # bytes: far above any architecture's JSON, far below a zip bomb
-
-
 def _zip_config(archive, filepath) -> dict:
-    try:
-        if archive.getinfo("config.json").file_size > CONFIG_LIMIT:
-            raise ModelFileError(
-                f"{filepath}: 'config.json' is larger than {CONFIG_LIMIT} bytes; refusing it."
-            )
-        config = json.loads(archive.read("config.json"))
-    except KeyError:
-        raise ModelFileError(f"{filepath}: the file has no 'config.json'.") from None
-    except (ValueError, zipfile.BadZipFile) as error:
-        raise ModelFileError(f"{filepath}: 'config.json' is corrupt ({error}).") from None
+    with reading("config.json"):
+        try:
+            config = json.loads(read_capped(archive, "config.json", CONFIG_LIMIT, filepath))
+        except (ValueError, RecursionError) as error:
+            raise ModelFileError(f"{filepath}: 'config.json' is corrupt ({error}).") from None
     if not isinstance(config, dict):
         raise ModelFileError(f"{filepath}: 'config.json' does not hold an object.")
     return config
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, allow_nonfinite=False):  # noqa: A002
     """Load a model: a ``.keras`` archive (Keras 3's or convlens's), or a Keras 2 HDF5 file.
+
+    Every member is checked before anything large is allocated: member sizes bounded by the
+    model's own weights, the config built under the size of its stored weights, every array's
+    shape and dtype checked before it is read (issue 15).
 
     Args:
         filepath: the model file.
@@ -118,23 +124,29 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
         compile: compile the model as it was saved and restore its optimizer's state.
         safe_mode: as Keras: refuse Lambda layers unless False. convlens never runs code from
             a file either way; Lambdas name registered functions.
+        allow_nonfinite: accept NaN or inf in the stored weights (refused by default).
 
     Raises:
         FileNotFoundError: when there is no file at ``filepath``.
-        ModelFileError: naming the file and the problem, for a corrupt or foreign file.
+        ModelFileError: naming the file, the member and the problem, for a corrupt, hostile
+            or foreign file (the only error a file's content can cause).
     """
     filepath = check_exists(filepath)
-    kind = file_kind(filepath)
-    if kind == "hdf5":
-        with open_h5(filepath, filepath) as h5:
-            return load_legacy_model(h5, filepath, custom_objects, compile, safe_mode)
-    with open_zip(filepath) as archive:
-        config = _zip_config(archive, filepath)
-        if "format" in config:
-            if config["format"] != FORMAT:
-                raise ModelFileError(f"{filepath}: not a model file (format {config['format']!r}).")
-            return load_convlens_zip(archive, config, filepath, custom_objects, compile)
-        return load_keras(archive, config, filepath, custom_objects, compile, safe_mode)
+    with guarded(filepath, allow_nonfinite):
+        kind = file_kind(filepath)
+        if kind == "hdf5":
+            with open_h5(filepath, filepath) as h5:
+                check_h5_sizes(h5, os.path.getsize(filepath), filepath)
+                return load_legacy_model(h5, filepath, custom_objects, compile, safe_mode)
+        with open_zip(filepath) as archive:
+            config = _zip_config(archive, filepath)
+            if "format" in config:
+                if config["format"] != FORMAT:
+                    raise ModelFileError(
+                        f"{filepath}: not a model file (format {config['format']!r})."
+                    )
+                return load_convlens_zip(archive, config, filepath, custom_objects, compile)
+            return load_keras(archive, config, filepath, custom_objects, compile, safe_mode)
 
 
 def save_weights(model, filepath, overwrite=True) -> None:
@@ -166,7 +178,7 @@ def _write_h5_weights(model, filepath, overwrite) -> None:
     _write_atomically(filepath, lambda stream: stream.write(data), overwrite)
 
 
-def load_weights(model, filepath, skip_mismatch=False, by_name=None) -> None:
+def load_weights(model, filepath, skip_mismatch=False, by_name=None, allow_nonfinite=False):
     """Set the model's weights from any weights or model file of :func:`save_weights`,
     :func:`save_model`, the real Keras 3, or Keras 2 (``.h5``, matched by layer name).
 
@@ -176,14 +188,21 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=None) -> None:
         skip_mismatch: skip layers whose weights do not fit (with a warning), as Keras.
         by_name: Keras 2 files: match layers by name (True), in order (False), or by name
             when the file's layers are exactly the model's and in order otherwise (None).
+        allow_nonfinite: accept NaN or inf in the stored weights (refused by default).
 
     Raises:
         ModelFileError: naming the file and what does not fit; the model is then unchanged.
     """
     filepath = check_exists(filepath)
+    with guarded(filepath, allow_nonfinite):
+        _load_weights(model, filepath, skip_mismatch, by_name)
+
+
+def _load_weights(model, filepath, skip_mismatch, by_name) -> None:
     kind = file_kind(filepath)
     if kind == "hdf5":
         with open_h5(filepath, filepath) as h5:
+            check_h5_sizes(h5, os.path.getsize(filepath), filepath)
             if is_legacy(h5):
                 group = h5["model_weights"] if "model_weights" in h5 else h5
                 load_legacy_weights(model, group, filepath, by_name, skip_mismatch)

@@ -10,15 +10,28 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 
 import numpy
 
-from ..keras_config import deserialize_model, serialize_layer
+from ..keras_config import serialize_layer
+from ..optimizers import schedules
 from .compile_config import compile_config, compile_from_config
-from .files import ModelFileError, _write_atomically
+from .files import (
+    ModelFileError,
+    _write_atomically,
+    check_dtype,
+    check_finite,
+    member_size,
+    open_zip,
+    read_capped,
+    reading,
+)
+from .keras_archive import SIZE_FACTOR, SIZE_MARGIN, build_model, model_bytes
 
 FORMAT = "convlens-model"
+NPY_HEADER_LIMIT = 1 << 16  # bytes of an .npy header (numpy's own parser allows 10,000)
 VERSION = 2  # 2: the architecture in Keras 3's layout; 1: convlens's own (both read)
 
 
@@ -28,16 +41,62 @@ def _npz_bytes(arrays: dict) -> bytes:
     return buffer.getvalue()
 
 
-def _read_npz(archive, member, filepath) -> dict:
-    try:
-        with numpy.load(io.BytesIO(archive.read(member)), allow_pickle=False) as arrays:
-            return {name: arrays[name] for name in arrays.files}
-    except KeyError:
-        raise ModelFileError(
-            f"{filepath}: the file has no {member!r}; it is not a complete convlens model file."
-        ) from None
-    except (ValueError, OSError, zipfile.BadZipFile) as error:
-        raise ModelFileError(f"{filepath}: {member!r} is corrupt ({error}).") from None
+def _read_npz(archive, member, filepath, limit=None, expected=None) -> dict:
+    """The arrays of the ``.npz`` ``member`` of ``archive``, read with its size bounded by
+    ``limit`` (default: its declared size) and each ``.npy`` header checked before its data
+    is read (:func:`parse_npz`)."""
+    with reading(member):
+        limit = member_size(archive, member, filepath) if limit is None else limit
+        data = read_capped(archive, member, limit, filepath)
+        return parse_npz(io.BytesIO(data), f"{filepath}: {member!r}", expected)
+
+
+def parse_npz(source, where, expected=None) -> dict:
+    """An ``.npz`` (a zip of ``.npy`` files) without pickle: unique names, every header read
+    (numpy.lib.format) and checked before the data: a numeric dtype, a size that fits in the
+    member, and the shapes and dtypes of ``expected`` (``(shape, dtype)`` per weight, in the
+    order of the sorted names) when given."""
+    with open_zip(source) as inner:
+        names = [name[:-4] if name.endswith(".npy") else name for name in inner.namelist()]
+        if expected is not None and len(names) != len(expected):
+            raise ModelFileError(
+                f"{where}: holds {len(names)} arrays, the model has {len(expected)} weights."
+            )
+        wanted = dict(zip(sorted(names), expected or []))  # matched in the saved order
+        arrays = {}
+        for name, member in zip(names, inner.namelist()):
+            limit = member_size(inner, member, where)
+            if name in wanted:  # at most float64 of the expected shape, and its header
+                limit = min(limit, 8 * math.prod(wanted[name][0]) + NPY_HEADER_LIMIT)
+            data = read_capped(inner, member, limit, where)
+            arrays[name] = _npy_array(data, f"{where}: {member!r}", wanted.get(name))
+    return arrays
+
+
+def _npy_array(data: bytes, where: str, expected) -> numpy.ndarray:
+    stream = io.BytesIO(data)
+    version = numpy.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, _fortran, dtype = numpy.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, _fortran, dtype = numpy.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ModelFileError(f"{where}: .npy version {version} is not read here.")
+    if dtype.kind not in "fiu" or dtype.fields is not None or dtype.subdtype is not None:
+        raise ModelFileError(f"{where}: holds {dtype}, not numbers; refusing it.")
+    if expected is not None:
+        shape_expected, dtype_expected = expected
+        if tuple(shape) != tuple(shape_expected):
+            raise ModelFileError(
+                f"{where}: has shape {tuple(shape)}, the model expects {tuple(shape_expected)}."
+            )
+        check_dtype(dtype, dtype_expected, where, "")
+    if math.prod(shape) * dtype.itemsize > len(data) - stream.tell():
+        raise ModelFileError(f"{where}: declares shape {tuple(shape)}, more than it holds.")
+    stream.seek(0)
+    array = numpy.lib.format.read_array(stream, allow_pickle=False)
+    check_finite(array, where, "")
+    return array
 
 
 def model_weights(model):
@@ -69,7 +128,9 @@ def save_convlens_zip(model, filepath, overwrite=True) -> None:
         "compile": compile_config(model) if model.compiled else None,
     }
     optimizer = model.optimizer if model.compiled else None
-    optimizer_state = optimizer.get_state() if optimizer is not None and optimizer.built else {}
+    # Written even before the first step (iterations, learning rate): an empty member is an
+    # error when read, never a fresh optimizer.
+    optimizer_state = optimizer.get_state() if optimizer is not None else {}
 
     def write(stream):
         with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -93,34 +154,73 @@ def read_config(config, filepath) -> dict:
 def load_convlens_zip(archive, config: dict, filepath, custom_objects, compile):  # noqa: A002
     """A model from an open older convlens archive whose ``config.json`` is ``config``."""
     config = read_config(config, filepath)
-    try:
-        model = deserialize_model(config["model"], custom_objects)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{filepath}: the architecture cannot be rebuilt ({error}).") from None
-    assign_weights(model, _read_npz(archive, "weights.npz", filepath), filepath)
+    stored = member_size(archive, "weights.npz", filepath, missing_ok=True)
+    with reading("config.json"):
+        if not isinstance(config.get("model"), dict):
+            raise ModelFileError(f"{filepath}: 'config.json' has no 'model' object.")
+        model = build_model(config["model"], filepath, custom_objects, False, stored)
+    limit = SIZE_FACTOR * model_bytes(model) + SIZE_MARGIN
+    arrays = _read_npz(archive, "weights.npz", filepath, limit, expected_arrays(model))
+    assign_weights(model, arrays, filepath)
     if compile and config.get("compile"):
-        compile_from_config(model, config["compile"], custom_objects)
-        state = _read_npz(archive, "optimizer.npz", filepath)
-        if state:
-            model.optimizer.build(model.trainable_weights)
-            try:
-                model.optimizer.set_state(state)
-            except ValueError as error:
-                raise ModelFileError(
-                    f"{filepath}: the optimizer state does not fit: {error}"
-                ) from None
+        with reading("config.json"):
+            if not isinstance(config["compile"], dict):
+                raise ModelFileError(f"{filepath}: 'compile' in 'config.json' is no object.")
+            compile_from_config(model, config["compile"], custom_objects)
+        limit = SIZE_FACTOR * 3 * model_bytes(model) + SIZE_MARGIN
+        state = _read_npz(archive, "optimizer.npz", filepath, limit)
+        with reading("optimizer.npz"):
+            restore_optimizer(model, state, f"{filepath}: 'optimizer.npz'")
     return model
+
+
+def expected_arrays(model) -> list:
+    """``(shape, dtype)`` of each array a model's ``weights.npz`` must hold, in order."""
+    return [(tuple(w.shape), numpy.dtype(w.dtype)) for w in model_weights(model)]
+
+
+def restore_optimizer(model, state: dict, where: str) -> None:
+    """The optimizer state of :meth:`get_state`, complete or refused: an integer
+    ``iterations`` >= 0, a float ``learning_rate`` > 0, and every slot (or none, before the
+    first step), float and finite."""
+    optimizer = model.optimizer
+    iterations = state.get("iterations")
+    if iterations is None or iterations.shape != () or iterations.dtype.kind not in "iu":
+        raise ModelFileError(f"{where}: no integer 'iterations' (received {iterations!r}).")
+    if int(iterations) < 0:
+        raise ModelFileError(f"{where}: iterations {int(iterations)} < 0.")
+    rate = state.get("learning_rate")
+    if rate is not None and (rate.shape != () or rate.dtype.kind != "f" or not rate > 0):
+        raise ModelFileError(f"{where}: learning_rate must be a float > 0, received {rate!r}.")
+    optimizer.build(model.trainable_weights)
+    if set(state) <= {"iterations", "learning_rate"}:  # saved before the first step
+        if any(optimizer._slots.values()) and int(iterations) > 0:
+            raise ModelFileError(
+                f"{where}: {optimizer.name} stepped {int(iterations)} times but the file "
+                "holds none of its slots."
+            )
+        optimizer.iterations = int(iterations)
+        if rate is not None and not isinstance(
+            optimizer._learning_rate, schedules.LearningRateSchedule
+        ):
+            optimizer.learning_rate = float(rate)
+        return
+    for key, value in state.items():
+        if key not in ("iterations", "learning_rate"):
+            check_dtype(value.dtype, numpy.float32, f"{where}: slot {key!r}", "")
+    try:
+        optimizer.set_state(state)
+    except ValueError as error:
+        raise ModelFileError(f"{where}: the optimizer state does not fit: {error}") from None
 
 
 def load_npz_weights(model, filepath) -> None:
     """Weights from an ``.npz`` of :func:`weight_arrays` or a zip holding ``weights.npz``."""
-    with zipfile.ZipFile(filepath) as archive:
+    limit = SIZE_FACTOR * model_bytes(model) + SIZE_MARGIN
+    expected = expected_arrays(model)
+    with open_zip(filepath) as archive:
         if "weights.npz" in archive.namelist():
-            arrays = _read_npz(archive, "weights.npz", filepath)
+            arrays = _read_npz(archive, "weights.npz", filepath, limit, expected)
         else:
-            try:
-                with numpy.load(filepath, allow_pickle=False) as npz:
-                    arrays = {name: npz[name] for name in npz.files}
-            except (ValueError, OSError, zipfile.BadZipFile) as error:
-                raise ModelFileError(f"{filepath}: corrupt weights file ({error}).") from None
+            arrays = parse_npz(filepath, filepath, expected)
     assign_weights(model, arrays, filepath)

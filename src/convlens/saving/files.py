@@ -1,8 +1,16 @@
 """What every file format here shares: the error type, atomic writes, telling formats apart,
-and reading an HDF5 member with its shape and dtype checked before it is assigned."""
+reading zip members with bounded sizes, and reading an HDF5 member with its shape and dtype
+checked before it is read.
+
+Every failure while a file is read leaves as :class:`ModelFileError` naming the file and the
+member (:func:`guarded`): a corrupt file never surfaces as KeyError, RecursionError,
+MemoryError, zlib's or h5py's errors.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import zipfile
 
@@ -19,6 +27,68 @@ _write_atomically = write_atomically
 
 class ModelFileError(ValueError):
     """A model or weights file that cannot be read: the message names the file and the problem."""
+
+
+# Bounds on what a file may make us allocate (issue 15). A member above BOMB_FLOOR bytes that
+# expands more than MAX_EXPANSION times its stored size is a zip bomb (Keras's own guard uses
+# the same kind of rule); HDF5 datasets may declare at most H5_ALLOWANCE times the bytes the
+# file holds (Keras writes them uncompressed, so 1 would do; 4 leaves room for compression).
+BOMB_FLOOR, MAX_EXPANSION = 64 << 20, 100
+H5_ALLOWANCE, MARGIN = 4, 1 << 20
+_CHUNK = 1 << 20
+
+_MEMBER: contextvars.ContextVar = contextvars.ContextVar("member", default=None)
+_NONFINITE_OK: contextvars.ContextVar = contextvars.ContextVar("allow_nonfinite", default=False)
+
+
+@contextlib.contextmanager
+def guarded(filepath, allow_nonfinite: bool = False):
+    """Read ``filepath`` inside the block: any exception but ModelFileError leaves as one
+    naming the file, the member being read and the original error; NaN/inf weights are
+    refused unless ``allow_nonfinite``."""
+    tokens = _MEMBER.set(None), _NONFINITE_OK.set(bool(allow_nonfinite))
+    try:
+        yield
+    except ModelFileError as error:
+        if str(filepath) in str(error):
+            raise
+        raise ModelFileError(f"{filepath}: {error}") from None
+    except Exception as error:  # noqa: BLE001 - the point: one error type for a bad file
+        member = _MEMBER.get()
+        where = f" {member!r}:" if member else ""
+        raise ModelFileError(
+            f"{filepath}:{where} corrupt or hostile content ({type(error).__name__}: {error})."
+        ) from None
+    finally:
+        _NONFINITE_OK.reset(tokens[1])
+        _MEMBER.reset(tokens[0])
+
+
+@contextlib.contextmanager
+def reading(member: str):
+    """Name ``member`` in the errors :func:`guarded` raises inside the block."""
+    token = _MEMBER.set(member)
+    try:
+        yield
+    finally:
+        _MEMBER.reset(token)
+
+
+def nonfinite_allowed() -> bool:
+    return _NONFINITE_OK.get()
+
+
+def check_finite(array, where: str, filepath) -> None:
+    """NaN or inf in a float array is refused (unless the load allows it)."""
+    if array.dtype.kind == "f" and not nonfinite_allowed() and not numpy.isfinite(array).all():
+        raise ModelFileError(
+            f"{_prefix(filepath)}{where}: holds NaN or inf values; load with "
+            "allow_nonfinite=True to accept them."
+        )
+
+
+def _prefix(filepath) -> str:
+    return f"{filepath}: " if filepath else ""
 
 
 def check_exists(filepath) -> str:
@@ -71,16 +141,52 @@ def read_member(group, key: str, shape, dtype, where: str, filepath) -> numpy.nd
             f"the model expects {shape}."
         )
     dtype = numpy.dtype(dtype)
-    if member.dtype.kind not in "fiub" or (member.dtype.kind == "f") != (dtype.kind == "f"):
+    check_dtype(member.dtype, dtype, f"{where}: {member.name!r}", filepath)
+    try:
+        array = numpy.asarray(member[()])
+    except OSError as error:
         raise ModelFileError(
-            f"{filepath}: {where}: {member.name!r} holds {member.dtype}, the model expects {dtype}."
+            f"{filepath}: {where}: {member.name!r} is unreadable ({error})."
+        ) from None
+    check_finite(array, f"{where}: {member.name!r}", filepath)
+    return numpy.asarray(array, dtype=dtype)
+
+
+def check_dtype(stored, expected, where: str, filepath) -> None:
+    """A float weight must be stored as a float (any width), an integer (an optimizer's
+    iteration count) as an integer: bool, bytes, strings, dates or complex numbers are refused
+    where a cast would silently change their meaning."""
+    stored, expected = numpy.dtype(stored), numpy.dtype(expected)
+    fits = stored.kind == "f" if expected.kind == "f" else stored.kind in "iu"
+    if not fits or stored.fields is not None or stored.subdtype is not None:
+        raise ModelFileError(
+            f"{_prefix(filepath)}{where}: holds {stored}, the model expects {expected}."
         )
-    return numpy.asarray(member[()], dtype=dtype)
+
+
+def check_h5_sizes(h5, available: int, filepath) -> None:
+    """The bytes the file's datasets declare fit in the ``available`` bytes the file holds:
+    a small file declaring gigabytes (compressed or never written) is refused unread."""
+    h5py = h5py_module()
+    total = 0
+
+    def visit(_name, item):
+        nonlocal total
+        if isinstance(item, h5py.Dataset):
+            total += int(item.size or 0) * item.dtype.itemsize
+
+    h5.visititems(visit)
+    if total > H5_ALLOWANCE * available + MARGIN:
+        raise ModelFileError(
+            f"{filepath}: its datasets declare {total} bytes in a file of {available} bytes; "
+            "refusing to read them."
+        )
 
 
 def attribute_strings(group, name: str) -> list[str]:
     """A list-of-strings attribute as Keras writes it (bytes or str; split in chunks
-    ``name0``, ``name1``... when it was too large for one HDF5 object header)."""
+    ``name0``, ``name1``... when it was too large for one HDF5 object header); names listed
+    twice are refused."""
     if name in group.attrs:
         values = list(group.attrs[name])
     else:
@@ -88,7 +194,11 @@ def attribute_strings(group, name: str) -> list[str]:
         while f"{name}{chunk}" in group.attrs:
             values.extend(group.attrs[f"{name}{chunk}"])
             chunk += 1
-    return [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
+    strings = [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
+    if len(set(strings)) != len(strings):  # a flipped byte in HDF5's unchecked metadata
+        twice = sorted({value for value in strings if strings.count(value) > 1})
+        raise ModelFileError(f"{group.name!r}: attribute {name!r} lists {twice} more than once.")
+    return strings
 
 
 def write_strings(group, name: str, values) -> None:
@@ -98,9 +208,63 @@ def write_strings(group, name: str, values) -> None:
 
 
 def open_zip(filepath):
+    """An open zip archive whose member names are unique (a duplicate would be read as the
+    last copy, silently)."""
     try:
-        return zipfile.ZipFile(filepath)
-    except zipfile.BadZipFile:
+        archive = zipfile.ZipFile(filepath)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         raise ModelFileError(
             f"{filepath}: not a model file (not a zip archive, or truncated)."
         ) from None
+    names = archive.namelist()
+    if len(names) != len(set(names)):
+        archive.close()
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise ModelFileError(f"{filepath}: the archive holds {twice} more than once.")
+    return archive
+
+
+def member_size(archive, name: str, filepath, missing_ok=False) -> int:
+    """The declared size of a member, refused when it cannot be true: a stored member whose
+    sizes differ, or one expanding more than MAX_EXPANSION times above BOMB_FLOOR bytes
+    (0 for a missing member when ``missing_ok``: reading it later says it is missing)."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        if missing_ok:
+            return 0
+        raise ModelFileError(f"{filepath}: the archive has no {name!r}.") from None
+    stored = info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size
+    bomb = info.file_size > BOMB_FLOOR and info.file_size > MAX_EXPANSION * info.compress_size
+    if stored or bomb:
+        raise ModelFileError(
+            f"{filepath}: {name!r} declares {info.file_size} bytes from {info.compress_size} "
+            "stored bytes; refusing it (a corrupt header or a zip bomb)."
+        )
+    return info.file_size
+
+
+def read_capped(archive, name: str, limit: int, filepath) -> bytes:
+    """The member's bytes, refused when its declared size or the bytes it actually inflates
+    to exceed ``limit`` (read in chunks: the header is never trusted alone)."""
+    declared = member_size(archive, name, filepath)
+    if declared > limit:
+        raise ModelFileError(
+            f"{filepath}: {name!r} is {declared} bytes, more than the {limit} bytes this "
+            "model can need; refusing to read it."
+        )
+    chunks, total = [], 0
+    try:
+        with archive.open(name) as stream:
+            while chunk := stream.read(min(_CHUNK, limit + 1 - total)):
+                total += len(chunk)
+                if total > limit:
+                    raise ModelFileError(
+                        f"{filepath}: {name!r} inflates past {limit} bytes; refusing it."
+                    )
+                chunks.append(chunk)
+    except ModelFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError...
+        raise ModelFileError(f"{filepath}: {name!r} is corrupt ({error}).") from None
+    return b"".join(chunks)

@@ -17,8 +17,19 @@ import json
 import zipfile
 
 from ..keras_config import CONVLENS_ONLY_DEFAULTS, deserialize_model, serialize_layer
+from ..layers.weights import WeightBudgetError, weight_budget
 from .compile_config import compile_from_config, keras_compile_config
-from .files import ModelFileError, _write_atomically, h5py_module, open_h5
+from .files import (
+    MARGIN,
+    ModelFileError,
+    _write_atomically,
+    check_h5_sizes,
+    h5py_module,
+    member_size,
+    open_h5,
+    read_capped,
+    reading,
+)
 from .keras_h5 import read_optimizer, read_weights, write_weights
 
 KERAS_VERSION = "3.5.0"  # the Keras file format these files follow
@@ -27,6 +38,7 @@ WEIGHTS_MEMBER = "model.weights.h5"
 # A weights member larger than this many times the model's own bytes (plus a margin for
 # HDF5's headers) is refused before it is read: a zip bomb, or a file of another model.
 SIZE_FACTOR, SIZE_MARGIN = 4, 64 << 20
+CONFIG_LIMIT = 16 << 20  # bytes of a config: far above any architecture's JSON
 
 
 def model_config(model) -> dict:
@@ -106,44 +118,56 @@ def refuse_lambdas(config, filepath) -> None:
             refuse_lambdas(value, filepath)
 
 
-def build_model(config: dict, filepath, custom_objects, safe_mode: bool):
+def build_model(config: dict, filepath, custom_objects, safe_mode: bool, stored: int):
+    """The model of ``config``, built under a budget of twice the ``stored`` bytes of its
+    weights (float16 files of a float32 model) plus a margin: a config asking for more weights
+    than its file holds is refused before they are allocated."""
     if safe_mode:
         refuse_lambdas(config, filepath)
     try:
-        return deserialize_model(config, custom_objects)
-    except (KeyError, TypeError, ValueError) as error:
+        with weight_budget(2 * stored + MARGIN):
+            return deserialize_model(config, custom_objects)
+    except WeightBudgetError as error:
+        raise ModelFileError(
+            f"{filepath}: the config asks for more weights than the file's {stored} bytes of "
+            f"weights can hold ({error}); refusing to build it."
+        ) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         raise ModelFileError(f"{filepath}: the architecture cannot be rebuilt ({error}).") from None
 
 
+def model_bytes(model) -> int:
+    return sum(w.data.nbytes for layer in model._flat_layers() for w in layer._weights)
+
+
 def weights_member(archive, model, filepath):
-    """The archive's weights file as an open h5py file, its size checked first."""
-    try:
-        info = archive.getinfo(WEIGHTS_MEMBER)
-    except KeyError:
-        raise ModelFileError(f"{filepath}: the archive has no {WEIGHTS_MEMBER!r}.") from None
-    expected = sum(w.data.nbytes for layer in model._flat_layers() for w in layer._weights)
-    if info.file_size > SIZE_FACTOR * 3 * expected + SIZE_MARGIN:  # 3: weights + 2 slots
-        raise ModelFileError(
-            f"{filepath}: {WEIGHTS_MEMBER!r} is {info.file_size} bytes, far more than the "
-            f"model's {expected} bytes of weights; refusing to read it."
-        )
-    try:
-        data = archive.read(WEIGHTS_MEMBER)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise ModelFileError(f"{filepath}: {WEIGHTS_MEMBER!r} is corrupt ({error}).") from None
-    return open_h5(io.BytesIO(data), f"{filepath}: {WEIGHTS_MEMBER!r}")
+    """The archive's weights file as an open h5py file, its size (declared and inflated)
+    bounded by the model's own weights: weights and two optimizer slots, SIZE_FACTOR times
+    over for HDF5's headers, plus a margin."""
+    limit = SIZE_FACTOR * 3 * model_bytes(model) + SIZE_MARGIN
+    with reading(WEIGHTS_MEMBER):
+        data = read_capped(archive, WEIGHTS_MEMBER, limit, filepath)
+        h5 = open_h5(io.BytesIO(data), f"{filepath}: {WEIGHTS_MEMBER!r}")
+        try:
+            check_h5_sizes(h5, len(data), f"{filepath}: {WEIGHTS_MEMBER!r}")
+        except BaseException:
+            h5.close()
+            raise
+    return h5
 
 
 def load_keras(archive, config, filepath, custom_objects, compile, safe_mode):  # noqa: A002
     """A model from an open ``.keras`` archive whose ``config.json`` is ``config``."""
-    model = build_model(config, filepath, custom_objects, safe_mode)
-    with weights_member(archive, model, filepath) as h5:
+    stored = member_size(archive, WEIGHTS_MEMBER, filepath, missing_ok=True)
+    with reading("config.json"):
+        model = build_model(config, filepath, custom_objects, safe_mode, stored)
+    with weights_member(archive, model, filepath) as h5, reading(WEIGHTS_MEMBER):
         read_weights(h5, model, filepath)
         compile_config = config.get("compile_config")
         if compile and compile_config:
             try:
                 compile_from_config(model, compile_config, custom_objects)
-            except (KeyError, TypeError, ValueError) as error:
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
                 raise ModelFileError(
                     f"{filepath}: the compile_config cannot be used ({error}); load with "
                     "compile=False and compile the model again."

@@ -92,8 +92,9 @@ def _layer_arrays(h5, path: str, layer, filepath) -> list:
 
 
 def read_optimizer(h5, model, filepath) -> None:
-    """Restore the compiled model's optimizer from ``optimizer/vars``; as Keras, a file whose
-    count of optimizer variables differs is skipped with a warning (the weights still load)."""
+    """Restore the compiled model's optimizer from ``optimizer/vars``, complete or refused
+    (Keras skips a file whose count of optimizer variables differs with a warning; a
+    hostile or truncated file must not train on with a fresh optimizer, issue 15)."""
     group = h5.get("optimizer/vars")
     optimizer = getattr(model, "optimizer", None)
     if group is None or optimizer is None:
@@ -102,6 +103,13 @@ def read_optimizer(h5, model, filepath) -> None:
     head = 1 + has_rate
     if len(group) == head:  # saved before the first step: no slots yet
         state = _head_state(group, has_rate, filepath, optimizer)
+        if not optimizer.built:
+            optimizer.build(model.trainable_weights)
+        if state["iterations"] > 0 and optimizer_slots(optimizer):
+            raise ModelFileError(
+                f"{filepath}: {optimizer.name} stepped {int(state['iterations'])} times but "
+                "the file holds none of its slots."
+            )
         optimizer.iterations = int(state["iterations"])
         if has_rate:
             optimizer.learning_rate = float(state["learning_rate"])
@@ -111,12 +119,11 @@ def read_optimizer(h5, model, filepath) -> None:
     order = optimizer_slots(optimizer)
     expected = head + len(order) + len(trailing_values(optimizer))  # trailing: recomputed
     if len(group) != expected:
-        warnings.warn(
-            f"{filepath}: skipping the optimizer state: {optimizer.name} has "
-            f"{expected} variables, the file holds {len(group)}.",
-            stacklevel=3,
+        raise ModelFileError(
+            f"{filepath}: the optimizer state is incomplete: {optimizer.name} has "
+            f"{expected} variables, the file holds {len(group)} under 'optimizer/vars'; "
+            "load with compile=False to leave the optimizer out."
         )
-        return
     state = _head_state(group, has_rate, filepath, optimizer)
     for k, (name, i) in enumerate(order, start=head):
         slot = optimizer._slots[name][i]
@@ -133,6 +140,8 @@ def _head_state(group, has_rate: bool, filepath, optimizer) -> dict:
     compiled rate rounded, the compiled (exact) one is kept; else a callback changed it."""
     where = "optimizer"
     state = {"iterations": read_member(group, "0", (), numpy.int64, where, filepath)}
+    if state["iterations"] < 0:
+        raise ModelFileError(f"{filepath}: {where}: iterations {state['iterations']} < 0.")
     if has_rate:
         rate = read_member(group, "1", (), numpy.float64, where, filepath)
         current = float(optimizer._learning_rate)

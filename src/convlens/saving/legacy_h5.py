@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import warnings
 
 from .. import backend
@@ -29,7 +30,7 @@ from .files import (
     write_strings,
 )
 from .keras2_config import upgrade
-from .keras_archive import KERAS_VERSION, build_model
+from .keras_archive import CONFIG_LIMIT, KERAS_VERSION, build_model
 from .keras_h5 import _optimizer_values, read_optimizer
 from .keras_paths import optimizer_slots
 
@@ -115,22 +116,30 @@ def load_legacy_model(h5, filepath, custom_objects, compile, safe_mode):  # noqa
             f"{filepath}: an HDF5 file without 'model_config': a weights-only file; build "
             "the model and call model.load_weights() instead."
         )
+    if len(raw) > CONFIG_LIMIT:
+        raise ModelFileError(f"{filepath}: 'model_config' is over {CONFIG_LIMIT} bytes.")
     try:
         config = json.loads(raw.decode("utf8") if isinstance(raw, bytes) else raw)
     except ValueError as error:
         raise ModelFileError(f"{filepath}: 'model_config' is not JSON ({error}).") from None
-    model = build_model(upgrade(config), filepath, custom_objects, safe_mode)
+    stored = os.path.getsize(filepath) if isinstance(filepath, str) else 0
+    model = build_model(upgrade(config), filepath, custom_objects, safe_mode, stored)
     load_legacy_weights(model, h5["model_weights"], filepath)
     raw = h5.attrs.get("training_config")
     if compile and raw is not None:
-        training = json.loads(raw.decode("utf8") if isinstance(raw, bytes) else raw)
+        try:
+            training = json.loads(raw.decode("utf8") if isinstance(raw, bytes) else raw)
+        except ValueError as error:
+            raise ModelFileError(f"{filepath}: 'training_config' is not JSON ({error}).") from None
+        if not isinstance(training, dict):
+            raise ModelFileError(f"{filepath}: 'training_config' does not hold an object.")
         try:
             compile_from_config(
                 model,
                 {**training, "optimizer": training.get("optimizer_config")},
                 custom_objects,
             )
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             warnings.warn(
                 f"{filepath}: the model is not compiled: its training_config cannot be "
                 f"used ({error}); compile it again.",
