@@ -108,3 +108,36 @@ def test_a_decompression_bomb_is_a_dataset_file_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 4,096 pixels > twice the limit
     with pytest.raises(DatasetFileError, match=r"cifar10_00_3.png: not a readable image .*bomb"):
         cifar10.load_sample(tmp_path)
+
+
+def bomb_png(path, width, height):
+    """A tiny PNG whose header declares width x height (a real, all-zero image, compressed)."""
+    Image = pytest.importorskip("PIL.Image")
+    Image.new("1", (width, height)).save(path)
+    return path
+
+
+def test_an_image_declaring_too_many_pixels_is_refused_before_decoding(tmp_path, monkeypatch):
+    from convlens import images, utils
+
+    monkeypatch.setattr(images, "MAX_PIXELS", 10_000)  # a 12000x12000 file in miniature
+    path = bomb_png(tmp_path / "bomb.png", 200, 200)
+    assert path.stat().st_size < 1000
+    with pytest.raises(ValueError, match=r"declares 200x200 = 40,000 pixels; at most 10,000"):
+        images.load_image(path)
+    with pytest.raises(ValueError, match=r"declares 200x200"):
+        utils.load_img(path)
+    with pytest.raises(ValueError, match=r"declares 200x200"):
+        utils.load_img(io.BytesIO(path.read_bytes()))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_an_image_link_to_a_device_is_refused(tmp_path):
+    from convlens import images, utils
+
+    link = tmp_path / "photo.png"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(ValueError, match=r"not a regular file"):
+        images.load_image(link)
+    with pytest.raises(ValueError, match=r"not a regular file"):
+        utils.load_img(link)

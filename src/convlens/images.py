@@ -72,6 +72,19 @@ def _decode(picture, mode, size, Image):
 MAX_PIXELS = 89_478_485  # Pillow's Image.MAX_IMAGE_PIXELS: larger images are refused
 
 
+def check_pixels(picture, name) -> None:
+    """Refuse, before decoding, an image whose header declares more than MAX_PIXELS pixels: a
+    2 KB JPEG can declare 12000x12000 and decode to 412 MiB (Pillow only warns below twice
+    its limit)."""
+    width, height = picture.size
+    if width * height > MAX_PIXELS:
+        raise ValueError(
+            f"Cannot read the image {os.fsdecode(name)!r}: it declares {width}x{height} = "
+            f"{width * height:,} pixels; at most {MAX_PIXELS:,} are decoded (Pillow's "
+            "decompression-bomb limit). Resize it with an image tool first."
+        )
+
+
 def _check_size(size):
     if size is None:
         return None
@@ -121,13 +134,25 @@ def load_image(path, mode: str | None = None, size=None) -> numpy.ndarray:
         raise FileNotFoundError(f"No such image file: {name!r}.")
     if os.path.isdir(name):
         raise ValueError(f"Cannot read the image {name!r}: it is a directory.")
+    if not os.path.isfile(name):
+        raise ValueError(f"Cannot read the image {name!r}: not a regular file (a device or pipe).")
     Image = _pillow()
+    unreadable = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
     try:
-        with Image.open(name) as picture:
+        picture = Image.open(name)  # reads the header only
+    except unreadable as error:
+        raise _unreadable(name, error) from None
+    with picture:
+        check_pixels(picture, name)
+        try:
             return _decode(picture, mode, size, Image)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        reason = str(error).split(" '", 1)[0] if str(error) else type(error).__name__
-        raise ValueError(f"Cannot read the image file {name!r}: {reason}.") from None
+        except unreadable as error:
+            raise _unreadable(name, error) from None
+
+
+def _unreadable(name, error) -> ValueError:
+    reason = str(error).split(" '", 1)[0] if str(error) else type(error).__name__
+    return ValueError(f"Cannot read the image file {name!r}: {reason}.")
 
 
 def _as_picture_array(array) -> numpy.ndarray:

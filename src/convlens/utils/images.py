@@ -15,7 +15,7 @@ import warnings
 import numpy
 
 from .. import config
-from ..images import _pillow
+from ..images import _pillow, check_pixels
 
 _RESAMPLING = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
 _COLOR_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
@@ -122,6 +122,7 @@ def _open(path, Image):
     """The decoded image of a file or of an ``io.BytesIO``; the file is closed afterwards."""
     if isinstance(path, io.BytesIO):
         img = Image.open(path)
+        check_pixels(img, "<BytesIO>")
         img.load()
         return img
     if not isinstance(path, (str, bytes, pathlib.PurePath)):
@@ -132,8 +133,11 @@ def _open(path, Image):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_img: no such image file: {os.fsdecode(path)}")
+    if not os.path.isfile(path):
+        raise ValueError(f"load_img: {os.fsdecode(path)} is not a regular file (a device or pipe).")
     with open(path, "rb") as handle:
         img = Image.open(handle)
+        check_pixels(img, path)
         img.load()
     return img
 
