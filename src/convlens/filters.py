@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import numpy
 
-from . import ops
+from . import filter_strips, ops
 from .tensor import no_grad
 
 # name: (what it does, scale, integer matrix) — the slides write kernels as a scale times a matrix
@@ -214,6 +214,12 @@ def get_kernel(name_or_array) -> numpy.ndarray:
 
 def _as_image(image, op: str) -> numpy.ndarray:
     """A float image (H, W) or (H, W, C); floating input keeps its dtype, the rest is float64."""
+    image = _checked_image(image, op)
+    return image if image.dtype.kind == "f" else image.astype(numpy.float64)
+
+
+def _checked_image(image, op: str) -> numpy.ndarray:
+    """``image`` as an array of numbers (H, W) or (H, W, C), not yet converted."""
     image = numpy.asarray(image)
     if image.dtype.kind not in "biuf":
         raise TypeError(f"{op}: expected an image of numbers, received dtype {image.dtype}.")
@@ -222,7 +228,7 @@ def _as_image(image, op: str) -> numpy.ndarray:
             f"{op}: expected a non-empty image (H, W) grey or (H, W, C) colour, received shape "
             f"{image.shape}."
         )
-    return image if image.dtype.kind == "f" else image.astype(numpy.float64)
+    return image
 
 
 def apply_kernel(
@@ -261,7 +267,15 @@ def apply_kernel(
                [5., 8., 7.],
                [5., 3., 3.]])
     """
-    image = _as_image(image, "apply_kernel")
+    raw = _checked_image(image, "apply_kernel")
+    strides = filter_strips.stride_pair(stride)
+    if raw.size > filter_strips.STRIP_PIXELS and filter_strips.can_stream(padding, padding_mode):
+        pixels = raw[:, :, None] if raw.ndim == 2 else raw  # (H, W, C)
+        out = filter_strips.filter_in_strips(
+            pixels, get_kernel(kernel), padding, padding_mode, strides
+        )
+        return out[:, :, 0] if raw.ndim == 2 else out
+    image = _as_image(raw, "apply_kernel")
     weights = get_kernel(kernel).astype(image.dtype)
     grey = image.ndim == 2
     x = image[None, :, :, None] if grey else image[None]  # (1, H, W, C)
