@@ -461,3 +461,35 @@ def test_a_keras2_lambda_of_code_is_refused_in_safe_mode(tmp_path):
         h5.create_group("model_weights").attrs["layer_names"] = np.array([b"code"])
     with pytest.raises(ModelFileError, match=r'lambda.h5: Lambda layer "code" holds Python code'):
         models.load_model(tmp_path / "lambda.h5")
+
+
+def with_ops(lib):
+    """A functional model whose graph holds elementwise ops, as preprocess_input makes them."""
+    inputs = lib.Input((6, 6, 3))
+    x = inputs / 127.5 - 1.0
+    x = lib.layers.Conv2D(4, 3)(x)
+    x = lib.ops.sqrt(lib.ops.square(x) + 1.0) * 2.0 - (1.0 - x)
+    return lib.Model(inputs, lib.layers.Flatten()(x))
+
+
+def test_elementwise_ops_in_a_graph_go_both_ways(keras, tmp_path):
+    x = data((3, 6, 6, 3)) * 255
+    ours = with_ops(cl)
+    ours.save(tmp_path / "ours.keras")
+    theirs = keras.saving.load_model(tmp_path / "ours.keras")
+    close(run(theirs, x), ours.predict(x, verbose=0))
+    keras_model = with_ops(keras)
+    keras_model.save(tmp_path / "keras.keras")
+    loaded = models.load_model(tmp_path / "keras.keras")
+    close(loaded.predict(x, verbose=0), run(keras_model, x))
+    assert [layer.op for layer in loaded.layers if hasattr(layer, "op")][:2] == [
+        "true_divide",
+        "subtract",
+    ]
+
+
+def test_a_keras_op_convlens_does_not_read_is_named(keras, tmp_path):
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.ops.cumsum(inputs, axis=-1)).save(tmp_path / "cumsum.keras")
+    with pytest.raises(ModelFileError, match=r"Cumsum.*convlens reads Keras ops of"):
+        models.load_model(tmp_path / "cumsum.keras")

@@ -25,6 +25,7 @@ from ..keras_config import as_lists, deserialize_layer, deserialize_model, seria
 from ..layers.input_layer import Input, InputLayer
 from ..layers.symbolic import KerasTensor
 from .graph_order import keras_order
+from .keras_ops_layout import is_keras_op, op_entry, operation_from_keras
 
 _KERAS_TENSOR = "__keras_tensor__"
 _CALL_KWARGS_IGNORED = {"mask": None, "training": None}  # Keras writes these for nested models
@@ -83,11 +84,12 @@ def functional_config(model) -> dict:
         calls.append(node)
     entries = []
     for layer in layers:
-        entry = serialize_layer(layer)
-        entry["name"] = layer.name
-        entry["inbound_nodes"] = [
-            _node_config(node, node_index) for node in nodes_of[id(layer)] if not node.is_input
-        ]
+        calls = [node for node in nodes_of[id(layer)] if not node.is_input]
+        entry = op_entry(layer, calls, lambda tensor: _tensor_config(tensor, node_index))
+        if entry is None:
+            entry = serialize_layer(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = [_node_config(node, node_index) for node in calls]
         entries.append(entry)
     inputs = [_history(tensor, node_index) for tensor in model.inputs]
     outputs = [_history(tensor, node_index) for tensor in model.outputs]
@@ -107,20 +109,25 @@ def _history(tensor, node_index: dict) -> list:
     return [node.layer.name, node_index[id(node)], position]
 
 
+def _tensor_config(tensor, node_index: dict) -> dict:
+    """A symbolic tensor as a call argument: Keras's ``__keras_tensor__`` dict."""
+    return {
+        "class_name": _KERAS_TENSOR,
+        "config": {
+            "shape": as_lists(tensor.shape),
+            "dtype": tensor.dtype,
+            "keras_history": _history(tensor, node_index),
+        },
+    }
+
+
 def _node_config(node, node_index: dict) -> dict:
     """Keras's ``{"args": [...], "kwargs": {...}}`` of one call: symbolic tensors as
     ``__keras_tensor__`` dicts (with their ``keras_history``), other arguments as JSON."""
 
     def encode(value):
         if isinstance(value, KerasTensor):
-            return {
-                "class_name": _KERAS_TENSOR,
-                "config": {
-                    "shape": as_lists(value.shape),
-                    "dtype": value.dtype,
-                    "keras_history": _history(value, node_index),
-                },
-            }
+            return _tensor_config(value, node_index)
         if isinstance(value, (list, tuple)):
             return [encode(item) for item in value]
         if isinstance(value, dict):
@@ -159,12 +166,15 @@ def functional_from_config(cls, config: dict):
         )
     layers, pending, outputs = {}, [], {}
     for entry in config["layers"]:
-        layer = deserialize_layer(entry)
+        if is_keras_op(entry):  # inputs / 127.5 - 1 saved by Keras
+            layer, inbound = operation_from_keras(entry, _KERAS_TENSOR)
+        else:
+            layer, inbound = deserialize_layer(entry), entry.get("inbound_nodes")
         name = entry.get("name", layer.name)
         layers[name] = layer
         if isinstance(layer, InputLayer):
             outputs[name] = [layer.output]
-        pending.append((name, list(entry.get("inbound_nodes") or [])))
+        pending.append((name, list(inbound or [])))
     _call_layers(layers, pending, outputs)
     model = cls(
         _tensors(config["input_layers"], outputs),
