@@ -24,16 +24,36 @@ METADATA = {
 }
 
 
-def _cells(text: str) -> list[tuple[str, list[str]]]:
-    """The (kind, lines) of each cell of a percent-format source."""
+SHARED = SOURCES / "_shared.py"  # the cells every notebook starts with (setup, show)
+_SHARED_MARK = "# %% shared: "
+
+
+def _cells(text: str, shared: dict | None = None) -> list[tuple[str, list[str]]]:
+    """The (kind, lines) of each cell of a percent-format source; a ``# %% shared: NAME``
+    line stands for the cell NAME of :data:`SHARED`."""
     cells: list[tuple[str, list[str]]] = []
     for line in text.splitlines():
-        if line.startswith("# %%"):
+        if line.startswith(_SHARED_MARK) and shared is not None:
+            cells.append(("code", list(shared[line[len(_SHARED_MARK) :].strip()])))
+            cells.append(("code", []))  # lines after the marker: a cell of their own
+        elif line.startswith("# %%"):
             cells.append(("markdown" if "[markdown]" in line else "code", []))
         elif cells:
             cells[-1][1].append(line)
-        elif line.strip():
+        elif line.strip() and not line.startswith("#"):
             raise ValueError(f"text before the first '# %%' line: {line!r}")
+    return [cell for cell in cells if cell[0] == "markdown" or any(l.strip() for l in cell[1])]
+
+
+def _shared_cells() -> dict[str, list[str]]:
+    """NAME -> lines of each ``# %% shared: NAME`` cell of :data:`SHARED`."""
+    cells, name = {}, None
+    for line in SHARED.read_text(encoding="utf-8").splitlines():
+        if line.startswith(_SHARED_MARK):
+            name = line[len(_SHARED_MARK) :].strip()
+            cells[name] = []
+        elif name is not None:
+            cells[name].append(line)
     return cells
 
 
@@ -49,7 +69,8 @@ def _markdown(lines: list[str]) -> str:
 def notebook(source: Path) -> nbformat.NotebookNode:
     """The notebook of one source file, outputs empty, with stable cell ids."""
     book = nbformat.v4.new_notebook(metadata=METADATA)
-    for index, (kind, lines) in enumerate(_cells(source.read_text(encoding="utf-8"))):
+    cells = _cells(source.read_text(encoding="utf-8"), _shared_cells())
+    for index, (kind, lines) in enumerate(cells):
         if kind == "markdown":
             cell = nbformat.v4.new_markdown_cell(_markdown(lines))
         else:
@@ -64,7 +85,7 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare, write nothing")
     args = parser.parse_args(argv)
     stale = []
-    for source in sorted(SOURCES.glob("*.py")):
+    for source in sorted(SOURCES.glob("[0-9]*.py")):
         target = HERE / f"{source.stem}.ipynb"
         text = nbformat.writes(notebook(source)) + "\n"
         current = target.read_text(encoding="utf-8") if target.exists() else None

@@ -155,7 +155,7 @@ def test_notebooks_match_their_sources_and_have_no_outputs():
     spec = importlib.util.spec_from_file_location("notebook_build", NOTEBOOKS / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    for source in sorted((NOTEBOOKS / "sources").glob("*.py")):
+    for source in sorted((NOTEBOOKS / "sources").glob("[0-9]*.py")):
         generated = nbformat.writes(build.notebook(source)) + "\n"
         stored = (NOTEBOOKS / f"{source.stem}.ipynb").read_text(encoding="utf-8")
         assert stored == generated, f"run python notebooks/build.py ({source.name} changed)"
