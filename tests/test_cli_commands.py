@@ -80,9 +80,10 @@ def test_a_programming_error_keeps_its_traceback(monkeypatch):
 def optuna_logs_to_this_tests_stderr():
     """Optuna's handler keeps the stderr of the test that first used it; a later test's
     capture would see a closed stream. A real process has one stderr throughout."""
-    import logging
-
-    for handler in logging.getLogger("optuna").handlers:
+    # Only Optuna's own handler: pytest 9.2 attaches its log-capture handlers where this
+    # loop used to reach them too, and their StringIO must stay.
+    handler = getattr(sys.modules.get("optuna.logging"), "_default_handler", None)
+    if handler is not None:
         handler.stream = sys.stderr  # not setStream: it flushes the closed one
 
 

@@ -19,6 +19,7 @@ import zipfile
 import numpy as np
 import pytest
 
+import convlens as cl
 from convlens import saving
 from convlens.saving import ModelFileError
 from hostile_mutations import (
@@ -38,6 +39,11 @@ from hostile_mutations import (
 
 @pytest.fixture(scope="module")
 def originals(tmp_path_factory):
+    # The same originals whatever ran before in this process: fresh layer names, seeded
+    # weights. (Built after other tests, one config edit of the BN model's .keras once loaded
+    # with a changed learning rate: open in the issue-15 note.)
+    cl.backend.clear_session()
+    cl.utils.set_random_seed(0)
     folder = tmp_path_factory.mktemp("originals")
     result = {}
     for name, make in MAKERS.items():
@@ -257,6 +263,7 @@ def test_a_changed_finite_weight_in_hdf5_loads_as_stored(originals, tmp_path):
 # ----- memory bounded under a limit the test sets -----
 MEMORY_SCRIPT = """
 import resource, sys
+import convlens as cl
 from convlens import saving
 
 def vm_bytes():
