@@ -324,7 +324,7 @@ def test_shapes_dtypes_and_rank_one_inputs():
         ),
         (
             lambda: ops.sparse_categorical_crossentropy([0], np.ones((1, 3)), axis=2),
-            r"axis 2 is out of range for y_pred of shape \(1, 3\)",
+            r"axis \(of y_pred\) must be in \[-2, 1\] for a tensor of rank 2, received 2",
         ),
     ],
 )

@@ -142,9 +142,10 @@ def test_max_shares_the_gradient_between_ties():
 
 
 def test_reductions_reject_bad_axes():
-    with pytest.raises(ValueError, match="axis 3 is out of range for a tensor of rank 2"):
+    bad_axis = r"sum: axis must be in \[-2, 1\] for a tensor of rank 2, received 3"
+    with pytest.raises(ValueError, match=bad_axis):
         ops.sum(np.ones((2, 2)), axis=3)
-    with pytest.raises(ValueError, match="repeated axis"):
+    with pytest.raises(ValueError, match="must not repeat an axis"):
         ops.mean(np.ones((2, 2)), axis=(0, -2))
     with pytest.raises(ValueError, match="max of an empty tensor"):
         ops.max(np.ones((0, 3)))

@@ -95,7 +95,7 @@ def test_learning_rate_property_and_setter():
     optimizer = SGD(0.5)
     optimizer.learning_rate = 0.25
     assert optimizer.learning_rate == 0.25 and optimizer.get_config()["learning_rate"] == 0.25
-    with pytest.raises(ValueError, match="learning_rate must be >= 0.0"):
+    with pytest.raises(ValueError, match="learning_rate must be a finite number >= 0.0"):
         optimizer.learning_rate = -1.0
     scheduled = SGD(schedules.ExponentialDecay(0.1, 10, 0.5))
     with pytest.raises(TypeError, match="not settable to a float"):
@@ -219,20 +219,40 @@ def test_unknown_names_list_the_accepted_ones():
         (
             lambda: SGD(-0.1),
             ValueError,
-            "SGD: learning_rate must be >= 0.0, received learning_rate=-0.1",
+            "SGD: learning_rate must be a finite number >= 0.0, received -0.1",
         ),
         (lambda: SGD("fast"), TypeError, "learning_rate must be a float or a LearningRateSchedule"),
-        (lambda: SGD(momentum=1.5), ValueError, r"SGD: momentum must be in \[0.0, 1.0\]"),
-        (lambda: SGD(momentum=-0.1), ValueError, "momentum must be in"),
-        (lambda: RMSprop(rho=1.0), ValueError, r"RMSprop: rho must be in \[0.0, 1.0\)"),
-        (lambda: RMSprop(epsilon=0), ValueError, "RMSprop: epsilon must be > 0"),
-        (lambda: Adagrad(epsilon=-1e-7), ValueError, "Adagrad: epsilon must be > 0"),
+        (
+            lambda: SGD(momentum=1.5),
+            ValueError,
+            r"SGD: momentum must be a finite number in \[0.0, 1.0\]",
+        ),
+        (lambda: SGD(momentum=-0.1), ValueError, "momentum must be a finite number in"),
+        (
+            lambda: RMSprop(rho=1.0),
+            ValueError,
+            r"RMSprop: rho must be a finite number in \[0.0, 1.0\)",
+        ),
+        (lambda: RMSprop(epsilon=0), ValueError, "RMSprop: epsilon must be a finite number > 0"),
+        (
+            lambda: Adagrad(epsilon=-1e-7),
+            ValueError,
+            "Adagrad: epsilon must be a finite number > 0",
+        ),
         (lambda: Adagrad(initial_accumulator_value=-1), ValueError, "initial_accumulator_value"),
-        (lambda: Adam(beta_1=1.0), ValueError, r"Adam: beta_1 must be in \[0.0, 1.0\)"),
+        (
+            lambda: Adam(beta_1=1.0),
+            ValueError,
+            r"Adam: beta_1 must be a finite number in \[0.0, 1.0\)",
+        ),
         (lambda: Adam(beta_2=float("nan")), ValueError, "beta_2 must be a finite number"),
         (lambda: AdamW(weight_decay=None), ValueError, "AdamW: weight_decay must be a float"),
-        (lambda: Adam(weight_decay=-0.1), ValueError, "weight_decay must be >= 0.0"),
-        (lambda: Adam(clipnorm=0), ValueError, "clipnorm must be > 0"),
+        (
+            lambda: Adam(weight_decay=-0.1),
+            ValueError,
+            "weight_decay must be a finite number >= 0.0",
+        ),
+        (lambda: Adam(clipnorm=0), ValueError, "clipnorm must be a finite number > 0"),
         (
             lambda: Adam(clipnorm=1.0, clipvalue=1.0),
             ValueError,

@@ -137,15 +137,18 @@ def test_defaults_names_and_config_match_keras(name):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: optimizers.Nadam(beta_1=1.0), r"Nadam: beta_1 must be in \[0.0, 1.0\)"),
-        (lambda: optimizers.Adamax(epsilon=0.0), r"Adamax: epsilon must be > 0"),
-        (lambda: optimizers.Adadelta(rho=-0.1), r"Adadelta: rho must be in"),
-        (lambda: optimizers.Lion(beta_1=0.0), r"Lion: beta_1 must be in \(0, 1\]"),
-        (lambda: optimizers.Lion(beta_2=1.5), r"Lion: beta_2 must be in"),
+        (
+            lambda: optimizers.Nadam(beta_1=1.0),
+            r"Nadam: beta_1 must be a finite number in \[0.0, 1.0\)",
+        ),
+        (lambda: optimizers.Adamax(epsilon=0.0), r"Adamax: epsilon must be a finite number > 0"),
+        (lambda: optimizers.Adadelta(rho=-0.1), r"Adadelta: rho must be a finite number in"),
+        (lambda: optimizers.Lion(beta_1=0.0), r"Lion: beta_1 must be a finite number in \(0, 1\]"),
+        (lambda: optimizers.Lion(beta_2=1.5), r"Lion: beta_2 must be a finite number in"),
         (lambda: optimizers.Ftrl(learning_rate_power=0.5), r"learning_rate_power must be <= 0"),
         (
             lambda: optimizers.Ftrl(l1_regularization_strength=-1.0),
-            r"l1_regularization_strength must be >= 0",
+            r"l1_regularization_strength must be a finite number >= 0",
         ),
         (lambda: optimizers.get("nadamw"), r"Unknown optimizer 'nadamw'.*Did you mean 'nadam'"),
     ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 import numpy
 
@@ -33,23 +34,36 @@ def check_int(value, name: str, owner: str, minimum: int | None = None, allow_no
 
 
 def check_number(
-    value, name: str, owner: str, minimum=None, maximum=None, strict=False, allow_none=False
+    value,
+    name: str,
+    owner: str,
+    minimum=None,
+    maximum=None,
+    strict=False,
+    allow_none=False,
+    open_maximum=False,
 ):
-    """``value`` as a finite float within [``minimum``, ``maximum``] (open bounds when
-    ``strict``), or None when ``allow_none``."""
+    """``value`` as a finite float within [``minimum``, ``maximum``] (both bounds open when
+    ``strict``, the upper one alone when ``open_maximum``), or None when ``allow_none``."""
     if value is None and allow_none:
         return None
-    low, high = ("(", ")") if strict else ("[", "]")
-    bounds = ""
-    if minimum is not None or maximum is not None:
-        bounds = f" in {low}{'-inf' if minimum is None else minimum}, "
-        bounds += f"{'inf' if maximum is None else maximum}{high}"
+    low, high = ("(", ")") if strict else ("[", ")" if open_maximum else "]")
+    if minimum is not None and maximum is not None:
+        bounds = f" in {low}{minimum}, {maximum}{high}"
+    elif minimum is not None:
+        bounds = f" {'>' if strict else '>='} {minimum}"
+    elif maximum is not None:
+        bounds = f" {'<' if strict or open_maximum else '<='} {maximum}"
+    else:
+        bounds = ""
     accepted = f"a finite number{bounds}" + (" or None" if allow_none else "")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be {accepted}, received {_describe(value)}.")
     value = float(value)
     below = minimum is not None and (value <= minimum if strict else value < minimum)
-    above = maximum is not None and (value >= maximum if strict else value > maximum)
+    above = maximum is not None and (
+        value >= maximum if strict or open_maximum else value > maximum
+    )
     if not math.isfinite(value) or below or above:
         raise ValueError(f"{owner}: {name} must be {accepted}, received {value}.")
     return value
@@ -74,3 +88,54 @@ def check_non_negative(array, name: str, owner: str) -> None:
         raise ValueError(
             f"{owner}: {name} must be >= 0 everywhere, received a minimum of {array.min()}."
         )
+
+
+def check_axis(axis, ndim: int, owner: str, name: str = "axis") -> int:
+    """``axis`` (an int in ``[-ndim, ndim)``) as a non-negative axis of a rank-``ndim`` tensor.
+
+    An axis past the rank is refused rather than wrapped around: ``axis=5`` on a 2-D tensor is
+    a mistake, never a request for axis 1.
+    """
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int, received {_describe(axis)}.")
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{owner}: {name} must be in [{-ndim}, {ndim - 1}] for a tensor of rank {ndim}, "
+            f"received {axis}."
+        )
+    return int(axis) % ndim
+
+
+def check_axes(axis, ndim: int, owner: str, name: str = "axis") -> tuple[int, ...]:
+    """``axis`` (None for all, an int or a sequence of distinct ints) as non-negative axes,
+    in the order given."""
+    if axis is None:
+        return tuple(range(ndim))
+    many = isinstance(axis, (list, tuple))
+    axes = tuple(check_axis(a, ndim, owner, name) for a in (axis if many else (axis,)))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{owner}: {name} must not repeat an axis, received {axis!r}.")
+    return axes
+
+
+def check_shape(shape, name: str, owner: str) -> tuple[int, ...]:
+    """``shape`` (an int or a sequence of ints >= 0) as a tuple of ints."""
+    many = isinstance(shape, (list, tuple))
+    dims = tuple(shape) if many else (shape,)
+    for dim in dims:
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 0:
+            raise ValueError(
+                f"{owner}: {name} must be an int >= 0 or a sequence of them, "
+                f"received {_describe(shape)}."
+            )
+    return tuple(int(dim) for dim in dims)
+
+
+def broadcast_error(owner: str, shapes) -> ValueError:
+    """The error for inputs whose shapes do not broadcast, naming the op and the shapes."""
+    op = re.sub(r"(?<!^)(?=[A-Z])", "_", owner).lower()  # "TrueDivide" -> "true_divide"
+    listed = ", ".join(str(tuple(shape)) for shape in shapes)
+    return ValueError(
+        f"{op}: inputs of shapes {listed} do not broadcast together; aligned from the last "
+        "axis, each axis must agree or be 1."
+    )

@@ -15,6 +15,7 @@ import threading
 import numpy
 
 from . import backend, config
+from .arguments import broadcast_error
 
 _state = threading.local()
 
@@ -400,7 +401,12 @@ class Function:
         """Run the forward pass on Tensors or arrays and record the graph when needed."""
         tensors = as_tensors(inputs)
         function = cls(tensors)
-        out = function.forward(*(t.data for t in tensors), **attributes)
+        try:
+            out = function.forward(*(t.data for t in tensors), **attributes)
+        except ValueError as error:  # NumPy's words name neither the op nor the rule
+            if "could not be broadcast" not in str(error):
+                raise
+            raise broadcast_error(cls.__name__, [t.shape for t in tensors]) from None
         if not isinstance(out, backend.xp.ndarray):
             out = backend.xp.asarray(out)  # NumPy reductions to one value return scalars
         result = Tensor.__new__(Tensor)

@@ -144,7 +144,15 @@ from .numeric import (
     std,
 )
 from .padding import pad
-from .pool import avg_pool2d, global_avg_pool2d, global_max_pool2d, max_pool2d, min_pool2d
+from .pool import (
+    average_pool,
+    avg_pool2d,
+    global_avg_pool2d,
+    global_max_pool2d,
+    max_pool,
+    max_pool2d,
+    min_pool2d,
+)
 from .reduce import max, mean, min, sum, var
 from .shape import concatenate, expand_dims, flatten, getitem, reshape, squeeze, stack, transpose
 

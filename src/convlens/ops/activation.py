@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
+from ..arguments import check_axis
 from ..kernels import parallel
 from ..kernels.epilogue import relu_gradient
 from ..tensor import Function, Tensor, as_tensor
@@ -128,12 +129,14 @@ def tanh(x) -> Tensor:
 
 def softmax(x, axis: int = -1) -> Tensor:
     """e^x / Σ e^x over ``axis``, max-shifted so large logits never overflow."""
-    return Softmax.apply(x, axis=axis)
+    x = as_tensor(x)
+    return Softmax.apply(x, axis=check_axis(axis, x.ndim, "softmax"))
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
     """log(softmax(x)), computed directly (never the log of a rounded-to-zero probability)."""
-    return LogSoftmax.apply(x, axis=axis)
+    x = as_tensor(x)
+    return LogSoftmax.apply(x, axis=check_axis(axis, x.ndim, "log_softmax"))
 
 
 def linear(x) -> Tensor:

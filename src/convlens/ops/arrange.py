@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
+from ..arguments import check_axes, check_axis, check_shape
 from ..tensor import Function, Tensor, as_tensor
 from .creation import _array, wrap
 from .elementwise import unbroadcast
@@ -68,7 +69,8 @@ class TakeAlongAxis(Function):
 def tile(x, repeats) -> Tensor:
     """Repeat the whole of ``x`` ``repeats`` times along each axis (as ``numpy.tile``)."""
     x = as_tensor(x)
-    repeats = (int(repeats),) if numpy.ndim(repeats) == 0 else tuple(int(r) for r in repeats)
+    repeats = repeats if numpy.ndim(repeats) == 0 else tuple(repeats)
+    repeats = check_shape(repeats, "repeats", "tile")
     rank = max(x.ndim, len(repeats))
     x = reshape(x, (1,) * (rank - x.ndim) + x.shape)
     repeats = (1,) * (rank - len(repeats)) + repeats
@@ -84,7 +86,7 @@ def repeat(x, repeats, axis=None) -> Tensor:
     x = as_tensor(x)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    axis = axis % x.ndim
+    axis = check_axis(axis, x.ndim, "repeat")
     repeats = _array(repeats) if not isinstance(repeats, int) else repeats
     if numpy.ndim(repeats) == 1 and len(repeats) not in (1, x.shape[axis]):
         raise ValueError(
@@ -97,7 +99,16 @@ def repeat(x, repeats, axis=None) -> Tensor:
 
 def broadcast_to(x, shape) -> Tensor:
     """``x`` broadcast to ``shape`` (NumPy's rules); the gradient sums the copies."""
-    return BroadcastTo.apply(x, shape=tuple(int(n) for n in shape))
+    x = as_tensor(x)
+    shape = check_shape(shape if numpy.ndim(shape) == 0 else tuple(shape), "shape", "broadcast_to")
+    try:
+        numpy.broadcast_shapes(x.shape, shape)
+    except ValueError:
+        raise ValueError(
+            f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to {shape}; each axis "
+            "must agree with the target or be 1."
+        ) from None
+    return BroadcastTo.apply(x, shape=shape)
 
 
 def moveaxis(x, source, destination) -> Tensor:
@@ -109,9 +120,10 @@ def moveaxis(x, source, destination) -> Tensor:
         raise ValueError(
             f"moveaxis: {len(source)} source axes but {len(destination)} destinations."
         )
-    source = [a % x.ndim for a in source]
+    source = list(check_axes(tuple(source), x.ndim, "moveaxis", "source"))
     order = [a for a in range(x.ndim) if a not in source]
-    for target, axis in sorted(zip((d % x.ndim for d in destination), source)):
+    targets = check_axes(tuple(destination), x.ndim, "moveaxis", "destination")
+    for target, axis in sorted(zip(targets, source)):
         order.insert(target, axis)
     return transpose(x, tuple(order))
 
@@ -120,6 +132,8 @@ def swapaxes(x, axis1, axis2) -> Tensor:
     """Exchange two axes."""
     x = as_tensor(x)
     order = list(range(x.ndim))
+    axis1 = check_axis(axis1, x.ndim, "swapaxes", "axis1")
+    axis2 = check_axis(axis2, x.ndim, "swapaxes", "axis2")
     order[axis1], order[axis2] = order[axis2], order[axis1]
     return transpose(x, tuple(order))
 
@@ -136,7 +150,7 @@ def split(x, indices_or_sections, axis=0) -> list[Tensor]:
         ValueError: when a number of sections does not divide the axis.
     """
     x = as_tensor(x)
-    axis = axis % x.ndim
+    axis = check_axis(axis, x.ndim, "split")
     length = x.shape[axis]
     if numpy.ndim(indices_or_sections) == 0:
         sections = int(indices_or_sections)
@@ -162,7 +176,7 @@ def unstack(x, num=None, axis=0) -> list[Tensor]:
         ValueError: when ``num`` is given and differs from the axis's length.
     """
     x = as_tensor(x)
-    axis = axis % x.ndim
+    axis = check_axis(axis, x.ndim, "unstack")
     if num is not None and num != x.shape[axis]:
         raise ValueError(f"unstack: num={num} but axis {axis} has length {x.shape[axis]}.")
     return [squeeze(p, axis) for p in split(x, x.shape[axis], axis)] if x.shape[axis] else []
@@ -174,7 +188,7 @@ def take(x, indices, axis=None) -> Tensor:
     indices = backend.xp.asarray(_array(indices)).astype(numpy.int64)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    axis = axis % x.ndim
+    axis = check_axis(axis, x.ndim, "take")
     return getitem(x, (slice(None),) * axis + (indices,))
 
 
@@ -184,7 +198,7 @@ def take_along_axis(x, indices, axis=None) -> Tensor:
     indices = backend.xp.asarray(_array(indices)).astype(numpy.int64)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    axis = axis % x.ndim
+    axis = check_axis(axis, x.ndim, "take_along_axis")
     shape = numpy.broadcast_shapes(
         x.shape[:axis] + (1,) + x.shape[axis + 1 :],
         indices.shape[:axis] + (1,) + indices.shape[axis + 1 :],
@@ -200,23 +214,24 @@ def take_along_axis(x, indices, axis=None) -> Tensor:
 def sort(x, axis=-1) -> Tensor:
     """The values sorted ascending along ``axis``; the gradient follows each value."""
     x = as_tensor(x)
+    axis = check_axis(axis, x.ndim, "sort")
     order = backend.xp.argsort(x.data, axis=axis, kind="stable")
     return take_along_axis(x, order, axis=axis)
 
 
 def argsort(x, axis=-1) -> Tensor:
     """The indices that sort ``x`` along ``axis`` (int32)."""
-    order = backend.xp.argsort(_array(x), axis=axis, kind="stable")
+    array = _array(x)
+    order = backend.xp.argsort(array, axis=check_axis(axis, array.ndim, "argsort"), kind="stable")
     return wrap(order.astype(numpy.int32))
 
 
 def flip(x, axis=None) -> Tensor:
     """Reverse the order of the elements along ``axis`` (every axis when None)."""
     x = as_tensor(x)
-    axes = range(x.ndim) if axis is None else ([axis] if isinstance(axis, int) else axis)
     index = [slice(None)] * x.ndim
-    for a in axes:
-        index[a % x.ndim] = slice(None, None, -1)
+    for a in check_axes(axis, x.ndim, "flip"):
+        index[a] = slice(None, None, -1)
     return getitem(x, tuple(index))
 
 

@@ -8,9 +8,12 @@ Cast a mask with ``ops.cast(mask, "float32")`` to use it in arithmetic.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy
 
 from .. import backend, config
+from ..arguments import broadcast_error
 from ..tensor import Tensor
 from .creation import _array, wrap
 from .reduce import normalize_axes
@@ -20,7 +23,12 @@ def _pair(x1, x2):
     """Both operands as backend arrays; Python numbers take the other operand's dtype."""
     a, b = _array(x1), _array(x2)
     xp = backend.xp
-    return xp.asarray(a), xp.asarray(b)
+    a, b = xp.asarray(a), xp.asarray(b)
+    try:
+        numpy.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise broadcast_error(inspect.stack()[1].function, (a.shape, b.shape)) from None
+    return a, b
 
 
 def equal(x1, x2) -> Tensor:
@@ -97,20 +105,20 @@ def isfinite(x) -> Tensor:
     return wrap(backend.xp.isfinite(_array(x)))
 
 
-def _axes(x, axis):
+def _axes(x, axis, owner):
     array = _array(x)
-    return array, normalize_axes(axis, array.ndim)
+    return array, normalize_axes(axis, array.ndim, owner)
 
 
 def any(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras's name
     """Whether any element over ``axis`` is true (nonzero)."""
-    array, axes = _axes(x, axis)
+    array, axes = _axes(x, axis, "any")
     return wrap(backend.xp.any(array, axis=axes, keepdims=keepdims))
 
 
 def all(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras's name
     """Whether every element over ``axis`` is true (nonzero)."""
-    array, axes = _axes(x, axis)
+    array, axes = _axes(x, axis, "all")
     return wrap(backend.xp.all(array, axis=axes, keepdims=keepdims))
 
 
@@ -119,7 +127,7 @@ def _arg_extremum(pick, x, axis, keepdims, name):
     if array.size == 0:
         raise ValueError(f"{name} of an empty tensor of shape {array.shape} has no index.")
     if axis is not None:
-        axis = normalize_axes(axis, array.ndim)[0] if isinstance(axis, int) else axis
+        axis = normalize_axes(axis, array.ndim, name)[0] if isinstance(axis, int) else axis
         if not isinstance(axis, int):
             raise ValueError(f"{name}: axis must be an int or None, received {axis!r}.")
     index = pick(array, axis=axis, keepdims=keepdims)  # the first extremum wins ties, as Keras

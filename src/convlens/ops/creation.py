@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend, config
+from ..arguments import check_int, check_shape
 from ..tensor import Tensor
 from .dtype_cast import cast_float
 
@@ -40,24 +41,24 @@ def standardize_dtype(dtype, default=None) -> numpy.dtype:
         raise ValueError(f"Unknown dtype {dtype!r}; expected a name such as 'float32'.") from error
 
 
-def _shape(shape) -> tuple[int, ...]:
-    return (int(shape),) if numpy.ndim(shape) == 0 else tuple(int(n) for n in shape)
+def _shape(shape, owner) -> tuple[int, ...]:
+    return check_shape(shape if numpy.ndim(shape) == 0 else tuple(shape), "shape", owner)
 
 
 def zeros(shape, dtype=None) -> Tensor:
     """A tensor of zeros (floatx unless ``dtype`` says otherwise)."""
-    return wrap(backend.xp.zeros(_shape(shape), dtype=standardize_dtype(dtype)))
+    return wrap(backend.xp.zeros(_shape(shape, "zeros"), dtype=standardize_dtype(dtype)))
 
 
 def ones(shape, dtype=None) -> Tensor:
     """A tensor of ones (floatx unless ``dtype`` says otherwise)."""
-    return wrap(backend.xp.ones(_shape(shape), dtype=standardize_dtype(dtype)))
+    return wrap(backend.xp.ones(_shape(shape, "ones"), dtype=standardize_dtype(dtype)))
 
 
 def full(shape, fill_value, dtype=None) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value``."""
     fill = fill_value.data if isinstance(fill_value, Tensor) else fill_value
-    return wrap(backend.xp.full(_shape(shape), fill, dtype=standardize_dtype(dtype)))
+    return wrap(backend.xp.full(_shape(shape, "full"), fill, dtype=standardize_dtype(dtype)))
 
 
 def _like_dtype(x, dtype):
@@ -88,14 +89,16 @@ def arange(start, stop=None, step=None, dtype=None) -> Tensor:
         dtype = "int32" if is_int else config.floatx()
     if stop is None:
         start, stop = 0, start
+    if step == 0:
+        raise ValueError(f"arange: step must not be 0, received step={step!r}.")
     return wrap(backend.xp.arange(start, stop, step, dtype=standardize_dtype(dtype)))
 
 
 def eye(N, M=None, k=0, dtype=None) -> Tensor:  # noqa: N803 - Keras's names
     """An ``N`` x ``M`` matrix with ones on diagonal ``k``."""
-    return wrap(
-        backend.xp.eye(int(N), None if M is None else int(M), int(k), standardize_dtype(dtype))
-    )
+    N = check_int(N, "N", "eye", minimum=0)  # noqa: N806
+    M = check_int(M, "M", "eye", minimum=0, allow_none=True)  # noqa: N806
+    return wrap(backend.xp.eye(N, M, check_int(k, "k", "eye"), standardize_dtype(dtype)))
 
 
 def identity(n, dtype=None) -> Tensor:

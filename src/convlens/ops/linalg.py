@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
+from ..arguments import check_axes
 from ..kernels import parallel
 from ..tensor import Function, Tensor, as_tensors
 from .elementwise import multiply, unbroadcast
@@ -86,7 +87,8 @@ def tensordot(x1, x2, axes=2) -> Tensor:
             ([axes[0]] if isinstance(axes[0], int) else list(axes[0])),
             ([axes[1]] if isinstance(axes[1], int) else list(axes[1])),
         )
-        a_axes, b_axes = [i % a.ndim for i in a_axes], [i % b.ndim for i in b_axes]
+        a_axes = list(check_axes(tuple(a_axes), a.ndim, "tensordot", "axes[0]"))
+        b_axes = list(check_axes(tuple(b_axes), b.ndim, "tensordot", "axes[1]"))
     if [a.shape[i] for i in a_axes] != [b.shape[i] for i in b_axes]:
         raise ValueError(
             f"tensordot: axes {a_axes} of {a.shape} and {b_axes} of {b.shape} differ in length."

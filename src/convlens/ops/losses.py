@@ -15,6 +15,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend
+from ..arguments import check_axis
 from ..tensor import Function, Tensor, as_tensor
 from .elementwise import abs as abs_
 from .elementwise import clip, divide, log, multiply, negative, subtract, where
@@ -116,11 +117,7 @@ def _smoothing(op, label_smoothing) -> float:
 
 
 def _class_axis(op, y_pred, axis) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise ValueError(f"{op}: axis must be an int, received {axis!r}.")
-    if y_pred.ndim == 0 or not -y_pred.ndim <= axis < y_pred.ndim:
-        raise ValueError(f"{op}: axis {axis} is out of range for y_pred of shape {y_pred.shape}.")
-    return axis % y_pred.ndim
+    return check_axis(axis, y_pred.ndim, op, "axis (of y_pred)")
 
 
 def _sparse_labels(op, y_true, shape, axis):

@@ -12,6 +12,7 @@ import numbers
 import numpy
 
 from .. import backend
+from ..arguments import check_axis
 from ..rng import rng_for
 from ..tensor import Function, Tensor, as_tensor
 from .elementwise import multiply
@@ -82,11 +83,7 @@ def _noise_shape(shape, noise_shape):
 
 
 def _channel_axis(op, x, axis):
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise ValueError(f"{op}: axis must be an int, received {axis!r}.")
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"{op}: axis {axis} is out of range for an input of shape {x.shape}.")
-    return axis % x.ndim
+    return check_axis(axis, x.ndim, op)
 
 
 def _parameter(op, name, value, channels, dtype, default):

@@ -72,7 +72,7 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3) -> Tensor:
     x = as_tensor(x)
     _check_epsilon("layer_norm", epsilon)
     try:
-        axes = normalize_axes(axis, x.ndim)
+        axes = normalize_axes(axis, x.ndim, "layer_norm")
     except ValueError as error:
         raise ValueError(f"layer_norm: {error} Received input shape {x.shape}.") from None
     shape = tuple(n if i in axes else 1 for i, n in enumerate(x.shape))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from .. import backend, config
+from ..arguments import check_axes, check_axis
 from ..tensor import Function, Tensor, as_tensor
 from .activation import Erf
 from .arrange import broadcast_to
@@ -133,7 +134,7 @@ def cos(x) -> Tensor:
 def prod(x, axis=None, keepdims: bool = False, dtype=None) -> Tensor:
     """The product over ``axis`` (all axes when None); differentiable, zeros included."""
     x = as_tensor(x)
-    out = Prod.apply(x, axes=normalize_axes(axis, x.ndim), keepdims=keepdims)
+    out = Prod.apply(x, axes=normalize_axes(axis, x.ndim, "prod"), keepdims=keepdims)
     if dtype is not None:
         out = cast(out, dtype)
     return out
@@ -144,7 +145,7 @@ def cumsum(x, axis=None, dtype=None) -> Tensor:
     x = as_tensor(x)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    out = Cumsum.apply(x, axis=normalize_axes(axis, x.ndim)[0])
+    out = Cumsum.apply(x, axis=normalize_axes(axis, x.ndim, "cumsum")[0])
     if dtype is not None:
         out = cast(out, dtype)
     return out
@@ -165,7 +166,7 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     out = add(log(total), shift)
     if keepdims:
         return out
-    return squeeze(out, axis=normalize_axes(axis, x.ndim))
+    return squeeze(out, axis=normalize_axes(axis, x.ndim, "logsumexp"))
 
 
 def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A002 - Keras's name
@@ -184,7 +185,11 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A00
         if ord is None:
             return sqrt(sum_(multiply(x, x), axis=None, keepdims=keepdims))
         axis = tuple(range(x.ndim))
-    axes = normalize_axes(axis, x.ndim) if not isinstance(axis, int) else (axis % x.ndim,)
+    axes = (
+        normalize_axes(axis, x.ndim, "norm")
+        if not isinstance(axis, int)
+        else (check_axis(axis, x.ndim, "norm"),)
+    )
     if len(axes) == 1:
         return _vector_norm(x, ord, axes, keepdims)
     if len(axes) == 2:
@@ -209,7 +214,7 @@ def _vector_norm(x, ord, axes, keepdims):  # noqa: A002
 
 
 def _matrix_norm(x, ord, axis, keepdims):  # noqa: A002
-    rows, cols = (a % x.ndim for a in axis)
+    rows, cols = check_axes(tuple(axis), x.ndim, "norm")
     if ord in (None, "fro"):
         return sqrt(sum_(multiply(x, x), axis=(rows, cols), keepdims=keepdims))
     if ord in (1, -1, math.inf, -math.inf):
@@ -233,13 +238,13 @@ def moments(x, axes, keepdims: bool = False, synchronized: bool = False):
     variance = var(x, axis=axes, keepdims=True)
     if keepdims:
         return mean, variance
-    axes = normalize_axes(axes, x.ndim)
+    axes = normalize_axes(axes, x.ndim, "moments")
     return squeeze(mean, axes), squeeze(variance, axes)
 
 
 def _count(shape, axes):
     total = 1
-    for axis in normalize_axes(axes, len(shape)):
+    for axis in normalize_axes(axes, len(shape), "count"):
         total *= shape[axis]
     return total
 
@@ -300,7 +305,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 def count_nonzero(x, axis=None) -> Tensor:
     """How many elements over ``axis`` are not zero (int32)."""
     array = _array(x)
-    axes = None if axis is None else normalize_axes(axis, array.ndim)
+    axes = None if axis is None else normalize_axes(axis, array.ndim, "count_nonzero")
     return wrap(backend.xp.asarray((array != 0).sum(axis=axes), dtype="int32"))
 
 
@@ -312,7 +317,7 @@ def average(x, axis=None, weights=None) -> Tensor:
     weights = as_tensor(weights, dtype=x.dtype if x.dtype.kind == "f" else None)
     if weights.ndim == 1 and x.ndim > 1 and axis is not None:
         shape = [1] * x.ndim
-        shape[axis % x.ndim] = weights.shape[0]
+        shape[check_axis(axis, x.ndim, "average")] = weights.shape[0]
         weights = reshape(weights, tuple(shape))
     total = sum_(multiply(x, weights), axis=axis)
     return divide(total, sum_(broadcast_to(weights, x.shape), axis=axis))

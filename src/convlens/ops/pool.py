@@ -14,7 +14,7 @@ real cells in each window (PyTorch's ``count_include_pad=False``).
 
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, config
 from ..kernels import pool as windows
 from ..kernels.geometry import conv_output_size, resolve_padding
 from ..kernels.pool2x2 import extreme_2x2, route_2x2
@@ -208,3 +208,23 @@ def global_max_pool2d(x, data_format="channels_last", keepdims=False) -> Tensor:
         array([[6., 7.]])
     """
     return _global("global_max_pool2d", x, data_format, keepdims, reduce_max)
+
+
+def _keras_pool(pool2d, name, inputs, pool_size, strides, padding, data_format):
+    x = as_tensor(inputs)
+    if x.ndim != 4:
+        raise ValueError(
+            f"{name}: convlens pools images only: expected a 4-D input (batch, height, width, "
+            f"channels), received shape {x.shape}."
+        )
+    return pool2d(x, pool_size, strides, padding, data_format or config.image_data_format())
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None) -> Tensor:
+    """Keras 3's ``ops.max_pool`` on images: :func:`max_pool2d` with Keras's argument names."""
+    return _keras_pool(max_pool2d, "max_pool", inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None) -> Tensor:
+    """Keras 3's ``ops.average_pool`` on images: :func:`avg_pool2d` with Keras's names."""
+    return _keras_pool(avg_pool2d, "average_pool", inputs, pool_size, strides, padding, data_format)

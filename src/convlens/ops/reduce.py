@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 from .. import backend
+from ..arguments import check_axes
 from ..tensor import Function, Tensor
 from .elementwise import divide, multiply, negative, subtract
 
 
-def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
+def normalize_axes(axis, ndim: int, owner: str = "reduce") -> tuple[int, ...]:
     """``axis`` (None, an int or a sequence, negatives allowed) as sorted non-negative axes.
 
     Raises:
         ValueError: for an axis outside ``[-ndim, ndim)`` or a repeated axis.
     """
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    normalized = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of range for a tensor of rank {ndim}.")
-        normalized.append(a % ndim)
-    if len(set(normalized)) != len(normalized):
-        raise ValueError(f"repeated axis in {axis}.")
-    return tuple(sorted(normalized))
+    return tuple(sorted(check_axes(axis, ndim, owner)))
 
 
 def _kept_shape(shape, axes):
@@ -59,7 +50,8 @@ def _drop(shape, axes):
 
 def _reduce(function, a, axis, keepdims):
     a = a if isinstance(a, Tensor) else Tensor(a)
-    return function.apply(a, axes=normalize_axes(axis, a.ndim), keepdims=keepdims)
+    axes = normalize_axes(axis, a.ndim, function.__name__.lower())
+    return function.apply(a, axes=axes, keepdims=keepdims)
 
 
 def sum(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - the NumPy name
@@ -88,7 +80,7 @@ def mean(a, axis=None, keepdims: bool = False) -> Tensor:
     """The arithmetic mean over ``axis`` (NaN over an empty axis, as NumPy's and Keras's)."""
     a = a if isinstance(a, Tensor) else Tensor(a)
     count = 1
-    for axis_index in normalize_axes(axis, a.ndim):
+    for axis_index in normalize_axes(axis, a.ndim, "mean"):
         count *= a.shape[axis_index]
     if count == 0:  # NaN, as NumPy and Keras give (0 / 0), without a division warning
         return multiply(sum(a, axis=axis, keepdims=keepdims), float("nan"))

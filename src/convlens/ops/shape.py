@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from .. import backend
+from ..arguments import check_axes, check_axis
 from ..tensor import Function, Tensor, as_tensor
 
 
@@ -81,7 +82,11 @@ def reshape(a, shape) -> Tensor:
 def transpose(a, axes=None) -> Tensor:
     """Permute the axes (reverse them when ``axes`` is None)."""
     a = as_tensor(a)
-    axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(ax % a.ndim for ax in axes)
+    axes = (
+        tuple(reversed(range(a.ndim)))
+        if axes is None
+        else check_axes(tuple(axes), a.ndim, "transpose", "axes")
+    )
     if sorted(axes) != list(range(a.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {a.ndim} axes.")
     return Transpose.apply(a, axes=axes)
@@ -105,7 +110,9 @@ def flatten(a, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         (2, 12)
     """
     a = as_tensor(a)
-    start, end = start_axis % max(a.ndim, 1), end_axis % max(a.ndim, 1)
+    rank = max(a.ndim, 1)
+    start = check_axis(start_axis, rank, "flatten", "start_axis")
+    end = check_axis(end_axis, rank, "flatten", "end_axis")
     if start > end:
         raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}.")
     merged = 1
@@ -123,7 +130,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate needs at least one tensor.")
-    axis = axis % tensors[0].ndim
+    axis = check_axis(axis, tensors[0].ndim, "concatenate")
     first = tensors[0].shape
     for t in tensors[1:]:
         if t.ndim != len(first) or any(
@@ -140,7 +147,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack needs at least one tensor.")
-    axis = axis % (tensors[0].ndim + 1)
+    axis = check_axis(axis, tensors[0].ndim + 1, "stack")
     expanded = [reshape(t, t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors]
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
@@ -151,7 +158,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
 def expand_dims(a, axis: int) -> Tensor:
     """Insert an axis of length 1."""
     a = as_tensor(a)
-    axis = axis % (a.ndim + 1)
+    axis = check_axis(axis, a.ndim + 1, "expand_dims")
     return reshape(a, a.shape[:axis] + (1,) + a.shape[axis:])
 
 
@@ -161,7 +168,7 @@ def squeeze(a, axis=None) -> Tensor:
     if axis is None:
         axes = {i for i, n in enumerate(a.shape) if n == 1}
     else:
-        axes = {ax % a.ndim for ax in ((axis,) if isinstance(axis, int) else axis)}
+        axes = set(check_axes(axis, a.ndim, "squeeze"))
         for ax in sorted(axes):
             if a.shape[ax] != 1:
                 raise ValueError(f"squeeze: axis {ax} of shape {a.shape} has length {a.shape[ax]}.")

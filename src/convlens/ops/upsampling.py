@@ -13,6 +13,7 @@ import numbers
 import numpy
 
 from .. import backend
+from ..arguments import check_axis
 from ..tensor import Function, Tensor, as_tensor
 from .elementwise import add, multiply
 from .shape import getitem
@@ -34,9 +35,7 @@ class Repeat(Function):
 def _check(op, x, size, axis):
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
         raise ValueError(f"{op}: size must be a positive int, received {size!r}.")
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"{op}: axis {axis} is out of range for an input of shape {x.shape}.")
-    return int(size), axis % x.ndim
+    return int(size), check_axis(axis, x.ndim, op)
 
 
 def repeat(x, size, axis) -> Tensor:

@@ -181,12 +181,9 @@ class Lion(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion", **kwargs):
         super().__init__(learning_rate, name=name, **kwargs)
+        if beta_1 == 0:  # at 0 Lion degenerates to SignSGD
+            raise ValueError("Lion: beta_1 must be a finite number in (0, 1], received 0.")
         self.beta_1 = check_float("Lion", "beta_1", beta_1, 0.0, 1.0)
-        if self.beta_1 == 0:
-            raise ValueError(
-                "Lion: beta_1 must be in (0, 1] (at 0 it degenerates to SignSGD), "
-                f"received beta_1={beta_1!r}."
-            )
         self.beta_2 = check_float("Lion", "beta_2", beta_2, 0.0, 1.0)
 
     def build(self, variables) -> None:
