@@ -32,7 +32,7 @@ Y = numpy.arange(12) % 3
         ({"validation_split": 1}, ValueError, r"validation_split must be < 1"),
         ({"steps_per_epoch": 0}, ValueError, r"steps_per_epoch must be an int >= 1"),
         ({"class_weight": [1, 2, 3]}, TypeError, r"class_weight must be a dict .* received list"),
-        ({"class_weight": {0: -5}}, ValueError, r"class_weight\[0\] must be a finite number in"),
+        ({"class_weight": {0: -5}}, ValueError, r"class_weight\[0\] must be a finite number >= 0"),
         ({"class_weight": {7: 2.0}}, ValueError, r"class_weight names classes \[7\]"),
         ({"class_weight": {"a": 1.0}}, TypeError, r"class_weight keys must be class indices"),
         ({"class_weight": {0: float("nan")}}, ValueError, r"class_weight\[0\] .* received nan"),
@@ -84,3 +84,30 @@ def test_valid_class_weights_are_still_applied(model):
     assert first_loss({0: 1.0, 1: 1, 2: numpy.float32(1)}) == pytest.approx(plain, rel=1e-6)
     assert first_loss({0: 0.0}) != pytest.approx(plain, rel=1e-3)
     model.set_weights(start)
+
+
+def _diverging_model():
+    model = cl.Sequential([cl.layers.Input((4,)), cl.layers.Dense(1)])
+    model.compile(optimizer=cl.optimizers.SGD(learning_rate=1e6), loss="mse")
+    x = numpy.random.default_rng(0).normal(size=(64, 4)).astype("float32") * 100
+    return model, x, x.sum(axis=1, keepdims=True)
+
+
+def test_a_diverging_loss_stops_training_with_a_warning():
+    model, x, y = _diverging_model()
+    with pytest.warns(RuntimeWarning, match=r"fit: the loss became (nan|inf) at batch \d+"):
+        history = model.fit(x, y, batch_size=8, epochs=20, verbose=0)
+    losses = history.history["loss"]
+    assert len(losses) == 1 and not numpy.isfinite(losses[-1])  # stopped in the first epoch
+
+
+def test_a_users_terminate_on_nan_replaces_the_default():
+    model, x, y = _diverging_model()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="fit: ")  # the default's would fail the test
+        history = model.fit(
+            x, y, batch_size=8, epochs=20, verbose=0, callbacks=[cl.callbacks.TerminateOnNaN()]
+        )
+    assert len(history.history["loss"]) == 1

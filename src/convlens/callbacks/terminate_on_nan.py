@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from . import monitor as monitoring
 from .callback import Callback
@@ -22,4 +23,26 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             monitoring.write_message(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class StopOnNonFiniteLoss(TerminateOnNaN):
+    """:class:`TerminateOnNaN`, on by default in ``fit``, with a warning that says why.
+
+    Keras trains on after the loss turns NaN, printing ``loss: nan`` for every later epoch while
+    the weights are already lost; convlens stops after the first bad batch instead, so the
+    weights of the last good step stay recoverable (a checkpoint, BackupAndRestore). A
+    ``TerminateOnNaN`` the user passes replaces this one.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            warnings.warn(
+                f"fit: the loss became {float(loss)} at batch {batch}; training stopped. "
+                "Lower the learning rate, clip gradients (clipnorm=) or check the data "
+                "for extreme values.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             self.model.stop_training = True

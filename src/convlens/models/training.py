@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import losses, memory, optimizers
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
+from ..callbacks.terminate_on_nan import StopOnNonFiniteLoss, TerminateOnNaN
 from ..kernels.parallel import kernel_threads
 from ..tensor import no_grad
 from . import data as data_module
@@ -381,6 +382,8 @@ class Trainer:
         if verbose:
             callback_list.append(progress.ProgressBar(verbose=verbose))
         callback_list.append(history)
+        if not any(isinstance(c, TerminateOnNaN) for c in callback_list.callbacks):
+            callback_list.append(StopOnNonFiniteLoss())
         callback_list.set_model(self)
         callback_list.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
         self.history = history
