@@ -44,22 +44,28 @@ _BUDGET: contextvars.ContextVar = contextvars.ContextVar("weight_budget", defaul
 
 
 @contextlib.contextmanager
-def weight_budget(max_bytes: int):
+def weight_budget(max_bytes: int, initialize: bool = True):
     """Within the block, ``add_weight`` refuses (WeightBudgetError) a weight that would take
     the bytes created so far past ``max_bytes``, before allocating it: loading a model file
     builds its config under the size of its own weights, so a small hostile config cannot
-    allocate gigabytes."""
-    token = _BUDGET.set([int(max_bytes)])
+    allocate gigabytes.
+
+    With ``initialize=False`` the weights are zeros, their initializers not run: for a loader
+    that overwrites every weight from its file (or fails), the initial values would be thrown
+    away, and drawing them costs twice their size in temporaries.
+    """
+    token = _BUDGET.set([int(max_bytes), bool(initialize)])
     try:
         yield
     finally:
         _BUDGET.reset(token)
 
 
-def _charge(layer, name, shape, dtype) -> None:
+def _charge(layer, name, shape, dtype) -> bool:
+    """Count the weight against the budget, if any; whether to run its initializer."""
     budget = _BUDGET.get()
     if budget is None:
-        return
+        return True
     size = math.prod(shape) * numpy.dtype(dtype).itemsize
     if size > budget[0]:
         raise WeightBudgetError(
@@ -67,6 +73,7 @@ def _charge(layer, name, shape, dtype) -> None:
             f"{size} bytes, more than the {budget[0]} bytes left of the weights file."
         )
     budget[0] -= size
+    return budget[1]
 
 
 def _may_hold_layers(value) -> bool:
@@ -132,8 +139,10 @@ class TrackedWeights:
             index = next(self._weight_names)
             name = "variable" if index == 0 else f"variable_{index}"
         initializer = initializers.get(initializer)
-        _charge(self, name, shape, dtype)  # before anything is allocated
-        values = initializer(shape, dtype=dtype)
+        if _charge(self, name, shape, dtype):  # before anything is allocated
+            values = initializer(shape, dtype=dtype)
+        else:  # a loader will overwrite every value (weight_budget)
+            values = backend.xp.zeros(shape, dtype=dtype)
         weight = Tensor(
             values,
             dtype=dtype,

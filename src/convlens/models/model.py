@@ -9,15 +9,17 @@ from __future__ import annotations
 import numpy
 
 from .. import backend, saving
+from ..layers.call_rules import call_context, flat
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, unique_name
 from ..layers.symbolic import KerasTensor, format_shape, replace_symbols
 from ..ops.dtype_cast import cast_float
 from ..registry import snake_case
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, is_grad_enabled
 from .graph_order import keras_order
 from .serialization import functional_config, functional_from_config, model_to_json
-from .training import Trainer
+from .structures import concatenate_tensors, slice_samples
+from .training import PREDICT_CHUNK, Trainer
 
 
 class Model(Trainer, Layer):
@@ -41,6 +43,36 @@ class Model(Trainer, Layer):
         >>> models.Model(inputs, outputs).output_shape
         (None, 4)
     """
+
+    def __call__(self, inputs, *args, **kwargs):
+        """The model on data (or on symbolic inputs, recording a node), as a layer is called.
+
+        Under ``no_grad`` and outside training, a top-level call on more than PREDICT_CHUNK
+        samples runs PREDICT_CHUNK at a time, as ``predict`` does: 60,000 images cost the memory
+        of 1,024, with the same outputs. With gradients recorded every activation is kept for
+        ``backward``, as in PyTorch; use ``predict`` or ``no_grad`` for inference on many.
+        """
+        count = self._inference_samples(inputs, args, kwargs)
+        if count <= PREDICT_CHUNK:
+            return super().__call__(inputs, *args, **kwargs)
+        parts = [
+            super(Model, self).__call__(
+                slice_samples(inputs, start, start + PREDICT_CHUNK), **kwargs
+            )
+            for start in range(0, count, PREDICT_CHUNK)
+        ]
+        return concatenate_tensors(parts)
+
+    def _inference_samples(self, inputs, args, kwargs) -> int:
+        """The samples of a top-level inference call on data (0 for any other call)."""
+        if args or set(kwargs) - {"training"} or kwargs.get("training") or is_grad_enabled():
+            return 0
+        if getattr(call_context, "depth", 0):
+            return 0
+        leaves = flat(inputs)
+        if not leaves or any(isinstance(t, KerasTensor) or numpy.ndim(t) == 0 for t in leaves):
+            return 0
+        return len(leaves[0])
 
     def __init__(self, *args, **kwargs):
         inputs = args[0] if args else kwargs.pop("inputs", None)

@@ -81,3 +81,15 @@ def slice_samples(x, start: int, stop: int):
     if isinstance(x, (list, tuple)):
         return [slice_samples(value, start, stop) for value in x]
     return x[start:stop]
+
+
+def concatenate_tensors(parts):
+    """One Tensor per output from per-chunk outputs, in their structure (outside the graph)."""
+    from ..ops.creation import wrap
+
+    first = parts[0]
+    if isinstance(first, dict):
+        return {key: concatenate_tensors([p[key] for p in parts]) for key in first}
+    if isinstance(first, (list, tuple)):
+        return [concatenate_tensors([p[i] for p in parts]) for i in range(len(first))]
+    return wrap(backend.xp.concatenate([p.data for p in parts]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import tempfile
 import zipfile
 
 import numpy
@@ -36,6 +37,7 @@ class ModelFileError(ValueError):
 BOMB_FLOOR, MAX_EXPANSION = 64 << 20, 100
 H5_ALLOWANCE, MARGIN = 4, 1 << 20
 _CHUNK = 1 << 20
+SPOOL_BYTES = 32 << 20  # a member inflated past this waits on disk, not in memory
 
 _MEMBER: contextvars.ContextVar = contextvars.ContextVar("member", default=None)
 _NONFINITE_OK: contextvars.ContextVar = contextvars.ContextVar("allow_nonfinite", default=False)
@@ -247,13 +249,21 @@ def member_size(archive, name: str, filepath, missing_ok=False) -> int:
 def read_capped(archive, name: str, limit: int, filepath) -> bytes:
     """The member's bytes, refused when its declared size or the bytes it actually inflates
     to exceed ``limit`` (read in chunks: the header is never trusted alone)."""
+    with extract_capped(archive, name, limit, filepath) as stream:
+        return stream.read()
+
+
+def extract_capped(archive, name: str, limit: int, filepath):
+    """The member inflated into a seekable file object at its start, bounded as
+    :func:`read_capped`: in memory up to SPOOL_BYTES, on disk (a temporary file, gone when
+    closed) above, so a large weights file never holds its bytes twice in memory."""
     declared = member_size(archive, name, filepath)
     if declared > limit:
         raise ModelFileError(
             f"{filepath}: {name!r} is {declared} bytes, more than the {limit} bytes this "
-            "model can need; refusing to read it."
+            "model can need; refusing it."
         )
-    chunks, total = [], 0
+    spool, total = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES), 0
     try:
         with archive.open(name) as stream:
             while chunk := stream.read(min(_CHUNK, limit + 1 - total)):
@@ -262,9 +272,12 @@ def read_capped(archive, name: str, limit: int, filepath) -> bytes:
                     raise ModelFileError(
                         f"{filepath}: {name!r} inflates past {limit} bytes; refusing it."
                     )
-                chunks.append(chunk)
+                spool.write(chunk)
     except ModelFileError:
+        spool.close()
         raise
     except Exception as error:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError...
+        spool.close()
         raise ModelFileError(f"{filepath}: {name!r} is corrupt ({error}).") from None
-    return b"".join(chunks)
+    spool.seek(0)
+    return spool

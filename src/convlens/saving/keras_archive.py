@@ -11,6 +11,7 @@ the class instead of building something else.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import json
@@ -24,10 +25,10 @@ from .files import (
     ModelFileError,
     _write_atomically,
     check_h5_sizes,
+    extract_capped,
     h5py_module,
     member_size,
     open_h5,
-    read_capped,
     reading,
 )
 from .keras_h5 import read_optimizer, read_weights, write_weights
@@ -118,14 +119,17 @@ def refuse_lambdas(config, filepath) -> None:
             refuse_lambdas(value, filepath)
 
 
-def build_model(config: dict, filepath, custom_objects, safe_mode: bool, stored: int):
+def build_model(
+    config: dict, filepath, custom_objects, safe_mode: bool, stored: int, initialize=True
+):
     """The model of ``config``, built under a budget of twice the ``stored`` bytes of its
     weights (float16 files of a float32 model) plus a margin: a config asking for more weights
-    than its file holds is refused before they are allocated."""
+    than its file holds is refused before they are allocated. ``initialize=False`` leaves the
+    weights zero, for a reader that sets every one of them or fails."""
     if safe_mode:
         refuse_lambdas(config, filepath)
     try:
-        with weight_budget(2 * stored + MARGIN):
+        with weight_budget(2 * stored + MARGIN, initialize):
             return deserialize_model(config, custom_objects)
     except WeightBudgetError as error:
         raise ModelFileError(
@@ -140,29 +144,26 @@ def model_bytes(model) -> int:
     return sum(w.data.nbytes for layer in model._flat_layers() for w in layer._weights)
 
 
+@contextlib.contextmanager
 def weights_member(archive, model, filepath):
-    """The archive's weights file as an open h5py file, its size (declared and inflated)
-    bounded by the model's own weights: weights and two optimizer slots, SIZE_FACTOR times
-    over for HDF5's headers, plus a margin."""
+    """The archive's weights file as an open h5py file (closed, with its spool, on leaving the
+    block), its size (declared and inflated) bounded by the model's own weights: weights and
+    two optimizer slots, SIZE_FACTOR times over for HDF5's headers, plus a margin."""
     limit = SIZE_FACTOR * 3 * model_bytes(model) + SIZE_MARGIN
-    with reading(WEIGHTS_MEMBER):
-        data = read_capped(archive, WEIGHTS_MEMBER, limit, filepath)
-        h5 = open_h5(io.BytesIO(data), f"{filepath}: {WEIGHTS_MEMBER!r}")
-        try:
-            check_h5_sizes(h5, len(data), f"{filepath}: {WEIGHTS_MEMBER!r}")
-        except BaseException:
-            h5.close()
-            raise
-    return h5
+    where = f"{filepath}: {WEIGHTS_MEMBER!r}"
+    with reading(WEIGHTS_MEMBER), extract_capped(archive, WEIGHTS_MEMBER, limit, filepath) as spool:
+        with open_h5(spool, where) as h5:
+            check_h5_sizes(h5, spool.seek(0, io.SEEK_END), where)
+            yield h5
 
 
 def load_keras(archive, config, filepath, custom_objects, compile, safe_mode):  # noqa: A002
     """A model from an open ``.keras`` archive whose ``config.json`` is ``config``."""
     stored = member_size(archive, WEIGHTS_MEMBER, filepath, missing_ok=True)
     with reading("config.json"):
-        model = build_model(config, filepath, custom_objects, safe_mode, stored)
+        model = build_model(config, filepath, custom_objects, safe_mode, stored, False)
     with weights_member(archive, model, filepath) as h5, reading(WEIGHTS_MEMBER):
-        read_weights(h5, model, filepath)
+        read_weights(h5, model, filepath, fresh=True)
         compile_config = config.get("compile_config")
         if compile and compile_config:
             try:

@@ -54,12 +54,15 @@ def _optimizer_values(optimizer) -> list:
     return values + trailing_values(optimizer)
 
 
-def read_weights(h5, model, filepath, skip_mismatch=False) -> None:
+def read_weights(h5, model, filepath, skip_mismatch=False, fresh=False) -> None:
     """Set the model's variables from an open Keras weights file, all checked first.
 
     Args:
         skip_mismatch: leave a layer whose variables do not fit (count or shape) as it is,
             with a warning, instead of raising (Keras's argument).
+        fresh: the model was just built to receive these weights and is dropped if reading
+            fails, so each layer is set as soon as it is read and checked (memory: one layer's
+            arrays at a time, not a second copy of the whole model).
     """
     pending = []
     for path, layer in variable_paths(model):
@@ -69,6 +72,13 @@ def read_weights(h5, model, filepath, skip_mismatch=False) -> None:
             if not skip_mismatch:
                 raise
             warnings.warn(f"skip_mismatch: {error}", stacklevel=3)
+        if fresh:
+            _assign(pending)
+            pending = []
+    _assign(pending)
+
+
+def _assign(pending) -> None:
     for weight, array in pending:
         weight.data[...] = backend.xp.asarray(array, dtype=weight.dtype)
 
