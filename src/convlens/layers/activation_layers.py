@@ -130,7 +130,9 @@ class PReLU(Layer):
         self.alpha_initializer = alpha_initializer
         self.alpha_regularizer, self.alpha_constraint = alpha_regularizer, alpha_constraint
         if shared_axes is not None:
-            shared_axes = [shared_axes] if isinstance(shared_axes, int) else list(shared_axes)
+            if isinstance(shared_axes, int):
+                shared_axes = [shared_axes]
+            shared_axes = list(self.sequence(shared_axes, "shared_axes", "axis numbers >= 1"))
             if not all(
                 isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in shared_axes
             ):

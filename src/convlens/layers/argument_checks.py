@@ -37,6 +37,32 @@ class ArgumentChecks:
             )
         return tuple(int(v) for v in values)
 
+    def sequence(self, value, name: str, accepted: str) -> tuple:
+        """``value`` as a tuple; an int, a float or a string (not a sequence of sizes or axes)
+        is a TypeError naming this layer, the argument and what it accepts."""
+        if not isinstance(value, (str, bytes)):
+            try:
+                return tuple(value)
+            except TypeError:
+                pass
+        raise TypeError(
+            f'{type(self).__name__} "{self.name}": {name} must be {accepted}, received {value!r}.'
+        )
+
+    def int_entries(self, values: tuple, name: str, accepted: str, allow_none=False) -> tuple:
+        """``values`` unchanged when each is an int (or None, when allowed); else a TypeError
+        naming this layer and the argument."""
+        for v in values:
+            if (v is None and allow_none) or (
+                isinstance(v, numbers.Integral) and not isinstance(v, bool)
+            ):
+                continue
+            raise TypeError(
+                f'{type(self).__name__} "{self.name}": {name} must be {accepted}, '
+                f"received {values!r}."
+            )
+        return tuple(None if v is None else int(v) for v in values)
+
     def boolean(self, value, name: str) -> bool:
         """``value`` as a bool; anything else (``'no'``, ``0``, ``None``) is a TypeError naming
         this layer and the argument, where ``bool()`` would silently read ``'no'`` as True."""

@@ -70,9 +70,16 @@ class Conv2DTranspose(BaseConv):
                 f"received {padding!r}."
             )
         if output_padding is not None:
-            output_padding = (
-                (output_padding,) * 2 if isinstance(output_padding, int) else tuple(output_padding)
-            )
+            accepted = "an int or a pair of ints, each smaller than its stride"
+            if isinstance(output_padding, int):
+                output_padding = (output_padding,) * 2
+            output_padding = self.sequence(output_padding, "output_padding", accepted)
+            output_padding = self.int_entries(output_padding, "output_padding", accepted)
+            if len(output_padding) != 2:
+                raise ValueError(
+                    f'Conv2DTranspose "{self.name}": output_padding must be {accepted}, '
+                    f"received {output_padding!r}."
+                )
             if any(p < 0 or p >= s for p, s in zip(output_padding, self.strides)):
                 raise ValueError(
                     f'Conv2DTranspose "{self.name}": output_padding {output_padding} '

@@ -121,9 +121,13 @@ class Layer(ArgumentChecks, TrackedWeights):
         # Keras 2 style `Conv2D(..., input_shape=(28, 28, 1))` on the first layer of a Sequential.
         if input_shape is None and input_dim is not None:
             input_shape = (input_dim,)
+        accepted = "a tuple of sizes (None for any)"
         if input_shape is None and batch_input_shape is not None:
-            input_shape = tuple(batch_input_shape)[1:]
-        self._declared_input_shape = None if input_shape is None else tuple(input_shape)
+            input_shape = self.sequence(batch_input_shape, "batch_input_shape", accepted)[1:]
+        if input_shape is not None:
+            input_shape = self.sequence(input_shape, "input_shape", accepted)
+            input_shape = self.int_entries(input_shape, "input_shape", accepted, allow_none=True)
+        self._declared_input_shape = input_shape
         self.input_shape = None
         self.output_shape = None
 

@@ -167,7 +167,11 @@ class AlphaDropout(_Noise):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.rate = _fraction(self, rate, "rate")
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        if noise_shape is not None:
+            accepted = "a tuple of sizes (None: the input's)"
+            noise_shape = self.sequence(noise_shape, "noise_shape", accepted)
+            noise_shape = self.int_entries(noise_shape, "noise_shape", accepted, allow_none=True)
+        self.noise_shape = noise_shape
 
     def active(self):
         return self.rate > 0

@@ -60,7 +60,8 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(target_shape)
+        accepted = "a tuple of positive sizes and at most one -1"
+        self.target_shape = self.sequence(target_shape, "target_shape", accepted)
         if sum(d == -1 for d in self.target_shape) > 1 or any(
             not isinstance(d, int) or d == 0 or d < -1 for d in self.target_shape
         ):
@@ -106,7 +107,10 @@ class ZeroPadding2D(Layer):
                 f'ZeroPadding2D "{self.name}": padding must be an int or pairs, '
                 f"received {padding!r}."
             )
-        self.padding = resolve_padding(padding, None, None)
+        try:
+            self.padding = resolve_padding(padding, None, None)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f'ZeroPadding2D "{self.name}": {error}') from None
         self.data_format = check_data_format(self, data_format)
         self.input_spec = InputSpec(ndim=4)
 

@@ -58,7 +58,9 @@ class Normalization(Layer):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
-        axes = () if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+        accepted = "an int, a tuple of ints or None"
+        axes = () if axis is None else (axis,) if isinstance(axis, int) else None
+        axes = self.sequence(axis, "axis", accepted) if axes is None else axes
         if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
             raise ValueError(
                 f'{type(self).__name__} "{self.name}": axis must be an int, a tuple of ints or '
