@@ -174,7 +174,7 @@ def test_bad_shapes_and_arguments_raise():
         initializers.VarianceScaling(mode="fan_sum")
     with pytest.raises(ValueError, match="distribution must be one of"):
         initializers.VarianceScaling(distribution="cauchy")
-    with pytest.raises(ValueError, match="scale must be a positive float"):
+    with pytest.raises(ValueError, match="scale must be a finite number > 0"):
         initializers.VarianceScaling(scale=0.0)
     with pytest.raises(ValueError, match="minval"):
         initializers.RandomUniform(1.0, -1.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import re
 
 import numpy
@@ -139,3 +140,24 @@ def broadcast_error(owner: str, shapes) -> ValueError:
         f"{op}: inputs of shapes {listed} do not broadcast together; aligned from the last "
         "axis, each axis must agree or be 1."
     )
+
+
+def check_bool(value, name: str, owner: str) -> bool:
+    """``value`` as a bool: ``bool("no")`` is True, so anything but a real bool is refused."""
+    if not isinstance(value, (bool, numpy.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, received {_describe(value)}.")
+    return bool(value)
+
+
+def check_callable(value, name: str, owner: str):
+    """``value`` itself when it can be called."""
+    if not callable(value):
+        raise TypeError(f"{owner}: {name} must be a function, received {_describe(value)}.")
+    return value
+
+
+def check_path(value, name: str, owner: str) -> str:
+    """``value`` (a str or an ``os.PathLike``) as a non-empty path string."""
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise TypeError(f"{owner}: {name} must be a file path, received {_describe(value)}.")
+    return os.fspath(value)

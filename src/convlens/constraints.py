@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 from . import backend, registry
+from .arguments import check_int, check_number
 
 EPSILON = 1e-7  # Keras's backend.epsilon(), keeps zero columns from dividing by zero
 
@@ -27,8 +28,9 @@ def _norms(w, axis):
 
 
 def _axis(axis):
-    """An int, or a tuple of ints (a list from a JSON config)."""
-    return tuple(int(a) for a in axis) if isinstance(axis, (list, tuple)) else int(axis)
+    if isinstance(axis, (list, tuple)):
+        return tuple(check_int(a, "axis", "constraint") for a in axis)
+    return check_int(axis, "axis", "constraint")
 
 
 class Constraint:
@@ -58,7 +60,8 @@ class MaxNorm(_AxisConstraint):
     """Rescales slices whose L2 norm exceeds ``max_value``: ``w * clip(n, 0, m) / (eps + n)``."""
 
     def __init__(self, max_value=2, axis=0):
-        self.max_value, self.axis = max_value, _axis(axis)
+        self.max_value = check_number(max_value, "max_value", "MaxNorm", minimum=0)
+        self.axis = _axis(axis)
 
     def __call__(self, w):
         norms = _norms(w, self.axis)
@@ -77,11 +80,13 @@ class MinMaxNorm(_AxisConstraint):
     """
 
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        self.min_value = check_number(min_value, "min_value", "MinMaxNorm", minimum=0)
+        self.max_value = check_number(max_value, "max_value", "MinMaxNorm", minimum=0)
         if min_value > max_value:
             raise ValueError(
                 f"MinMaxNorm: min_value ({min_value}) must not exceed max_value ({max_value})."
             )
-        self.min_value, self.max_value, self.rate = min_value, max_value, rate
+        self.rate = check_number(rate, "rate", "MinMaxNorm", 0, 1)
         self.axis = _axis(axis)
 
     def __call__(self, w):

@@ -24,6 +24,7 @@ import math
 import numpy
 
 from . import backend, registry
+from .arguments import check_number
 from .rng import rng_for
 
 TRUNCATED_NORMAL_STDDEV = 0.87962566103423978
@@ -136,6 +137,14 @@ class Constant(Initializer):
     """Every value ``value`` (a number, or an array that broadcasts to the shape)."""
 
     def __init__(self, value=0.0):
+        try:
+            finite = numpy.isfinite(numpy.asarray(value, numpy.float64)).all()
+        except (TypeError, ValueError):
+            finite = False
+        if isinstance(value, bool) or not finite:
+            raise ValueError(
+                f"Constant: value must be a finite number or an array of them, received {value!r}."
+            )
         self.value = value
 
     def __call__(self, shape, dtype="float32"):
@@ -152,7 +161,9 @@ class RandomNormal(RandomInitializer):
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
-        self.mean, self.stddev = float(mean), float(stddev)
+        owner = type(self).__name__
+        self.mean = check_number(mean, "mean", owner)
+        self.stddev = check_number(stddev, "stddev", owner, minimum=0)
 
     def __call__(self, shape, dtype="float32"):
         values = self._rng().normal(self.mean, self.stddev, _shape(shape))
@@ -180,9 +191,11 @@ class RandomUniform(RandomInitializer):
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
+        minval = check_number(minval, "minval", "RandomUniform")
+        maxval = check_number(maxval, "maxval", "RandomUniform")
         if minval > maxval:
             raise ValueError(f"RandomUniform: minval ({minval}) must not exceed maxval ({maxval}).")
-        self.minval, self.maxval = float(minval), float(maxval)
+        self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype="float32"):
         values = self._rng().uniform(self.minval, self.maxval, _shape(shape))
@@ -214,10 +227,7 @@ class VarianceScaling(RandomInitializer):
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         super().__init__(seed)
-        if not scale > 0:
-            raise ValueError(
-                f"VarianceScaling: scale must be a positive float, received {scale!r}."
-            )
+        scale = check_number(scale, "scale", "VarianceScaling", minimum=0, strict=True)
         mode, distribution = str(mode).lower(), str(distribution).lower()
         distribution = "truncated_normal" if distribution == "normal" else distribution
         if mode not in self.MODES:
@@ -317,7 +327,7 @@ class Orthogonal(RandomInitializer):
 
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
-        self.gain = float(gain)
+        self.gain = check_number(gain, "gain", "Orthogonal")
 
     def __call__(self, shape, dtype="float32"):
         shape = _shape(shape)
@@ -346,7 +356,7 @@ class Identity(Initializer):
     """
 
     def __init__(self, gain=1.0):
-        self.gain = float(gain)
+        self.gain = check_number(gain, "gain", "Identity")
 
     def __call__(self, shape, dtype="float32"):
         shape = _shape(shape)

@@ -8,6 +8,7 @@ import os
 
 import numpy
 
+from ..arguments import check_bool, check_path
 from .callback import Callback
 
 
@@ -36,9 +37,13 @@ class CSVLogger(Callback):
 
     def __init__(self, filename, separator: str = ",", append: bool = False):
         super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise TypeError(
+                f"CSVLogger: separator must be one character, such as ',', received {separator!r}."
+            )
         self.sep = separator
-        self.filename = os.fspath(filename)
-        self.append = append
+        self.filename = check_path(filename, "filename", "CSVLogger")
+        self.append = check_bool(append, "append", "CSVLogger")
         self.writer = None
         self.keys = None
         self.append_header = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..arguments import check_bool, check_int, check_number
 from . import monitor as monitoring
 from .monitor_callback import MonitorCallback
 
@@ -63,11 +64,15 @@ class EarlyStopping(MonitorCallback):
     ):
         # The baseline is not the first best value here (as Keras): it gates the wait's reset.
         super().__init__(monitor, mode, min_delta=min_delta)
-        self.patience = patience
-        self.verbose = verbose
-        self.baseline = baseline
-        self.restore_best_weights = restore_best_weights
-        self.start_from_epoch = start_from_epoch
+        self.patience = check_int(patience, "patience", "EarlyStopping", minimum=0)
+        self.verbose = check_int(verbose, "verbose", "EarlyStopping", minimum=0)
+        self.baseline = check_number(baseline, "baseline", "EarlyStopping", allow_none=True)
+        self.restore_best_weights = check_bool(
+            restore_best_weights, "restore_best_weights", "EarlyStopping"
+        )
+        self.start_from_epoch = check_int(
+            start_from_epoch, "start_from_epoch", "EarlyStopping", minimum=0
+        )
         self.on_train_begin()
 
     def on_train_begin(self, logs=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import numbers
 
+from ..arguments import check_int
 from . import monitor as monitoring
 from .callback import Callback
 
@@ -35,10 +36,10 @@ class LearningRateScheduler(Callback):
         if not callable(schedule):
             raise TypeError(
                 f"LearningRateScheduler: schedule must be a function (epoch, lr) -> "
-                f"lr, received {type(schedule).__name__}."
+                f"lr, received {schedule!r}."
             )
         self.schedule = schedule
-        self.verbose = verbose
+        self.verbose = check_int(verbose, "verbose", "LearningRateScheduler", minimum=0)
 
     def on_epoch_begin(self, epoch, logs=None):
         current = monitoring.learning_rate(self.model)

@@ -12,6 +12,7 @@ import json
 import os
 import warnings
 
+from ..arguments import check_bool, check_int, check_path
 from . import monitor as monitoring
 from .monitor_callback import MonitorCallback
 
@@ -80,10 +81,12 @@ class ModelCheckpoint(MonitorCallback):
                 f"ModelCheckpoint: unrecognized save_freq={save_freq!r}; expected "
                 "'epoch' or a positive int (a number of batches)."
             )
-        self.filepath = os.fspath(filepath)
-        self.verbose = verbose
-        self.save_best_only = save_best_only
-        self.save_weights_only = save_weights_only
+        self.filepath = check_path(filepath, "filepath", "ModelCheckpoint")
+        self.verbose = check_int(verbose, "verbose", "ModelCheckpoint", minimum=0)
+        self.save_best_only = check_bool(save_best_only, "save_best_only", "ModelCheckpoint")
+        self.save_weights_only = check_bool(
+            save_weights_only, "save_weights_only", "ModelCheckpoint"
+        )
         self.save_freq = save_freq
         self.initial_value_threshold = initial_value_threshold
         self._current_epoch = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ..arguments import check_number
 from .callback import Callback
 
 MODES = ("auto", "min", "max")
@@ -108,10 +109,15 @@ class MonitorCallback(Callback):
                 stacklevel=3,
             )
             mode = "auto"
+        owner = type(self).__name__
+        if not isinstance(monitor, str):
+            raise TypeError(
+                f"{owner}: monitor must be a metric name such as 'val_loss', received {monitor!r}."
+            )
         self.monitor = monitor
         self.mode = mode
-        self.min_delta = abs(min_delta)
-        self.best = baseline
+        self.min_delta = abs(check_number(min_delta, "min_delta", owner))
+        self.best = check_number(baseline, "baseline", owner, allow_none=True)
 
     @property
     def maximizing(self) -> bool:

@@ -69,6 +69,10 @@ class ProgressBar(Callback):
     def __init__(self, verbose=1, stream=None):
         super().__init__()
         self.verbose = resolve_verbose(verbose)
+        if stream is not None and not callable(getattr(stream, "write", None)):
+            raise TypeError(
+                f"ProgressBar: stream must be a text stream (with write), received {stream!r}."
+            )
         self.stream = stream
         self._bar = None
         self._start = 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..arguments import check_int, check_number
 from . import monitor as monitoring
 from .monitor_callback import MonitorCallback
 
@@ -46,15 +47,12 @@ class ReduceLROnPlateau(MonitorCallback):
         min_lr: float = 0.0,
     ):
         super().__init__(monitor, mode, min_delta=min_delta)
-        if factor >= 1.0:
-            raise ValueError(
-                f"ReduceLROnPlateau does not support a factor >= 1.0, received factor={factor}."
-            )
-        self.factor = factor
-        self.patience = patience
-        self.verbose = verbose
-        self.cooldown = cooldown
-        self.min_lr = min_lr
+        owner = "ReduceLROnPlateau"
+        self.factor = check_number(factor, "factor", owner, 0, 1, open_maximum=True)
+        self.patience = check_int(patience, "patience", owner, minimum=0)
+        self.verbose = check_int(verbose, "verbose", owner, minimum=0)
+        self.cooldown = check_int(cooldown, "cooldown", owner, minimum=0)
+        self.min_lr = check_number(min_lr, "min_lr", owner, minimum=0)
         self._reset()
 
     def _reset(self) -> None:

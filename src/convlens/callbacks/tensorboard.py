@@ -16,6 +16,7 @@ import time
 import numpy
 
 from .. import backend
+from ..arguments import check_path
 from . import monitor as monitoring
 from .callback import Callback
 
@@ -94,7 +95,9 @@ class TensorBoard(Callback):
                 "Embedding layer); leave embeddings_freq=0 and "
                 "embeddings_metadata=None."
             )
-        self.log_dir = os.fspath(log_dir)
+        self.log_dir = check_path(log_dir, "log_dir", "TensorBoard")
+        if os.path.exists(self.log_dir) and not os.path.isdir(self.log_dir):
+            raise ValueError(f"TensorBoard: log_dir {self.log_dir!r} is a file, not a folder.")
         self.histogram_freq = histogram_freq
         self.write_graph = write_graph
         self.write_images = write_images

@@ -16,13 +16,9 @@ class ReLU(Layer):
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
-        if max_value is not None and max_value < 0:
-            raise ValueError(f'ReLU "{self.name}": max_value must be >= 0, received {max_value}.')
-        if negative_slope < 0:
-            raise ValueError(
-                f'ReLU "{self.name}": negative_slope must be >= 0, received {negative_slope}.'
-            )
-        self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
+        self.max_value = self.number(max_value, "max_value", minimum=0, allow_none=True)
+        self.negative_slope = self.number(negative_slope, "negative_slope", minimum=0)
+        self.threshold = self.number(threshold, "threshold")
 
     def call(self, inputs, training=False):
         if self.negative_slope == 0 and self.threshold == 0:
@@ -50,11 +46,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, negative_slope=0.3, **kwargs):
         super().__init__(**kwargs)
-        if negative_slope < 0:
-            raise ValueError(
-                f'LeakyReLU "{self.name}": negative_slope must be >= 0, received {negative_slope}.'
-            )
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = self.number(negative_slope, "negative_slope", minimum=0)
 
     def call(self, inputs, training=False):
         return ops.leaky_relu(inputs, self.negative_slope)

@@ -11,6 +11,8 @@ import numbers
 
 import numpy
 
+from ..arguments import check_number
+
 
 class ArgumentChecks:
     """``positive_ints`` and ``boolean``, for ``__init__`` methods of layers."""
@@ -62,6 +64,11 @@ class ArgumentChecks:
                 f"received {values!r}."
             )
         return tuple(None if v is None else int(v) for v in values)
+
+    def number(self, value, name: str, **bounds) -> float:
+        """``value`` as a finite float within ``bounds`` (those of
+        :func:`convlens.arguments.check_number`), the message naming this layer."""
+        return check_number(value, name, f'{type(self).__name__} "{self.name}"', **bounds)
 
     def boolean(self, value, name: str) -> bool:
         """``value`` as a bool; anything else (``'no'``, ``0``, ``None``) is a TypeError naming

@@ -239,7 +239,8 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.scale, self.offset = _number_or_list(scale), _number_or_list(offset)
+        self.scale = _number_or_list(self, scale, "scale")
+        self.offset = _number_or_list(self, offset, "offset")
 
     def call(self, inputs, training=False):
         scale, offset = (
@@ -252,8 +253,8 @@ class Rescaling(Layer):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
-def _number_or_list(value):
+def _number_or_list(layer, value, name):
     """A float, or a list of floats for per-channel values (JSON-able for get_config)."""
     if isinstance(value, (list, tuple)) or getattr(value, "ndim", 0):
-        return [float(v) for v in value]
-    return float(value)
+        return [layer.number(v, name) for v in value]
+    return layer.number(value, name)

@@ -47,12 +47,9 @@ class BatchNormalization(Layer):
             raise ValueError(
                 f'BatchNormalization "{self.name}": axis must be an int, received {axis!r}.'
             )
-        if not 0 <= momentum <= 1 or epsilon <= 0:
-            raise ValueError(
-                f'BatchNormalization "{self.name}": momentum must be in [0, 1] and '
-                f"epsilon positive, received momentum={momentum}, epsilon={epsilon}."
-            )
-        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.axis = axis
+        self.momentum = self.number(momentum, "momentum", minimum=0, maximum=1)
+        self.epsilon = self.number(epsilon, "epsilon", minimum=0, strict=True)
         self.center, self.scale = bool(center), bool(scale)
         self.initializers = dict(
             beta=beta_initializer,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend, config, ops
+from ..arguments import check_callable
 from ..registry import snake_case
 from ..tensor import Tensor, as_tensor
 
@@ -157,7 +158,7 @@ class LossFunctionWrapper(Loss):
         super().__init__(
             name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype
         )
-        self.fn, self._fn_kwargs = fn, kwargs
+        self.fn, self._fn_kwargs = check_callable(fn, "fn", type(self).__name__), kwargs
 
     @property
     def options(self) -> dict:

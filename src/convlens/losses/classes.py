@@ -8,6 +8,7 @@ base class's.
 
 from __future__ import annotations
 
+from ..arguments import check_bool, check_number
 from ..ops import hinge_losses, probabilistic_losses, regression_losses
 from ..ops import losses as base_losses
 from .base import LossFunctionWrapper
@@ -42,7 +43,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             reduction,
             name,
             dtype,
-            from_logits=bool(from_logits),
+            from_logits=check_bool(from_logits, "from_logits", type(self).__name__),
             axis=axis,
         )
 
@@ -64,8 +65,10 @@ class CategoricalCrossentropy(LossFunctionWrapper):
             reduction,
             name,
             dtype,
-            from_logits=bool(from_logits),
-            label_smoothing=float(label_smoothing),
+            from_logits=check_bool(from_logits, "from_logits", type(self).__name__),
+            label_smoothing=check_number(
+                label_smoothing, "label_smoothing", type(self).__name__, 0, 1
+            ),
             axis=axis,
         )
 
@@ -93,8 +96,10 @@ class BinaryCrossentropy(LossFunctionWrapper):
             reduction,
             name,
             dtype,
-            from_logits=bool(from_logits),
-            label_smoothing=float(label_smoothing),
+            from_logits=check_bool(from_logits, "from_logits", type(self).__name__),
+            label_smoothing=check_number(
+                label_smoothing, "label_smoothing", type(self).__name__, 0, 1
+            ),
         )
 
     def get_config(self) -> dict:
@@ -125,7 +130,7 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
             apply_class_balancing=bool(apply_class_balancing),
             alpha=alpha,
             gamma=gamma,
-            from_logits=bool(from_logits),
+            from_logits=check_bool(from_logits, "from_logits", type(self).__name__),
             label_smoothing=label_smoothing,
             axis=axis,
         )
@@ -156,7 +161,7 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
             dtype,
             alpha=alpha,
             gamma=gamma,
-            from_logits=bool(from_logits),
+            from_logits=check_bool(from_logits, "from_logits", type(self).__name__),
             label_smoothing=label_smoothing,
             axis=axis,
         )
@@ -225,7 +230,13 @@ class Huber(LossFunctionWrapper):
     """Quadratic below ``delta``, linear above it: robust to outliers."""
 
     def __init__(self, delta=1.0, reduction=_DEFAULT, name="huber_loss", dtype=None):
-        super().__init__(base_losses.huber, reduction, name, dtype, delta=float(delta))
+        super().__init__(
+            base_losses.huber,
+            reduction,
+            name,
+            dtype,
+            delta=check_number(delta, "delta", "Huber", 0, strict=True),
+        )
 
 
 class Hinge(LossFunctionWrapper):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy
 
+from ..arguments import check_number
 from .base import MeanMetricWrapper
 from .base import host as _host
 from .base import same_rank as _same_rank
@@ -65,6 +66,12 @@ def _in_top_k(targets, predictions, k):
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     """Whether the integer label ``y_true`` is among the ``k`` highest scores of ``y_pred``."""
     y_true, y_pred = _host(y_true), _host(y_pred)
+    if y_true.size != y_pred.size // max(y_pred.shape[-1], 1):
+        raise ValueError(
+            "sparse_top_k_categorical_accuracy: expected one integer label per sample, received "
+            f"y_true of shape {y_true.shape} for y_pred of shape {y_pred.shape}; one-hot labels "
+            "take top_k_categorical_accuracy."
+        )
     matches = _in_top_k(y_true.reshape(-1), y_pred.reshape(-1, y_pred.shape[-1]), k)
     return matches.reshape(y_true.shape).astype(numpy.float64)
 
@@ -101,11 +108,8 @@ class BinaryAccuracy(MeanMetricWrapper):
     """
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
-        if not 0 < threshold < 1:
-            raise ValueError(
-                f"BinaryAccuracy: threshold must lie in (0, 1), received {threshold!r}."
-            )
-        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=float(threshold))
+        threshold = check_number(threshold, "threshold", "BinaryAccuracy", 0, 1, strict=True)
+        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
 
 
 class CategoricalAccuracy(MeanMetricWrapper):

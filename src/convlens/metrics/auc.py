@@ -16,7 +16,13 @@ import numbers
 import numpy
 
 from .base import Metric, accumulate, host, read
-from .confusion import CONDITIONS, _line_up, confusion_counts, evenly_distributed
+from .confusion import (
+    CONDITIONS,
+    _line_up,
+    confusion_counts,
+    evenly_distributed,
+    parse_thresholds,
+)
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): the outer thresholds sit this far outside [0, 1]
 CURVES = ("ROC", "PR", "PRGAIN")
@@ -74,7 +80,7 @@ class AUC(Metric):
         )
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
-            inner = sorted(float(t) for t in thresholds)
+            inner = sorted(parse_thresholds(thresholds, None, "AUC"))
             self._evenly = evenly_distributed([0.0, *inner, 1.0])
         else:
             if (
@@ -93,7 +99,7 @@ class AUC(Metric):
             raise ValueError("AUC: num_labels is needed only when multi_label is True.")
         self.multi_label, self.num_labels = bool(multi_label), num_labels
         self.label_weights = (
-            None if label_weights is None else numpy.asarray(label_weights, numpy.float64)
+            None if label_weights is None else _weights(label_weights)
         )
         self._from_logits = bool(from_logits)
         self._built = False
@@ -210,3 +216,17 @@ class AUC(Metric):
         if self._init_from_thresholds:
             config["thresholds"] = self.thresholds[1:-1]
         return config
+
+
+def _weights(label_weights) -> numpy.ndarray:
+    """``label_weights`` as float64, finite and >= 0."""
+    try:
+        weights = numpy.asarray(label_weights, numpy.float64)
+    except (TypeError, ValueError):
+        weights = None
+    if weights is None or not numpy.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError(
+            f"AUC: label_weights must be finite numbers >= 0, one per label, received "
+            f"{label_weights!r}."
+        )
+    return weights

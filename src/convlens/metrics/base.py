@@ -15,6 +15,7 @@ import numbers
 import numpy
 
 from .. import backend, config, initializers, registry
+from ..arguments import check_callable
 from ..tensor import Tensor
 
 
@@ -251,7 +252,7 @@ class MeanMetricWrapper(Mean):
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         super().__init__(name=name or getattr(fn, "__name__", "metric"), dtype=dtype)
-        self._fn, self._fn_kwargs = fn, kwargs
+        self._fn, self._fn_kwargs = check_callable(fn, "fn", type(self).__name__), kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         values = self._fn(y_true, y_pred, **self._fn_kwargs)

@@ -13,6 +13,7 @@ import numbers
 
 import numpy
 
+from ..arguments import check_int, check_number
 from .base import Metric, accumulate, host, read
 
 EPSILON = 1e-7  # Keras's backend.epsilon()
@@ -25,7 +26,12 @@ def _class_ids(owner, num_classes, target_class_ids):
         or (num_classes < 1)
     ):
         raise ValueError(f"{owner}: num_classes must be a positive int, received {num_classes!r}.")
-    ids = [int(i) for i in target_class_ids]
+    if isinstance(target_class_ids, (str, bytes)) or not hasattr(target_class_ids, "__iter__"):
+        raise TypeError(
+            f"{owner}: target_class_ids must be a list or tuple of class ids, received "
+            f"{target_class_ids!r}."
+        )
+    ids = [check_int(i, "target_class_ids", owner, minimum=0) for i in target_class_ids]
     if not ids or min(ids) < 0 or max(ids) >= num_classes:
         raise ValueError(
             f"{owner}: target_class_ids must be class ids in [0, {num_classes}), received "
@@ -174,7 +180,7 @@ class BinaryIoU(IoU):
 
     def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
         super().__init__(2, target_class_ids, name=name, dtype=dtype)
-        self.threshold = threshold
+        self.threshold = check_number(threshold, "threshold", "BinaryIoU", 0, 1)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         predicted = host(y_pred).astype(numpy.float32) >= self.threshold

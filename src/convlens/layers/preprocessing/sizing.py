@@ -79,7 +79,7 @@ class Resizing(ImageLayer):
             raise error(self, "crop_to_aspect_ratio", "False with pad_to_aspect_ratio=True", True)
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
-        self.fill_mode, self.fill_value = fill_mode, float(fill_value)
+        self.fill_mode, self.fill_value = fill_mode, self.number(fill_value, "fill_value")
         self.antialias = bool(antialias)
 
     def transform(self, images, training):
