@@ -297,7 +297,7 @@ def test_unknown_name_lists_the_accepted_ones():
 
 
 def test_bad_arguments_raise():
-    with pytest.raises(ValueError, match=r"threshold must be a finite number in \(0, 1\), received 1\.5"):
+    with pytest.raises(ValueError, match=r"threshold must be a finite number in \(0, 1\)"):
         metrics.BinaryAccuracy(threshold=1.5)
     with pytest.raises(ValueError, match="k must be a positive int, received 0"):
         metrics.TopKCategoricalAccuracy(k=0)
