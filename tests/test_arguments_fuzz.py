@@ -4,9 +4,11 @@ used: a layer called, an optimizer, loss, metric or callback through ``fit``) or
 ValueError/TypeError in words; never another exception kind and never Python's internals
 ("'float' object is not iterable", "'<' not supported between", "unsupported operand").
 
-The cases are every (class, argument, careless value) triple: a seeded sample of CASES of each
-family in the default run, all of them (about 7,000) under ``-m slow``. Measured before the
-fixes: 78 layer cases and 202 others leaked internals or raised IndexError, AttributeError,
+The cases are every (class, argument, careless value) triple, and every (model method,
+argument, careless value) for compile, fit, evaluate, predict, the *_on_batch calls, save,
+save_weights, export, get_layer and summary: a seeded sample in the default run (750), all of
+them (about 8,700) under ``-m slow``. Measured before the fixes: 78 layer cases, 202 of the
+other classes and 15 method calls leaked internals or raised IndexError, AttributeError,
 MemoryError, OverflowError or NotADirectoryError.
 """
 
@@ -232,3 +234,66 @@ def test_every_careless_api_argument_fails_in_words(
 ):
     monkeypatch.chdir(tmp_path)
     _run_api(family, name, argument, index, tmp_path)
+
+
+# ----- the model's methods: compile, fit, evaluate, predict, ..., save, export -----
+METHODS = {
+    "compile": {},
+    "fit": {"x": X, "y": Y, "verbose": 0},
+    "evaluate": {"x": X, "y": Y, "verbose": 0},
+    "predict": {"x": X, "verbose": 0},
+    "train_on_batch": {"x": X, "y": Y},
+    "test_on_batch": {"x": X, "y": Y},
+    "predict_on_batch": {"x": X},
+    "save": {"filepath": "model.keras"},
+    "save_weights": {"filepath": "model.weights.h5"},
+    "export": {"filepath": "model.onnx"},
+    "get_layer": {},
+    "summary": {"print_fn": lambda *args, **kwargs: None},
+}
+METHOD_VALUES = BAD_VALUES + [np.ones((3, 3))]
+
+
+def _method_cases():
+    import convlens as cl
+
+    model = cl.models.Sequential([cl.layers.Input((4,))])
+    cases = []
+    for method in METHODS:
+        for p in inspect.signature(getattr(model, method)).parameters.values():
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                cases += [(method, p.name, i) for i in range(len(METHOD_VALUES))]
+    return cases
+
+
+METHOD_CASES = _method_cases()
+
+
+def _run_method(method, argument, index):
+    import convlens as cl
+
+    model = cl.models.Sequential([cl.layers.Input((4,)), cl.layers.Dense(3, activation="softmax")])
+    if method != "compile":
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    kwargs = {**METHODS[method], argument: METHOD_VALUES[index]}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            getattr(model, method)(**kwargs)
+    except (ValueError, TypeError) as error:
+        _check_words(error, method, argument)
+
+
+@pytest.mark.parametrize("method, argument, index", random.Random(15).sample(METHOD_CASES, 150))
+def test_careless_method_arguments_fail_in_words(method, argument, index, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _run_method(method, argument, index)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method, argument, index", METHOD_CASES)
+def test_every_careless_method_argument_fails_in_words(
+    method, argument, index, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    _run_method(method, argument, index)

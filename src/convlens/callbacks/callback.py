@@ -239,6 +239,11 @@ class CallbackList(Callback):
     def __init__(self, callbacks=None, model=None, **params):
         super().__init__()
         self.callbacks: list[Callback] = []
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise TypeError(
+                "callbacks must be a list of convlens.callbacks.Callback instances, received "
+                f"{callbacks!r}."
+            )
         for callback in callbacks or []:
             self.append(callback)
         if model is not None:

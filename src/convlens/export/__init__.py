@@ -6,6 +6,8 @@ The ONNX graph is built with the ``onnx`` package (an optional extra:
 
 from __future__ import annotations
 
+from ..arguments import check_path
+
 FORMATS = ("onnx",)
 
 
@@ -27,6 +29,7 @@ def export_model(model, filepath, format="onnx", verbose=None, input_signature=N
             that cannot be exported (named, with its class and the reason).
         ImportError: when ``onnx`` is not installed, saying how to install it.
     """
+    filepath = check_path(filepath, "filepath", "export")
     if format not in FORMATS:
         raise ValueError(
             f"Unknown export format {format!r}: convlens exports {', '.join(map(repr, FORMATS))}."

@@ -98,9 +98,7 @@ class AUC(Metric):
         if num_labels and not multi_label:
             raise ValueError("AUC: num_labels is needed only when multi_label is True.")
         self.multi_label, self.num_labels = bool(multi_label), num_labels
-        self.label_weights = (
-            None if label_weights is None else _weights(label_weights)
-        )
+        self.label_weights = None if label_weights is None else _weights(label_weights)
         self._from_logits = bool(from_logits)
         self._built = False
         if not self.multi_label or num_labels:

@@ -49,14 +49,24 @@ def check_array_data(owner: str, x, y=None, sample_weight=None) -> None:
     and generators are checked batch by batch where they are read, not here."""
     if x is None:
         raise ValueError(f"{owner}: x is None; pass the input arrays (or a dataset).")
+    if isinstance(x, (numbers.Number, str, bytes)):
+        raise TypeError(
+            f"{owner}: x must be an array (or a list or dict of them), a dataset or a "
+            f"generator, received {x!r}."
+        )
     if not data_module._is_array_like(x):
         return
+    for name, value in (("y", y), ("sample_weight", sample_weight)):
+        if isinstance(value, (dict, list, tuple)) and not data_module._is_array_like(value):
+            raise TypeError(f"{owner}: {name} must be an array of numbers, received {value!r}.")
     # Arrays already on a GPU are left to the device (a host copy would cost more than the check).
     arrays = [
         data_module.to_numpy(a)
         for a in data_module.leaves(x)
         if a is not None and not hasattr(a, "__cuda_array_interface__")
     ]
+    if any(a.ndim == 0 for a in arrays):
+        raise TypeError(f"{owner}: x must hold arrays with a sample axis first, received {x!r}.")
     if not arrays or any(len(a) == 0 for a in arrays):
         raise ValueError(f"{owner}: x holds no samples (received an empty array).")
     for index, array in enumerate(arrays):

@@ -8,6 +8,7 @@ explicit seed), cut them into batches of X, so an epoch is ceil(M / X) steps.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Iterator
 
 import numpy
@@ -262,3 +263,18 @@ def split_validation(x, y, sample_weight, validation_split: float):
         None if sample_weight is None else take(sample_weight, slice(cut, None)),
     )
     return train, valid
+
+
+def validation_batches(validation_data, batch_size, steps):
+    """Batches of ``fit``'s ``validation_data``: a tuple of arrays or a dataset."""
+    if isinstance(validation_data, tuple) and 2 <= len(validation_data) <= 3:
+        vx, vy, vw = (validation_data + (None,))[:3]
+        return batches(vx, vy, vw, batch_size or 32, False, None, steps)
+    if isinstance(validation_data, (numbers.Number, str, bytes, dict)) or not hasattr(
+        validation_data, "__iter__"
+    ):
+        raise TypeError(
+            "fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+            f"sample_weight), or a dataset, received {validation_data!r}."
+        )
+    return batches(validation_data, None, None, batch_size, False, None, steps)

@@ -6,6 +6,8 @@ lecture's: forward a mini-batch, compute the loss, backpropagate, let the optimi
 
 from __future__ import annotations
 
+import numpy
+
 from .. import losses, memory, optimizers
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
@@ -251,7 +253,7 @@ class Trainer:
         train = data_module.batches(x, y, sample_weight, batch_size, shuffle, seed, steps_per_epoch)
         validation = None
         if validation_data is not None:
-            validation = _validation_batches(
+            validation = data_module.validation_batches(
                 validation_data, validation_batch_size or batch_size, validation_steps
             )
         history = History()
@@ -353,6 +355,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the loss (and metrics) of that batch."""
         self._require_compiled("train_on_batch")
+        check_array_data("train_on_batch", x, y, sample_weight)
         memory.apply_tuning()
         if class_weight is not None:
             sample_weight = class_weights_per_sample(y, class_weight, sample_weight)
@@ -363,6 +366,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
+        check_array_data("test_on_batch", x, y, sample_weight)
         memory.apply_tuning()
         self._reset_metrics()
         with kernel_threads():
@@ -370,8 +374,11 @@ class Trainer:
         return logs if return_dict else scalar_or_list(logs)
 
     def predict_on_batch(self, x):
+        check_array_data("predict_on_batch", x)
         memory.apply_tuning()
         with no_grad():
+            if isinstance(x, (list, tuple)) and x and data_module._is_number_list(x):
+                x = numpy.asarray(x)  # one array written as a list, not a list of inputs
             return self._predict_batch(x)
 
     def _callbacks(self, callbacks, verbose, epochs, steps, history):
@@ -388,10 +395,3 @@ class Trainer:
         callback_list.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
         self.history = history
         return callback_list
-
-
-def _validation_batches(validation_data, batch_size, steps):
-    if isinstance(validation_data, tuple) and 2 <= len(validation_data) <= 3:
-        vx, vy, vw = (validation_data + (None,))[:3]
-        return data_module.batches(vx, vy, vw, batch_size or 32, False, None, steps)
-    return data_module.batches(validation_data, None, None, batch_size, False, None, steps)

@@ -31,6 +31,7 @@ import json
 import os
 
 from .. import registry
+from ..arguments import check_path
 from ..object_serialization import (  # noqa: F401 - Keras's keras.saving names
     deserialize_keras_object,
     serialize_keras_object,
@@ -71,7 +72,7 @@ from .legacy_h5 import is_legacy, load_legacy_model, load_legacy_weights, save_l
 
 
 def _extension(filepath) -> str:
-    return os.fspath(filepath).lower()
+    return check_path(filepath, "filepath", "save").lower()
 
 
 def save_model(model, filepath, overwrite=True) -> None:
