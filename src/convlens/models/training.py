@@ -6,7 +6,7 @@ lecture's: forward a mini-batch, compute the loss, backpropagate, let the optimi
 
 from __future__ import annotations
 
-from .. import losses, memory, optimizers
+from .. import distribution, losses, memory, optimizers
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..kernels.parallel import kernel_threads
@@ -248,18 +248,21 @@ class Trainer:
         if class_weight is not None:
             sample_weight = class_weights_per_sample(y, class_weight, sample_weight)
         train = data_module.batches(x, y, sample_weight, batch_size, shuffle, seed, steps_per_epoch)
+        parallel = distribution.for_fit()  # hooks that do nothing unless under mpirun/srun
+        train = parallel.shard(train, batch_size)
         validation = None
         if validation_data is not None:
             validation = _validation_batches(
                 validation_data, validation_batch_size or batch_size, validation_steps
             )
         history = History()
-        callback_list = self._callbacks(callbacks, verbose, epochs, len(train), history)
+        callback_list = self._callbacks(callbacks, verbose, epochs, len(train), history, parallel)
         self.stop_training = False
         self._initial_epoch = None  # a callback may set it to resume (BackupAndRestore, as Keras 3)
         callback_list.on_train_begin({})
         if self._initial_epoch is not None:
             initial_epoch = self._initial_epoch
+        initial_epoch = parallel.begin(self, train, initial_epoch)  # rank 0's weights, everywhere
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             callback_list.on_epoch_begin(epoch, {})
@@ -268,17 +271,20 @@ class Trainer:
                 callback_list.on_train_batch_begin(step, {})
                 with kernel_threads():
                     logs = self.train_step(as_tensors(bx), by, bw)
+                logs = parallel.global_logs(self, logs)  # the metrics of the whole batch
                 callback_list.on_train_batch_end(step, logs)
-                if self.stop_training:
+                if parallel.any(self.stop_training):
                     break
+            parallel.end_epoch(self)  # BatchNormalization's moving statistics, averaged
             logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 # The callbacks see the validation pass as an evaluation (on_test_*), as Keras's.
                 val_logs = self._run_evaluation(validation, callback_list)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
+            if parallel.any(self.stop_training):
                 break
+        parallel.end(self)
         callback_list.on_train_end(logs if epochs > initial_epoch else {})
         return history
 
@@ -373,7 +379,7 @@ class Trainer:
         with no_grad():
             return self._predict_batch(x)
 
-    def _callbacks(self, callbacks, verbose, epochs, steps, history):
+    def _callbacks(self, callbacks, verbose, epochs, steps, history, parallel=None):
         from ..callbacks import progress
 
         callback_list = CallbackList(callbacks)
@@ -384,7 +390,7 @@ class Trainer:
         callback_list.set_model(self)
         callback_list.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
         self.history = history
-        return callback_list
+        return callback_list if parallel is None else parallel.callbacks(callback_list)
 
 
 def _validation_batches(validation_data, batch_size, steps):
