@@ -69,7 +69,8 @@ def main():
     parser.add_argument("--optimizer", default="adam")
     parser.add_argument("--backup", default=None)
     parser.add_argument("--kill", default=None, help="rank,epoch,batch")
-    parser.add_argument("--csv", default=None)
+    parser.add_argument("--csv", default=None, help="a CSVLogger's path; {rank} is replaced")
+    parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument("--patience", type=int, default=None)
     parser.add_argument("--other-data", action="store_true", help="rank 1 gets other data")
     args = parser.parse_args()
@@ -88,20 +89,20 @@ def main():
         if rank == kill_rank:
             chosen.append(KillAt(epoch, batch))
     if args.csv:
-        chosen.append(callbacks.CSVLogger(args.csv))
+        chosen.append(callbacks.CSVLogger(args.csv.format(rank=rank)))
     if args.patience is not None:
+        # min_delta=10: no epoch after the first improves enough, so fit stops at epoch
+        # 1 + patience, on every rank together.
         chosen.append(callbacks.EarlyStopping(monitor="loss", patience=args.patience,
                                               min_delta=10.0))  # fmt: skip
-    history = model.fit(x, y, batch_size=args.batch, epochs=args.epochs, seed=11, verbose=0,
-                        callbacks=chosen)  # fmt: skip
+    history = model.fit(x, y, batch_size=args.batch, epochs=args.epochs, seed=11,
+                        verbose=args.verbose, callbacks=chosen)  # fmt: skip
     arrays = {f"w{i}": w.numpy() for i, w in enumerate(model.weights)}
     record = {"history": history.history, "epochs": history.epoch}
-    if rank == 0:
-        numpy.savez(args.out, **arrays)
-        with open(args.out + ".json", "w") as stream:
-            json.dump(record, stream)
-    else:
-        numpy.savez(f"{args.out}.rank{rank}.npz", **arrays)
+    path = args.out if rank == 0 else f"{args.out}.rank{rank}.npz"
+    numpy.savez(path, **arrays)
+    with open(path + ".json", "w") as stream:
+        json.dump(record, stream)
 
 
 if __name__ == "__main__":

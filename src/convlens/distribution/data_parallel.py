@@ -186,7 +186,7 @@ class DataParallel:
         optimizer.set_state({key: self._broadcast_array(state[key]) for key in sorted(state)})
 
     def _broadcast_array(self, array):
-        host = numpy.ascontiguousarray(backend.to_numpy(array))
+        host = numpy.array(backend.to_numpy(array), order="C")  # a copy; 0-d stays 0-d
         self.comm.Bcast(host, root=0)
         return host if isinstance(array, numpy.ndarray) else backend.xp.asarray(host)
 
