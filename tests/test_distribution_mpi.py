@@ -141,3 +141,12 @@ def test_a_killed_rank_ends_the_job_and_a_relaunch_resumes_from_rank_0s_backup(t
     assert_same(weights(resumed), weights(straight), rtol=1e-6, atol=1e-9)
     assert_same(weights(f"{resumed}.rank1.npz"), weights(resumed), rtol=0)
     assert not (tmp_path / "backup").exists()  # deleted by rank 0 at the end
+
+
+def test_the_cli_trains_on_two_ranks_and_only_rank_0_keeps_the_run(tmp_path):
+    runs = tmp_path / "runs"
+    options = ("--limit", 96, "--epochs", 1, "--batch-size", 32, "--runs-dir", runs)
+    result = check(run_ranks(2, "-m", "convlens", "train", *options, "--verbose", 0))
+    assert result.stdout.count("run kept in") == 1 and result.stdout.count("test accuracy") == 1
+    [run] = list(runs.iterdir())  # one run folder: rank 1 trained in a scratch folder
+    assert (run / "log.csv").exists()

@@ -45,8 +45,10 @@ def environment(**extra) -> dict:
 def run_ranks(
     ranks: int, script: str, *args, timeout: int = 180, **env
 ) -> subprocess.CompletedProcess:
-    """``mpirun -n ranks python script args`` (``ranks == 0``: plain python, no launcher)."""
-    command = [sys.executable, str(HERE / script), *map(str, args)]
+    """``mpirun -n ranks python script args`` (``ranks == 0``: plain python, no launcher);
+    ``script`` is a file of this folder, or ``-m`` for a module."""
+    target = ["-m"] if script == "-m" else [str(HERE / script)]
+    command = [sys.executable, *target, *map(str, args)]
     if ranks:
         mpirun = mpirun_or_skip()
         options = ["--oversubscribe"] if is_open_mpi(mpirun) else []
