@@ -150,3 +150,11 @@ def test_the_cli_trains_on_two_ranks_and_only_rank_0_keeps_the_run(tmp_path):
     assert result.stdout.count("run kept in") == 1 and result.stdout.count("test accuracy") == 1
     [run] = list(runs.iterdir())  # one run folder: rank 1 trained in a scratch folder
     assert (run / "log.csv").exists()
+
+
+@pytest.mark.slow
+def test_tune_under_mpirun_runs_independent_workers_of_one_study(tmp_path):
+    options = ("--trials", 2, "--epochs", 1, "--limit", 64, "--directory", tmp_path)
+    storage = f"journal:///{tmp_path / 'study.log'}"
+    result = check(run_ranks(2, "-m", "convlens", "tune", *options, "--storage", storage))
+    assert result.stdout.count("search:") == 2  # two workers, each its own fit
