@@ -127,3 +127,28 @@ def test_mpirun_is_found_beside_this_python_or_on_path():
     if path is None:
         pytest.skip("no MPI installed here")
     assert os.access(path, os.X_OK) and Path(path).name in ("mpirun", "mpiexec")
+
+
+def test_ranks_other_than_0_drop_the_callbacks_that_print_or_write(tmp_path):
+    from convlens import callbacks
+    from convlens.callbacks.callback import CallbackList
+    from convlens.callbacks.progress import ProgressBar
+    from convlens.distribution.data_parallel import DataParallel
+
+    class Printer(callbacks.Callback):
+        chief_only = True
+
+    writers = [
+        ProgressBar(verbose=1),
+        callbacks.ModelCheckpoint(str(tmp_path / "m.keras")),
+        callbacks.TensorBoard(str(tmp_path / "tb")),
+        callbacks.CSVLogger(str(tmp_path / "log.csv")),
+        callbacks.BackupAndRestore(str(tmp_path / "backup")),
+        Printer(),
+    ]
+    everywhere = [callbacks.EarlyStopping(), callbacks.History(), callbacks.TerminateOnNaN()]
+    for rank, kept in ((0, writers + everywhere), (1, everywhere)):
+        parallel = DataParallel.__new__(DataParallel)  # no communicator needed to filter
+        parallel.rank = rank
+        chosen = parallel.callbacks(CallbackList(writers + everywhere)).callbacks
+        assert chosen == kept

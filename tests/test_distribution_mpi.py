@@ -158,3 +158,14 @@ def test_tune_under_mpirun_runs_independent_workers_of_one_study(tmp_path):
     storage = f"journal:///{tmp_path / 'study.log'}"
     result = check(run_ranks(2, "-m", "convlens", "tune", *options, "--storage", storage))
     assert result.stdout.count("search:") == 2  # two workers, each its own fit
+
+
+def test_a_list_of_batches_and_a_model_built_by_its_first_batch(tmp_path):
+    # Rank 1 draws other initial weights (seed + rank): they must come from rank 0 when the
+    # first batch has built the model.
+    one, two = tmp_path / "one.npz", tmp_path / "two.npz"
+    options = ("--kind", "unbuilt", "--iterable", "--dtype", "float64", "--batch", 12)
+    check(run_ranks(0, "train_shards.py", one, *options))
+    check(run_ranks(2, "train_shards.py", two, *options))
+    assert_same(weights(two), weights(one), rtol=1e-12, atol=1e-15)
+    assert_same(weights(f"{two}.rank1.npz"), weights(two), rtol=0)

@@ -18,6 +18,12 @@ from convlens import callbacks, config, distribution, layers, models
 
 def build(kind: str, dtype: str, seed: int):
     config.set_floatx(dtype)
+    if kind == "unbuilt":  # no Input: built by fit's first batch, from the global stream
+        convlens.utils.set_random_seed(seed)
+        return models.Sequential(
+            [layers.Flatten(), layers.Dense(16, activation="relu"),
+             layers.Dense(3, activation="softmax")]
+        )  # fmt: skip
     if kind == "lenet":
         model = convlens.applications.lecture.lenet5(input_shape=(12, 12, 1), classes=3)
     else:
@@ -36,7 +42,7 @@ def build(kind: str, dtype: str, seed: int):
 
 
 def data(kind: str, samples: int, dtype: str):
-    side = 12 if kind == "lenet" else 8
+    side = 8 if kind == "bn" else 12
     rng = numpy.random.default_rng(7)
     x = rng.normal(size=(samples, side, side, 1)).astype(dtype)
     y = rng.integers(0, 3, size=samples)
@@ -73,6 +79,7 @@ def main():
     parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument("--patience", type=int, default=None)
     parser.add_argument("--other-data", action="store_true", help="rank 1 gets other data")
+    parser.add_argument("--iterable", action="store_true", help="a list of (x, y) batches")
     args = parser.parse_args()
     rank = distribution.launched_rank()
     model = build(args.kind, args.dtype, seed=3 + rank)
@@ -95,7 +102,11 @@ def main():
         # 1 + patience, on every rank together.
         chosen.append(callbacks.EarlyStopping(monitor="loss", patience=args.patience,
                                               min_delta=10.0))  # fmt: skip
-    history = model.fit(x, y, batch_size=args.batch, epochs=args.epochs, seed=11,
+    if args.iterable:
+        x, y = [(x[i : i + args.batch], y[i : i + args.batch])
+                for i in range(0, len(x), args.batch)], None  # fmt: skip
+    batch_size = None if args.iterable else args.batch
+    history = model.fit(x, y, batch_size=batch_size, epochs=args.epochs, seed=11,
                         verbose=args.verbose, callbacks=chosen)  # fmt: skip
     arrays = {f"w{i}": w.numpy() for i, w in enumerate(model.weights)}
     record = {"history": history.history, "epochs": history.epoch}
