@@ -121,7 +121,7 @@ class DataParallel:
         ``logs``, this rank's, are replaced."""
         variables = [v for metric in model.metrics for v in metric.variables]
         if not variables:
-            return model._logs()
+            return logs
         local = [v.data for v in variables]
         total = numpy.concatenate(
             [backend.to_numpy(a).astype(numpy.float64).ravel() for a in local]
