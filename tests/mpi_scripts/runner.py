@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import subprocess
@@ -24,7 +25,26 @@ def mpirun_or_skip() -> str:
     path = mpirun_path()
     if path is None:
         pytest.skip("no mpirun/mpiexec beside this Python or on PATH")
+    failure = _cannot_start_two_ranks(path)
+    if failure:
+        pytest.skip(f"{path} cannot start 2 ranks here: {failure}")
     return path
+
+
+@functools.cache
+def _cannot_start_two_ranks(mpirun: str) -> str:
+    """Why a two-rank hello world fails on this machine (a container without shared memory,
+    a launcher that refuses to run), or "" when it works: checked once per session."""
+    options = ["--oversubscribe"] if is_open_mpi(mpirun) else []
+    code = "from mpi4py import MPI; MPI.COMM_WORLD.Barrier()"
+    command = [mpirun, "-n", "2", *options, sys.executable, "-c", code]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, env=environment()
+        )
+    except subprocess.TimeoutExpired:
+        return "a two-rank hello world did not finish in 120 s"
+    return "" if done.returncode == 0 else (done.stderr or done.stdout)[-500:]
 
 
 def is_open_mpi(mpirun: str) -> bool:
