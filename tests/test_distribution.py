@@ -63,11 +63,11 @@ def test_alone_fit_gets_hooks_that_do_nothing(monkeypatch):
     for name in LAUNCHER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(distribution, "_current", distribution._UNSET)
-    hooks = distribution.for_fit()
-    assert isinstance(hooks, distribution.SingleProcess)
-    assert distribution.distribution() is None
     train = object()
-    assert hooks.shard(train, 32) is train and hooks.begin(None, train, 3) == 3
+    hooks, batches = distribution.for_fit(train, 32)
+    assert isinstance(hooks, distribution.SingleProcess) and batches is train
+    assert distribution.distribution() is None
+    assert hooks.begin(None, train, 3) == 3 and hooks.any(True) and not hooks.any(False)
 
 
 def test_set_distribution_takes_a_data_parallel_or_none(monkeypatch):

@@ -50,9 +50,6 @@ class SingleProcess:
 
     rank, size, is_chief = 0, 1, True
 
-    def shard(self, train, batch_size):
-        return train
-
     def callbacks(self, callback_list):
         return callback_list
 
@@ -72,13 +69,14 @@ class SingleProcess:
         pass
 
 
-def for_fit():
-    """The hooks for ``fit``: the DataParallel in use when it spans several processes,
-    else a :class:`SingleProcess` whose hooks do nothing."""
+def for_fit(train, batch_size):
+    """``(hooks, batches)`` for ``fit``: the DataParallel in use when it spans several
+    processes and ``train`` cut to this rank's shards; else a :class:`SingleProcess`, whose
+    hooks do nothing, and ``train`` itself."""
     current = distribution()
     if current is None or current.size == 1:
-        return SingleProcess()
-    return current
+        return SingleProcess(), train
+    return current, current.shard(train, batch_size)
 
 
 __all__ = [

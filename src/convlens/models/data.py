@@ -262,3 +262,11 @@ def split_validation(x, y, sample_weight, validation_split: float):
         None if sample_weight is None else take(sample_weight, slice(cut, None)),
     )
     return train, valid
+
+
+def validation_batches(validation_data, batch_size, steps):
+    """fit's ``validation_data`` as a batcher: ``(x, y[, sample_weight])`` or a dataset."""
+    if isinstance(validation_data, tuple) and 2 <= len(validation_data) <= 3:
+        vx, vy, vw = (validation_data + (None,))[:3]
+        return batches(vx, vy, vw, batch_size or 32, False, None, steps)
+    return batches(validation_data, None, None, batch_size, False, None, steps)

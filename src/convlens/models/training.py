@@ -248,11 +248,10 @@ class Trainer:
         if class_weight is not None:
             sample_weight = class_weights_per_sample(y, class_weight, sample_weight)
         train = data_module.batches(x, y, sample_weight, batch_size, shuffle, seed, steps_per_epoch)
-        parallel = distribution.for_fit()  # hooks that do nothing unless under mpirun/srun
-        train = parallel.shard(train, batch_size)
+        parallel, train = distribution.for_fit(train, batch_size)  # no-ops unless under mpirun
         validation = None
         if validation_data is not None:
-            validation = _validation_batches(
+            validation = data_module.validation_batches(
                 validation_data, validation_batch_size or batch_size, validation_steps
             )
         history = History()
@@ -391,10 +390,3 @@ class Trainer:
         callback_list.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
         self.history = history
         return callback_list if parallel is None else parallel.callbacks(callback_list)
-
-
-def _validation_batches(validation_data, batch_size, steps):
-    if isinstance(validation_data, tuple) and 2 <= len(validation_data) <= 3:
-        vx, vy, vw = (validation_data + (None,))[:3]
-        return data_module.batches(vx, vy, vw, batch_size or 32, False, None, steps)
-    return data_module.batches(validation_data, None, None, batch_size, False, None, steps)
