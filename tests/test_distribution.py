@@ -144,9 +144,10 @@ def test_ranks_other_than_0_drop_the_callbacks_that_print_or_write(tmp_path):
         callbacks.TensorBoard(str(tmp_path / "tb")),
         callbacks.CSVLogger(str(tmp_path / "log.csv")),
         callbacks.BackupAndRestore(str(tmp_path / "backup")),
+        callbacks.TerminateOnNaN(),  # prints; rank 0's stop_training stops every rank
         Printer(),
     ]
-    everywhere = [callbacks.EarlyStopping(), callbacks.History(), callbacks.TerminateOnNaN()]
+    everywhere = [callbacks.EarlyStopping(), callbacks.History(), callbacks.ReduceLROnPlateau()]
     for rank, kept in ((0, writers + everywhere), (1, everywhere)):
         parallel = DataParallel.__new__(DataParallel)  # no communicator needed to filter
         parallel.rank = rank

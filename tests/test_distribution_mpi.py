@@ -169,3 +169,10 @@ def test_a_list_of_batches_and_a_model_built_by_its_first_batch(tmp_path):
     check(run_ranks(2, "train_shards.py", two, *options))
     assert_same(weights(two), weights(one), rtol=1e-12, atol=1e-15)
     assert_same(weights(f"{two}.rank1.npz"), weights(two), rtol=0)
+
+
+def test_stop_training_on_one_rank_stops_every_rank_after_the_same_batch(tmp_path):
+    two = tmp_path / "two.npz"
+    check(run_ranks(2, "train_shards.py", two, "--epochs", 3, "--stop", "1,1,0"))
+    assert record(two)["epochs"] == record(f"{two}.rank1.npz")["epochs"] == [0, 1]
+    assert_same(weights(f"{two}.rank1.npz"), weights(two), rtol=0)

@@ -64,6 +64,14 @@ class KillAt(callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+class StopAt(KillAt):
+    """Set ``stop_training`` at (epoch, batch), on this rank only."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            self.model.stop_training = True
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
@@ -79,6 +87,7 @@ def main():
     parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument("--patience", type=int, default=None)
     parser.add_argument("--other-data", action="store_true", help="rank 1 gets other data")
+    parser.add_argument("--stop", default=None, help="rank,epoch,batch: stop_training there")
     parser.add_argument("--iterable", action="store_true", help="a list of (x, y) batches")
     args = parser.parse_args()
     rank = distribution.launched_rank()
@@ -95,6 +104,10 @@ def main():
         kill_rank, epoch, batch = (int(v) for v in args.kill.split(","))
         if rank == kill_rank:
             chosen.append(KillAt(epoch, batch))
+    if args.stop:
+        stop_rank, epoch, batch = (int(v) for v in args.stop.split(","))
+        if rank == stop_rank:
+            chosen.append(StopAt(epoch, batch))
     if args.csv:
         chosen.append(callbacks.CSVLogger(args.csv.format(rank=rank)))
     if args.patience is not None:

@@ -34,8 +34,12 @@ from .launch import import_mpi
 from .sharding import ShardedBatches, check_split
 
 # Callbacks that print or write files run on rank 0 only (by class name: this module imports
-# no callback). A user callback opts in with ``chief_only = True``.
-WRITERS = {"ProgressBar", "ModelCheckpoint", "TensorBoard", "CSVLogger", "BackupAndRestore"}
+# no callback). A user callback opts in with ``chief_only = True``. The NaN guards print and
+# set stop_training: on rank 0 alone they still stop every rank (fit agrees on the flag).
+WRITERS = {
+    "ProgressBar", "ModelCheckpoint", "TensorBoard", "CSVLogger", "BackupAndRestore",
+    "TerminateOnNaN", "StopOnNonFiniteLoss",
+}  # fmt: skip
 
 
 class DataParallel:
