@@ -130,9 +130,12 @@ def test_clear_errors_end_the_job(tmp_path, options, message):
 
 
 def test_a_killed_rank_ends_the_job_and_a_relaunch_resumes_from_rank_0s_backup(tmp_path):
+    # With Dropout: each rank's masks come from its own stream, the same after the resume.
     straight, resumed = tmp_path / "straight.npz", tmp_path / "resumed.npz"
-    options = ("--epochs", 3, "--backup", tmp_path / "backup")
-    check(run_ranks(2, "train_shards.py", straight, "--epochs", 3))
+    options = ("--kind", "dropout", "--epochs", 3, "--backup", tmp_path / "backup")
+    check(run_ranks(2, "train_shards.py", straight, "--kind", "dropout", "--epochs", 3))
+    [noise0], [noise1] = record(straight)["noise"], record(f"{straight}.rank1.npz")["noise"]
+    assert noise0 != noise1  # independent masks on the two shards
     killed = run_ranks(2, "train_shards.py", resumed, *options, "--kill", "1,1,1")
     assert killed.returncode != 0 and not resumed.exists()
     assert (tmp_path / "backup" / "latest.convlens").exists()  # epoch 0's, by rank 0

@@ -24,7 +24,12 @@ def build(kind: str, dtype: str, seed: int):
             [layers.Flatten(), layers.Dense(16, activation="relu"),
              layers.Dense(3, activation="softmax")]
         )  # fmt: skip
-    if kind == "lenet":
+    if kind == "dropout":
+        model = models.Sequential(
+            [layers.Input((12, 12, 1)), layers.Flatten(), layers.Dense(16, activation="relu"),
+             layers.Dropout(0.5, seed=5), layers.Dense(3, activation="softmax")]
+        )  # fmt: skip
+    elif kind == "lenet":
         model = convlens.applications.lecture.lenet5(input_shape=(12, 12, 1), classes=3)
     else:
         model = models.Sequential(
@@ -122,7 +127,9 @@ def main():
     history = model.fit(x, y, batch_size=batch_size, epochs=args.epochs, seed=11,
                         verbose=args.verbose, callbacks=chosen)  # fmt: skip
     arrays = {f"w{i}": w.numpy() for i, w in enumerate(model.weights)}
-    record = {"history": history.history, "epochs": history.epoch}
+    noise = [str(layer._rng.bit_generator.state["state"]) for layer in model._flat_layers()
+             if getattr(layer, "_rng", None) is not None]  # fmt: skip
+    record = {"history": history.history, "epochs": history.epoch, "noise": noise}
     path = args.out if rank == 0 else f"{args.out}.rank{rank}.npz"
     numpy.savez(path, **arrays)
     with open(path + ".json", "w") as stream:

@@ -63,7 +63,7 @@ class DataParallel:
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
         self.step_fraction = 1.0 / self.size
         self.allreduce_seconds, self.allreduce_calls = 0.0, 0  # the gradients' reductions
-        self._model = None
+        self.model = self._model = None  # the model being fitted
         _abort_on_uncaught_exception(self.comm)
 
     @property
@@ -101,10 +101,28 @@ class DataParallel:
         if getattr(inner, "base_seed", None) is not None:
             inner.base_seed = int(self._broadcast_ints([inner.base_seed])[0])
         initial_epoch = int(self._broadcast_ints([initial_epoch])[0])
-        self._model = model
+        self.model = self._model = model  # _model: until the first step has broadcast it
         if getattr(model, "built", True):
             self.ready(None)
         return initial_epoch
+
+    def begin_epoch(self, index: int) -> None:
+        """Independent noise per rank: rank 0 draws one seed per layer with a random generator
+        (Dropout's) from that generator and broadcasts them; rank r > 0 draws its shard's masks
+        this epoch from a generator seeded by (seed, r). A run resumed from rank 0's backup
+        (which holds rank 0's generators) draws the same seeds as one never interrupted."""
+        noisy = [
+            layer
+            for layer in self.model._flat_layers()
+            if hasattr(getattr(layer, "_rng", None), "bit_generator")
+        ]
+        if not noisy:
+            return
+        seeds = [int(layer._rng.integers(2**62)) if self.is_chief else 0 for layer in noisy]
+        seeds = self._broadcast_ints(seeds)
+        if not self.is_chief:
+            for layer, seed in zip(noisy, seeds, strict=True):
+                layer._rng = numpy.random.default_rng([int(seed), self.rank])
 
     def ready(self, x) -> None:
         """Before the first step: build the model on ``x`` if needed, then broadcast."""

@@ -57,6 +57,7 @@ class ShardedBatches:
 
     def epoch(self, index: int = 0):
         parallel = self.parallel
+        parallel.begin_epoch(index)
         for bx, by, bw in self.batches.epoch(index):
             count = sample_count(bx)
             start, stop = shard_bounds(count, parallel.rank, parallel.size)
