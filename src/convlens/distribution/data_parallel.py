@@ -18,7 +18,9 @@ PyTorch do without a synchronised BN); the moving mean and variance are averaged
 ranks at each epoch end. Their update is linear in the batch statistics, so this equals
 averaging after every step.
 
-Only buffer-based MPI calls are used (no pickled Python objects cross ranks).
+Dropout and the other noise layers draw independent masks on each rank (see
+:meth:`DataParallel.begin_epoch`). Only buffer-based MPI calls are used (no pickled Python
+objects cross ranks).
 """
 
 from __future__ import annotations
