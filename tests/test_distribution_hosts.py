@@ -68,6 +68,7 @@ def received_bytes(namespace, link) -> int:
     return int(json.loads(shown)[0]["stats64"]["rx"]["bytes"])
 
 
+@pytest.mark.slow
 def test_two_hosts_over_tcp_train_as_one_process(tmp_path, two_hosts):
     mpirun = mpirun_or_skip()
     if not is_open_mpi(mpirun):

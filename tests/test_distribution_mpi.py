@@ -146,6 +146,7 @@ def test_a_killed_rank_ends_the_job_and_a_relaunch_resumes_from_rank_0s_backup(t
     assert not (tmp_path / "backup").exists()  # deleted by rank 0 at the end
 
 
+@pytest.mark.slow
 def test_the_cli_trains_on_two_ranks_and_only_rank_0_keeps_the_run(tmp_path):
     runs = tmp_path / "runs"
     options = ("--limit", 96, "--epochs", 1, "--batch-size", 32, "--runs-dir", runs)
