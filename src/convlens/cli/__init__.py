@@ -77,6 +77,10 @@ def main(argv=None) -> int:
     """Run ``convlens`` with ``argv`` (default: the command line); returns the exit code."""
     args = build_parser().parse_args(argv)
     command = args.command
+    if command == "tune":  # under mpirun/srun each process is a worker of the shared study
+        from ..distribution import set_distribution
+
+        set_distribution(None)
     try:
         return COMMANDS[command](args) or 0
     except BrokenPipeError:  # `convlens kernels | head`: the reader left; nothing to report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 from .. import jobs
 from . import runs
@@ -15,20 +16,34 @@ _SQUASH_REFUSED, _SQUASH_WARNED = 2.0, 1.25
 
 
 def cmd_train(args) -> int:
-    result = jobs.train(
+    from ..distribution import launched_rank
+
+    if launched_rank() != 0:  # under mpirun/srun: rank 0 keeps the run and prints
+        with tempfile.TemporaryDirectory() as scratch:
+            _train(args, output_dir=os.path.join(scratch, "run"), verbose=0)
+        return 0
+    result = _train(args, args.output_dir, "auto" if args.verbose is None else args.verbose)
+    return _report_training(result)
+
+
+def _train(args, output_dir, verbose):
+    return jobs.train(
         model=args.model,
         dataset=args.dataset,
         epochs=args.epochs,
         batch_size=args.batch_size,
         optimizer=args.optimizer,
         learning_rate=args.learning_rate,
-        output_dir=args.output_dir,
+        output_dir=output_dir,
         seed=args.seed,
         limit=args.limit,
-        verbose="auto" if args.verbose is None else args.verbose,
+        verbose=verbose,
         validation_split=args.validation_split,
         runs_dir=args.runs_dir,
     )
+
+
+def _report_training(result) -> int:
     if result.interrupted:
         note(
             "train",

@@ -45,6 +45,13 @@ def _is_number_list(value) -> bool:
     )
 
 
+def number_list_as_array(x):
+    """``x``, or one array when ``x`` is one array written as a (nested) list of numbers."""
+    if isinstance(x, (list, tuple)) and x and _is_number_list(x):
+        return numpy.asarray(x)
+    return x
+
+
 def as_sample_arrays(x, y=None, sample_weight=None):
     """NumPy arrays (or lists/dicts of them for several inputs or outputs) with one sample
     count, checked."""

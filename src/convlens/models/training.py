@@ -6,9 +6,7 @@ lecture's: forward a mini-batch, compute the loss, backpropagate, let the optimi
 
 from __future__ import annotations
 
-import numpy
-
-from .. import losses, memory, optimizers
+from .. import distribution, losses, memory, optimizers
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..callbacks.terminate_on_nan import StopOnNonFiniteLoss, TerminateOnNaN
@@ -251,18 +249,20 @@ class Trainer:
         if class_weight is not None:
             sample_weight = class_weights_per_sample(y, class_weight, sample_weight)
         train = data_module.batches(x, y, sample_weight, batch_size, shuffle, seed, steps_per_epoch)
+        parallel, train = distribution.for_fit(train, batch_size)  # no-ops unless under mpirun
         validation = None
         if validation_data is not None:
             validation = data_module.validation_batches(
                 validation_data, validation_batch_size or batch_size, validation_steps
             )
         history = History()
-        callback_list = self._callbacks(callbacks, verbose, epochs, len(train), history)
+        callback_list = self._callbacks(callbacks, verbose, epochs, len(train), history, parallel)
         self.stop_training = False
         self._initial_epoch = None  # a callback may set it to resume (BackupAndRestore, as Keras 3)
         callback_list.on_train_begin({})
         if self._initial_epoch is not None:
             initial_epoch = self._initial_epoch
+        initial_epoch = parallel.begin(self, train, initial_epoch)  # rank 0's weights, everywhere
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             callback_list.on_epoch_begin(epoch, {})
@@ -271,17 +271,20 @@ class Trainer:
                 callback_list.on_train_batch_begin(step, {})
                 with kernel_threads():
                     logs = self.train_step(as_tensors(bx), by, bw)
+                logs = parallel.global_logs(self, logs)  # the metrics of the whole batch
                 callback_list.on_train_batch_end(step, logs)
-                if self.stop_training:
+                if parallel.any(self.stop_training):
                     break
+            parallel.end_epoch(self)  # BatchNormalization's moving statistics, averaged
             logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 # The callbacks see the validation pass as an evaluation (on_test_*), as Keras's.
                 val_logs = self._run_evaluation(validation, callback_list)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
+            if parallel.any(self.stop_training):
                 break
+        parallel.end(self)
         callback_list.on_train_end(logs if epochs > initial_epoch else {})
         return history
 
@@ -377,11 +380,9 @@ class Trainer:
         check_array_data("predict_on_batch", x)
         memory.apply_tuning()
         with no_grad():
-            if isinstance(x, (list, tuple)) and x and data_module._is_number_list(x):
-                x = numpy.asarray(x)  # one array written as a list, not a list of inputs
-            return self._predict_batch(x)
+            return self._predict_batch(data_module.number_list_as_array(x))
 
-    def _callbacks(self, callbacks, verbose, epochs, steps, history):
+    def _callbacks(self, callbacks, verbose, epochs, steps, history, parallel=None):
         from ..callbacks import progress
 
         callback_list = CallbackList(callbacks)
@@ -394,4 +395,4 @@ class Trainer:
         callback_list.set_model(self)
         callback_list.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
         self.history = history
-        return callback_list
+        return callback_list if parallel is None else parallel.callbacks(callback_list)

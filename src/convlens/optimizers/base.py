@@ -69,6 +69,9 @@ class Optimizer(Slots, WeightDecay):
             weight decay, or more than one clipping argument.
     """
 
+    # Set by a data-parallel fit (distribution/): sums the gradients over the processes.
+    _gradient_reducer = None
+
     def __init__(
         self,
         learning_rate,
@@ -208,6 +211,8 @@ class Optimizer(Slots, WeightDecay):
         """The step on every variable, in build order: one ``update_flat`` per dtype."""
         for group in self._groups:
             group.gather([self._checked(grads[i], self._variables[i]) for i in group.positions])
+        if self._gradient_reducer is not None:  # in place, before clipping (as one process)
+            self._gradient_reducer([group.gradient for group in self._groups])
         self._clip([g for group in self._groups for g in group.gradients], self._groups)
         for group in self._groups:
             if self.weight_decay is not None:  # first, as Keras (the rules do not read w)
@@ -222,6 +227,8 @@ class Optimizer(Slots, WeightDecay):
     def _apply_each(self, pairs: list, learning_rate: float) -> None:
         """The step variable by variable, on fresh copies of the gradients (``update_step``)."""
         grads = [self._prepare(g, v) for g, v in pairs]
+        if self._gradient_reducer is not None:
+            self._gradient_reducer(grads)
         self._clip(grads, None)
         variables = [v for _, v in pairs]
         if self.weight_decay is not None:

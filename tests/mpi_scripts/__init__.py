@@ -1,0 +1,1 @@
+"""Scripts that tests start under mpirun, and the helper that starts them."""
