@@ -161,7 +161,10 @@ def test_tune_under_mpirun_runs_independent_workers_of_one_study(tmp_path):
     options = ("--trials", 2, "--epochs", 1, "--limit", 64, "--directory", tmp_path)
     storage = f"journal:///{tmp_path / 'study.log'}"
     result = check(run_ranks(2, "-m", "convlens", "tune", *options, "--storage", storage))
-    assert result.stdout.count("search:") == 2  # two workers, each its own fit
+    # Two workers, each its own fit; a worker that starts after the other has run both trials
+    # finds the study complete and says so (under load the first can be that quick).
+    searched, complete = result.stdout.count("search:"), result.stdout.count("is complete")
+    assert searched >= 1 and searched + complete == 2, result.stdout[-2000:]
 
 
 def test_a_list_of_batches_and_a_model_built_by_its_first_batch(tmp_path):
