@@ -26,6 +26,14 @@ class DatasetFileError(ValueError):
 MAX_BYTES = 1 << 30  # 1 GiB of values: MNIST's largest file holds 47 MB
 
 
+def check_regular(path: str) -> None:
+    """Refuse a device, pipe or folder (a link is followed) before it is opened: reading
+    ``/dev/zero`` never ends and opening a pipe waits for a writer. A missing path passes, for
+    ``open`` to raise FileNotFoundError."""
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        raise DatasetFileError(f"{path}: not a regular file (a device, pipe or folder).")
+
+
 def read_idx(path, md5: str | None = None, max_bytes: int = MAX_BYTES) -> numpy.ndarray:
     """The array stored in an IDX file (``.gz`` or plain).
 
@@ -43,8 +51,7 @@ def read_idx(path, md5: str | None = None, max_bytes: int = MAX_BYTES) -> numpy.
             not a regular file, or does not match ``md5``.
     """
     path = os.fspath(path)
-    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
-        raise DatasetFileError(f"{path}: not a regular file (a device, pipe or folder).")
+    check_regular(path)
     try:
         with open(path, "rb") as raw:
             gzipped = raw.read(2) == b"\x1f\x8b"
@@ -75,6 +82,13 @@ def _read_idx_content(stream, path, max_bytes) -> tuple[bytes, bytes]:
         raise DatasetFileError(f"{path}: truncated header ({len(header)} bytes).")
     shape = _shape(header)
     expected = math.prod(shape) * _TYPES_BY_CODE[magic[2]].itemsize  # exact: no overflow
+    # A zero dimension makes no data, but the others must still fit an array's index space.
+    spanned = math.prod(max(n, 1) for n in shape) * _TYPES_BY_CODE[magic[2]].itemsize
+    if expected == 0 and spanned > max_bytes:
+        raise DatasetFileError(
+            f"{path}: declares shape {shape}, empty but spanning {spanned:,} bytes; at most "
+            f"{max_bytes:,} are read (pass max_bytes to read more)."
+        )
     if expected > max_bytes:
         raise DatasetFileError(
             f"{path}: declares shape {shape}, {expected:,} bytes of data; at most "
