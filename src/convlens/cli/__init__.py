@@ -67,7 +67,10 @@ def user_error_message(error: BaseException) -> str | None:
         return one_line(error) if "pip install" in str(error) else None
     if isinstance(error, OSError) and error.strerror and error.filename is not None:
         hint = ", a folder where a file is expected" if isinstance(error, IsADirectoryError) else ""
-        return f"{error.strerror}{hint}: {error.filename!r}"
+        # A failed rename (os.replace of a save's temporary file) names its target second:
+        # that is the path the user gave.
+        name = error.filename if error.filename2 is None else error.filename2
+        return f"{error.strerror}{hint}: {name!r}"
     if isinstance(error, (ValueError, OSError)):
         return one_line(error) or type(error).__name__
     return None

@@ -24,15 +24,32 @@ def _kernel(text: str):
         ) from None
 
 
+def check_padding(padding, kernel_sizes, image_size) -> None:
+    """Refuse a --padding in pixels wider than both the largest kernel reaches (size - 1:
+    "full" padding; beyond it the output's border sees only padding) and the image: the
+    padded array would grow without meaning, to gigabytes (--padding 100000 asked 897 GiB)."""
+    if not isinstance(padding, int):
+        return
+    reach = max(max(size) for size in kernel_sizes) - 1
+    limit = max(reach, 0) if reach <= max(image_size) else max(image_size)
+    if padding > limit:
+        height, width = image_size
+        raise ValueError(
+            f"--padding {padding} is wider than the kernel reaches ({reach} pixels) on a "
+            f'{width}x{height} image; accepted: "valid", "same" or 0 to {limit} pixels'
+        )
+
+
 def cmd_filter(args) -> int:
     from .. import filters, images, viz
 
     photo = images.load_image(
         args.photo or images.sample_photo_path(), mode="L" if args.grey else None
     )
+    kernels = {text: _kernel(text) for text in args.kernel}
+    check_padding(args.padding, [k.shape[:2] for k in kernels.values()], photo.shape[:2])
     results, signed = {}, {}
-    for text in args.kernel:
-        kernel = _kernel(text)
+    for text, kernel in kernels.items():
         response = filters.apply_kernel(
             photo, kernel, padding=args.padding, padding_mode=args.padding_mode
         )
@@ -63,9 +80,12 @@ def cmd_explain(args) -> int:
     if args.what == "conv":
         if not args.kernel:
             raise ValueError('explain conv needs --kernel, e.g. --kernel "1 0; 1 -1".')
+        kernel = types.matrix(args.kernel)
+        reach = [(n - 1) * args.dilation + 1 for n in kernel.shape]
+        check_padding(args.padding, [reach], image.shape)
         trace = explain.explain_conv(
             image,
-            types.matrix(args.kernel),
+            kernel,
             stride=stride,
             padding=args.padding,
             dilation=args.dilation,
