@@ -43,16 +43,19 @@ def check_padding(padding, kernel_sizes, image_size) -> None:
 def cmd_filter(args) -> int:
     from .. import filters, images, viz
 
-    photo = images.load_image(
-        args.photo or images.sample_photo_path(), mode="L" if args.grey else None
-    )
+    path = args.photo or images.sample_photo_path()
+    photo = images.load_image(path, mode="L" if args.grey else None)
     kernels = {text: _kernel(text) for text in args.kernel}
     check_padding(args.padding, [k.shape[:2] for k in kernels.values()], photo.shape[:2])
     results, signed = {}, {}
     for text, kernel in kernels.items():
-        response = filters.apply_kernel(
-            photo, kernel, padding=args.padding, padding_mode=args.padding_mode
-        )
+        try:
+            response = filters.apply_kernel(
+                photo, kernel, padding=args.padding, padding_mode=args.padding_mode
+            )
+        except ValueError as error:  # a photo too small for the kernel or the border
+            height, width = photo.shape[:2]
+            raise ValueError(f"{path} ({width}x{height} pixels): {error}") from None
         display = args.display or filters.recommended_display(kernel)
         results[text] = filters.to_displayable(response, display)
         if display == "rescale" and response.min() < 0:  # an edge kernel: drawn signed in a grid
