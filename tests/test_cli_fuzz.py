@@ -211,6 +211,7 @@ def _cases(files, out) -> list[tuple[list, str | None]]:
             padding = ["--padding", value, "--padding-mode", mode]
             cases += [(["filter", "--kernel", "sharpen", "-o", out, *padding], None)]
     for matrix in ["nan", "1e309", "1 2; 3", "", ";", "1e308 1e308; 1e308 1e308", "é", "0x1"]:
+        # 1e308 weights: a finite kernel whose response overflows (it was drawn as noise)
         cases += [(["explain", "conv", "--image", matrix, "--kernel", "1"], None)]
         cases += [(["explain", "conv", "--image", "1 2; 3 4", "--kernel", matrix], None)]
         cases += [(["filter", "--kernel", matrix, "-o", out], None)]
@@ -257,6 +258,7 @@ def test_a_user_sees_one_line_from_the_real_command(files, tmp_path):
         (["filter", bomb, "--kernel", "sharpen", "-o", tmp_path / "o.png"], str(bomb)),
         (["predict", files["photo"], "--model", files["models"][1]], files["models"][1]),
         (["train", "--model=--"], "--model"),
+        (["filter", "--kernel", "1e308 1e308; 1e308 1e308", "-o", tmp_path / "o.png"], "inf"),
     ]:
         result = convlens(*args, cwd=tmp_path)
         assert result.returncode == 2, result.stderr

@@ -13,6 +13,7 @@ and exit code 130 (``train`` first saves the completed epochs).
 from __future__ import annotations
 
 import sys
+import warnings
 
 from .arguments import build_parser
 from .lecture_commands import cmd_demo, cmd_explain, cmd_filter, cmd_kernels, cmd_tune
@@ -24,7 +25,7 @@ from .model_commands import (
     cmd_summary,
     cmd_train,
 )
-from .output import note, one_line
+from .output import note, one_line, warn
 
 COMMANDS = {
     "train": cmd_train,
@@ -76,12 +77,24 @@ def user_error_message(error: BaseException) -> str | None:
     return None
 
 
+def _one_line_warning(command: str):
+    """Python's warnings (a library's RuntimeWarning...) as one line each, as the command's
+    own: by default they take two lines, the second the library's source line."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        warn(command, f"{category.__name__}: {message}")
+
+    return show
+
+
 def main(argv=None) -> int:
     """Run ``convlens`` with ``argv`` (default: the command line); returns the exit code."""
     args = build_parser().parse_args(argv)
     command = args.command
     try:
-        return COMMANDS[command](args) or 0
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(command)
+            return COMMANDS[command](args) or 0
     except BrokenPipeError:  # `convlens kernels | head`: the reader left; nothing to report
         sys.stderr.close()
         return 0

@@ -41,6 +41,8 @@ def check_padding(padding, kernel_sizes, image_size) -> None:
 
 
 def cmd_filter(args) -> int:
+    import numpy
+
     from .. import filters, images, viz
 
     path = args.photo or images.sample_photo_path()
@@ -50,12 +52,18 @@ def cmd_filter(args) -> int:
     results, signed = {}, {}
     for text, kernel in kernels.items():
         try:
-            response = filters.apply_kernel(
-                photo, kernel, padding=args.padding, padding_mode=args.padding_mode
-            )
+            with numpy.errstate(over="ignore", invalid="ignore"):  # checked just below
+                response = filters.apply_kernel(
+                    photo, kernel, padding=args.padding, padding_mode=args.padding_mode
+                )
         except ValueError as error:  # a photo too small for the kernel or the border
             height, width = photo.shape[:2]
             raise ValueError(f"{path} ({width}x{height} pixels): {error}") from None
+        if not numpy.isfinite(response).all():  # it would be drawn as noise, silently
+            raise ValueError(
+                f"the kernel {text!r} on {path} gives values beyond float64's range (inf or "
+                "NaN); accepted: kernels whose sums of products stay finite (smaller weights)"
+            )
         display = args.display or filters.recommended_display(kernel)
         results[text] = filters.to_displayable(response, display)
         if display == "rescale" and response.min() < 0:  # an edge kernel: drawn signed in a grid
