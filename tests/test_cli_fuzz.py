@@ -263,3 +263,34 @@ def test_a_user_sees_one_line_from_the_real_command(files, tmp_path):
         result = convlens(*args, cwd=tmp_path)
         assert result.returncode == 2, result.stderr
         assert len(result.stderr.splitlines()) == 1 and named in result.stderr, result.stderr
+
+
+MATRIX = st.text(alphabet="0123456789.;, -e+naif", max_size=24)
+SMALL = st.one_of(st.integers(1, 6), st.sampled_from([10**6, 2**31, 10**20])).map(str)
+
+
+@given(
+    image=MATRIX,
+    kernel=MATRIX,
+    what=st.sampled_from(["conv", "pool"]),
+    stride=SMALL,
+    dilation=SMALL,
+    pool=SMALL,
+    padding=st.one_of(SMALL, st.sampled_from(["0", "valid", "same"])),
+)
+def test_explain_on_generated_matrices_ends_in_one_line(
+    image, kernel, what, stride, dilation, pool, padding
+):
+    from convlens.cli import main
+
+    args = [what, "--image", image, "--kernel", kernel, "--stride", stride, "--padding", padding]
+    args += ["--dilation", dilation] if what == "conv" else ["--pool-size", pool]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(["explain", *args])
+    except SystemExit as exit_:
+        code = exit_.code
+    err = stderr.getvalue()
+    assert code in (0, 2), (args, err)
+    assert code == 0 or (len(err.splitlines()) == 1 and "error:" in err), (args, err)

@@ -40,6 +40,17 @@ def check_padding(padding, kernel_sizes, image_size) -> None:
         )
 
 
+def _check_same_window(padding, window: int, image_size, what: str) -> None:
+    """Refuse "same" padding around a window larger than the image: it pads by half the
+    window (--pool-size 10**6 asked numpy for 7 TiB)."""
+    if padding == "same" and window > max(image_size):
+        height, width = image_size
+        raise ValueError(
+            f"{what} spans {window} pixels, more than the {width}x{height} image, with "
+            f'--padding "same"; accepted: a window of at most {max(image_size)} pixels'
+        )
+
+
 def cmd_filter(args) -> int:
     import numpy
 
@@ -94,6 +105,7 @@ def cmd_explain(args) -> int:
         kernel = types.matrix(args.kernel)
         reach = [(n - 1) * args.dilation + 1 for n in kernel.shape]
         check_padding(args.padding, [reach], image.shape)
+        _check_same_window(args.padding, max(reach), image.shape, "the dilated --kernel")
         trace = explain.explain_conv(
             image,
             kernel,
@@ -102,6 +114,7 @@ def cmd_explain(args) -> int:
             dilation=args.dilation,
         )
     else:
+        _check_same_window(args.padding, args.pool_size, image.shape, "--pool-size")
         trace = explain.explain_pool(
             image,
             pool_size=args.pool_size,
