@@ -220,13 +220,31 @@ def _cases(files, out) -> list[tuple[list, str | None]]:
         cases += [(["show", "filters", model, "-o", target], None)]
     for layer in ["", "dense", "nope", "\u0000"]:
         cases += [(["show", "filters", model, "--layer", layer, "-o", out], None)]
+    for bad in files["models"][:4]:
+        cases += [(["evaluate", bad], bad)]
+    for storage in ["", "nonsense", "postgresql://u@127.0.0.1:9/x"]:
+        cases += [(["tune", "--storage", storage, "--trials", "1", "--limit", "10"], None)]
+    cases += [(["tune", "--summary", str(files["folder"] / "none")], None)]
+    cases += [(["tune", "--summary", model], None)]
     return cases + [(args, None) for args in RUN_ALSO]
 
 
-def run_cases(files, capsys, folder) -> list[str]:
+def _training_cases(files) -> list[tuple[list, str | None]]:
+    """Runs of train with hostile values that pass the parser (a few seconds each)."""
+    quick = ["train", "--limit", "50", "--epochs", "1", "--verbose", "0"]
+    return [
+        ([*quick, "--output-dir", files["model"]], files["model"]),
+        ([*quick, "--runs-dir", files["model"]], None),
+        ([*quick, "--batch-size", "1000000000", "--learning-rate", "1e300"], None),
+        ([*quick, "--validation-split", "0.99"], None),
+        ([*quick, "--seed", "99999999999999999999999"], None),
+    ]
+
+
+def run_cases(files, capsys, folder, training=False) -> list[str]:
     os.chdir(folder)
     outcomes, failures = [], []
-    cases = _cases(files, str(folder / "out.png"))
+    cases = _cases(files, str(folder / "out.png")) + (_training_cases(files) if training else [])
     for args, named in cases:
         try:
             outcomes.append(judge_run(capsys, args, named))
@@ -245,7 +263,7 @@ def test_commands_on_hostile_files_and_values_end_in_one_line(files, capsys, tmp
 def test_many_more_commands_on_hostile_files_end_in_one_line(capsys, tmp_path):
     (tmp_path / "files").mkdir()
     files = make_files(tmp_path / "files", repeat=8, seed=1515)
-    assert len(run_cases(files, capsys, tmp_path)) > 500
+    assert len(run_cases(files, capsys, tmp_path, training=True)) > 500
 
 
 def test_a_user_sees_one_line_from_the_real_command(files, tmp_path):

@@ -52,9 +52,22 @@ _STORAGE_HELP = (
 )
 
 
+_STORAGE_PACKAGES = ("optuna", "sqlalchemy")
+
+
 def _storage_error(error: BaseException) -> bool:
-    """An error raised by Optuna or SQLAlchemy (a study storage), by the module of its type."""
-    return type(error).__module__.split(".")[0] in ("optuna", "sqlalchemy")
+    """An error of Optuna or SQLAlchemy (a study storage), by the module of its type; or an
+    ImportError raised inside them: a database URL whose driver is not installed
+    (``--storage postgresql://...`` without psycopg2)."""
+    if type(error).__module__.split(".")[0] in _STORAGE_PACKAGES:
+        return True
+    if isinstance(error, ImportError) and error.__traceback__ is not None:
+        frame = error.__traceback__
+        while frame.tb_next is not None:  # the innermost frame: where it was raised
+            frame = frame.tb_next
+        module = frame.tb_frame.f_globals.get("__name__", "")
+        return module.split(".")[0] in _STORAGE_PACKAGES
+    return False
 
 
 def user_error_message(error: BaseException) -> str | None:
