@@ -41,7 +41,21 @@ def originals() -> dict:
         buffer = io.BytesIO()
         Image.open(io.BytesIO(files[f"{name}.png"])).save(buffer, "JPEG", quality=90)
         files[f"{name}.jpg"] = buffer.getvalue()
+    crop = Image.open(io.BytesIO(files["coffee.png"])).crop((100, 100, 164, 148))
+    for suffix, options in OTHER_FORMATS.items():
+        buffer = io.BytesIO()
+        crop.save(buffer, **options)
+        files[f"coffee{suffix}"] = buffer.getvalue()
     return files
+
+
+# Formats the loaders also read (image_dataset_from_directory: .bmp, .gif), on a 64x48 crop.
+OTHER_FORMATS = {
+    ".bmp": {"format": "BMP"},
+    ".gif": {"format": "GIF"},
+    ".tif": {"format": "TIFF", "compression": "tiff_deflate"},
+    ".webp": {"format": "WEBP", "lossless": True},
+}
 
 
 def png_chunks_intact(data: bytes) -> bool:
