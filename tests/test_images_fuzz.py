@@ -268,3 +268,27 @@ def test_a_png_whose_chunk_crc_fails_is_refused_though_pillow_reads_it(tmp_path)
     for load in (_load_image, _load_img, _load_img_buffer):
         with pytest.raises(ValueError, match=r"CRC of its 'IDAT' chunk does not match"):
             load(path)
+
+
+# ----- careless sizes -----
+SIZES = [(0, 0), (-5, 5), (10**9, 10**9), (100_000, 100_000), (2**31, 1), ("a", "b"), (3.7, 2.2)]
+SIZES += [(float("nan"), 3), (5,), (1, 2, 3), 7, True]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=repr)
+def test_careless_sizes_are_refused_naming_the_argument(tmp_path, size):
+    """Every loader that resizes refuses a size that is not two positive ints or makes more
+    pixels than Pillow's limit, before it allocates (``load_img(target_size=(10**9, 10**9))``
+    ended in MemoryError)."""
+    photo = images.sample_photo_path()
+    with pytest.raises(ValueError, match="target_size"):
+        utils.load_img(photo, target_size=size)
+    with pytest.raises(ValueError, match=r"^size"):
+        images.load_image(photo, size=size)
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "x.png").write_bytes(open(photo, "rb").read())
+    if size == 7:  # one int is a square image_size, as in Keras
+        return
+    with pytest.raises(ValueError, match="image_size"):
+        utils.image_dataset_from_directory(tmp_path, image_size=size, verbose=False)

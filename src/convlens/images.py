@@ -176,10 +176,11 @@ def opened(source):
 def _check_size(size):
     if size is None:
         return None
-    try:
-        width, height = (int(v) for v in size)
-    except (TypeError, ValueError):
-        width = height = 0
+    pair = isinstance(size, (tuple, list)) and len(size) == 2
+    integers = pair and all(
+        isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) for v in size
+    )  # 3.7 was cut to 3 silently
+    width, height = (int(v) for v in size) if integers else (0, 0)
     if width < 1 or height < 1:
         raise ValueError(
             f"size must be a pair (width, height) of positive ints, received {size!r}."

@@ -15,7 +15,7 @@ import warnings
 import numpy
 
 from .. import config
-from ..images import _pillow, opened
+from ..images import MAX_PIXELS, _pillow, opened
 
 _RESAMPLING = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
 _COLOR_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
@@ -113,12 +113,33 @@ def load_img(
     if img.mode != wanted and not (color_mode == "grayscale" and img.mode in _DEEP_GREY):
         img = img.convert(wanted)
     if target_size is not None:
-        height, width = int(target_size[0]), int(target_size[1])
+        height, width = _target_size(target_size)
         if img.size != (width, height):
             resample = getattr(Image.Resampling, interpolation.upper())
             box = _aspect_box(img.size, height, width) if keep_aspect_ratio else None
             img = img.resize((width, height), resample, box=box)
     return img
+
+
+def _target_size(target_size) -> tuple[int, int]:
+    """``(height, width)``: two positive ints making at most MAX_PIXELS pixels (a careless
+    ``target_size=(10**9, 10**9)`` asked Pillow for an exabyte: MemoryError)."""
+    valid = isinstance(target_size, (tuple, list)) and len(target_size) == 2
+    if not valid or not all(
+        isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) and v > 0
+        for v in target_size
+    ):
+        raise ValueError(
+            f"load_img: target_size must be (height, width), two positive ints, received "
+            f"target_size={target_size!r}."
+        )
+    height, width = int(target_size[0]), int(target_size[1])
+    if height * width > MAX_PIXELS:
+        raise ValueError(
+            f"load_img: target_size={target_size!r} asks for {height * width:,} pixels; at "
+            f"most {MAX_PIXELS:,} are made (Pillow's decompression-bomb limit)."
+        )
+    return height, width
 
 
 def _open(path):
