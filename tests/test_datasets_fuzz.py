@@ -283,3 +283,11 @@ def test_special_files_are_refused_by_every_dataset_reader(
         read_idx(idx)
     with pytest.raises(DatasetFileError, match=rf"{archive}: not a regular file"):
         cifar.read_archive(archive, CIFAR_MEMBERS)
+
+
+@pytest.mark.parametrize("max_bytes", [-1, "x", None, 1.5, True])
+def test_a_careless_max_bytes_is_refused_naming_it(idx_files, tmp_path, max_bytes):
+    path = tmp_path / "labels-idx"
+    path.write_bytes(idx_files["labels"])
+    with pytest.raises(ValueError, match=r"max_bytes must be an int >= 0"):
+        read_idx(path, max_bytes=max_bytes)

@@ -50,8 +50,11 @@ def read_idx(path, md5: str | None = None, max_bytes: int = MAX_BYTES) -> numpy.
     Raises:
         DatasetFileError: naming the file, when it is truncated, corrupt, not IDX, too large,
             not a regular file, or does not match ``md5``.
+        ValueError: for a ``max_bytes`` that is not an int >= 0.
     """
     path = os.fspath(path)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise ValueError(f"read_idx: max_bytes must be an int >= 0, received {max_bytes!r}.")
     check_regular(path)
     try:
         with open(path, "rb") as raw:
