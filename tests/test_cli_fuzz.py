@@ -218,6 +218,9 @@ def _cases(files, out) -> list[tuple[list, str | None]]:
     for target in ["", ".", "noext", "x.xyz", str(files["folder"]), "é/ü.png"]:
         cases += [(["filter", "--kernel", "sharpen", "-o", target], None)]
         cases += [(["show", "filters", model, "-o", target], None)]
+        cases += [(["explain", "conv", "--image", "1 2; 3 4", "--kernel", "1", "-o", target], None)]
+    for target in ["", str(files["folder"])]:
+        cases += [(["sample", "mnist", "-o", target], None)]
     for layer in ["", "dense", "nope", "\u0000"]:
         cases += [(["show", "filters", model, "--layer", layer, "-o", out], None)]
     for bad in files["models"][:4]:
