@@ -184,11 +184,12 @@ def make_files(folder, repeat: int, seed: int) -> dict:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    return make_files(tmp_path_factory.mktemp("cli"), repeat=2, seed=15)
+    return make_files(tmp_path_factory.mktemp("cli"), repeat=1, seed=15)
 
 
-def _cases(files, out) -> list[tuple[list, str | None]]:
-    """(arguments, the path an error must name or None)."""
+def _cases(files, out, thorough=False) -> list[tuple[list, str | None]]:
+    """(arguments, the path an error must name or None); ``thorough`` adds the slower runs
+    (a second or more each: pictures drawn, Optuna started)."""
     model, photo = files["model"], files["photo"]
     cases = []
     for bad in files["models"]:
@@ -218,18 +219,20 @@ def _cases(files, out) -> list[tuple[list, str | None]]:
     for target in ["", ".", "noext", "x.xyz", str(files["folder"]), "é/ü.png"]:
         cases += [(["filter", "--kernel", "sharpen", "-o", target], None)]
         cases += [(["show", "filters", model, "-o", target], None)]
-        cases += [(["explain", "conv", "--image", "1 2; 3 4", "--kernel", "1", "-o", target], None)]
+        explain = ["explain", "conv", "--image", "1 2; 3 4", "--kernel", "1", "-o", target]
+        cases += [(explain, None)] if thorough else []
     for target in ["", str(files["folder"])]:
         cases += [(["sample", "mnist", "-o", target], None)]
     for layer in ["", "dense", "nope", "\u0000"]:
         cases += [(["show", "filters", model, "--layer", layer, "-o", out], None)]
     for bad in files["models"][:4]:
         cases += [(["evaluate", bad], bad)]
-    for storage in ["", "nonsense", "postgresql://u@127.0.0.1:9/x"]:
+    storages = ["postgresql://u@127.0.0.1:9/x"] + (["", "nonsense"] if thorough else [])
+    for storage in storages:
         cases += [(["tune", "--storage", storage, "--trials", "1", "--limit", "10"], None)]
     cases += [(["tune", "--summary", str(files["folder"] / "none")], None)]
     cases += [(["tune", "--summary", model], None)]
-    return cases + [(args, None) for args in RUN_ALSO]
+    return cases + ([(args, None) for args in RUN_ALSO] if thorough else [])
 
 
 def _training_cases(files) -> list[tuple[list, str | None]]:
@@ -244,10 +247,11 @@ def _training_cases(files) -> list[tuple[list, str | None]]:
     ]
 
 
-def run_cases(files, capsys, folder, training=False) -> list[str]:
+def run_cases(files, capsys, folder, thorough=False) -> list[str]:
     os.chdir(folder)
     outcomes, failures = [], []
-    cases = _cases(files, str(folder / "out.png")) + (_training_cases(files) if training else [])
+    cases = _cases(files, str(folder / "out.png"), thorough)
+    cases += _training_cases(files) if thorough else []
     for args, named in cases:
         try:
             outcomes.append(judge_run(capsys, args, named))
@@ -259,14 +263,14 @@ def run_cases(files, capsys, folder, training=False) -> list[str]:
 
 def test_commands_on_hostile_files_and_values_end_in_one_line(files, capsys, tmp_path):
     outcomes = run_cases(files, capsys, tmp_path)
-    assert len(outcomes) > 150 and outcomes.count("error") > len(outcomes) // 2
+    assert len(outcomes) > 120 and outcomes.count("error") > len(outcomes) // 2
 
 
 @pytest.mark.slow
 def test_many_more_commands_on_hostile_files_end_in_one_line(capsys, tmp_path):
     (tmp_path / "files").mkdir()
     files = make_files(tmp_path / "files", repeat=8, seed=1515)
-    assert len(run_cases(files, capsys, tmp_path, training=True)) > 500
+    assert len(run_cases(files, capsys, tmp_path, thorough=True)) > 500
 
 
 def test_a_user_sees_one_line_from_the_real_command(files, tmp_path):
