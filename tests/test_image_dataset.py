@@ -320,7 +320,7 @@ def test_a_bad_file_is_named_and_no_thread_is_left(tmp_path):
         tmp_path, image_size=(6, 6), batch_size=2, shuffle=False, verbose=False, workers=3
     )
     seen = []
-    with pytest.raises(ValueError, match="Cannot read image file .*05_broken.png"):
+    with pytest.raises(ValueError, match="Cannot read the image file .*05_broken.png"):
         for images, _ in dataset:
             seen.append(images)
     assert len(seen) == 3  # the batches before the broken file arrive, in order

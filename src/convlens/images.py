@@ -7,7 +7,11 @@ traceback; a save writes a temporary file and renames it, so a crash never leave
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import struct
+import zlib
 
 import numpy
 
@@ -17,6 +21,14 @@ from .atomic_files import write_atomically
 SAMPLE_PHOTO = os.path.join(os.path.dirname(__file__), "data", "chelsea.png")
 
 _GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class ImageFileError(ValueError, OSError):
+    """An image file that cannot be read: not an image, truncated, corrupt, too many pixels, or
+    not a regular file; the message names the file. A ValueError like convlens's other file
+    errors, and an OSError like Pillow's own (``PIL.UnidentifiedImageError``), so code written
+    for Keras's ``load_img`` catches it too."""
 
 
 def _pillow():
@@ -73,25 +85,102 @@ MAX_PIXELS = 89_478_485  # Pillow's Image.MAX_IMAGE_PIXELS: larger images are re
 
 
 def check_pixels(picture, name) -> None:
-    """Refuse, before decoding, an image whose header declares more than MAX_PIXELS pixels: a
-    2 KB JPEG can declare 12000x12000 and decode to 412 MiB (Pillow only warns below twice
-    its limit)."""
+    """Refuse, before decoding, an image whose header declares more than MAX_PIXELS pixels (or
+    Pillow's ``Image.MAX_IMAGE_PIXELS``, when set lower): a 2 KB JPEG can declare 12000x12000
+    and decode to 412 MiB, and below twice its limit Pillow only warns."""
+    from PIL import Image
+
     width, height = picture.size
-    if width * height > MAX_PIXELS:
-        raise ValueError(
+    limit = min(MAX_PIXELS, Image.MAX_IMAGE_PIXELS or MAX_PIXELS)
+    if width * height > limit:
+        raise ImageFileError(
             f"Cannot read the image {os.fsdecode(name)!r}: it declares {width}x{height} = "
-            f"{width * height:,} pixels; at most {MAX_PIXELS:,} are decoded (Pillow's "
+            f"{width * height:,} pixels; at most {limit:,} are decoded (Pillow's "
             "decompression-bomb limit). Resize it with an image tool first."
         )
+
+
+def check_png(stream, name) -> None:
+    """Check every chunk's CRC-32 of a PNG, and that it ends with IEND, reading it in blocks;
+    other formats pass. Pillow skips the CRCs of the pixel data (IDAT), so a flipped byte there
+    would decode silently to other pixels. The stream is left where it started."""
+    start = stream.tell()
+    if stream.read(8) == _PNG_SIGNATURE:
+        while _png_chunk(stream, os.fsdecode(name)) != b"IEND":
+            pass
+    stream.seek(start)
+
+
+def _png_chunk(stream, name: str) -> bytes:
+    """Read one chunk, check its CRC and return its type."""
+    head = stream.read(8)
+    if len(head) < 8:
+        raise ImageFileError(f"Cannot read the image file {name!r}: truncated (no IEND chunk).")
+    length, kind = struct.unpack(">I4s", head)
+    if length > 2**31 - 1:
+        raise ImageFileError(
+            f"Cannot read the image file {name!r}: a chunk declares {length:,} bytes, PNG "
+            f"allows at most {2**31 - 1:,}; the file is corrupt."
+        )
+    crc = zlib.crc32(kind)
+    while length:
+        block = stream.read(min(length, 1 << 20))
+        if not block:
+            raise ImageFileError(f"Cannot read the image file {name!r}: truncated.")
+        crc, length = zlib.crc32(block, crc), length - len(block)
+    stored = stream.read(4)
+    if len(stored) < 4 or struct.unpack(">I", stored)[0] != crc:
+        raise ImageFileError(
+            f"Cannot read the image file {name!r}: the CRC of its {kind.decode('latin-1')!r} "
+            "chunk does not match; the file is corrupt."
+        )
+    return kind
+
+
+def check_file(name) -> None:
+    """FileNotFoundError for a missing path; ImageFileError for a folder, device or pipe (a
+    link is followed): reading /dev/zero never ends, opening a pipe waits for a writer."""
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"No such image file: {os.fsdecode(name)!r}.")
+    if os.path.isdir(name):
+        raise ImageFileError(f"Cannot read the image {os.fsdecode(name)!r}: it is a directory.")
+    if not os.path.isfile(name):
+        raise ImageFileError(
+            f"Cannot read the image {os.fsdecode(name)!r}: not a regular file (a device or pipe)."
+        )
+
+
+@contextlib.contextmanager
+def opened(source):
+    """The Pillow image of a file or an ``io.BytesIO``, its header read and checked (the file
+    regular, a PNG's CRCs, the pixel count); Pillow's errors, in the ``with`` block too, become
+    an ImageFileError naming the file. Decode inside the block: the file closes at its end."""
+    Image = _pillow()
+    buffer = isinstance(source, io.BytesIO)
+    name = "<BytesIO>" if buffer else os.fspath(source)
+    if not buffer:
+        check_file(name)
+    unreadable = (OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error)
+    try:
+        with contextlib.nullcontext(source) if buffer else open(name, "rb") as stream:
+            check_png(stream, name)
+            picture = Image.open(stream)  # reads the header only
+            check_pixels(picture, name)
+            yield picture
+    except ImageFileError:
+        raise
+    except (*unreadable, Image.DecompressionBombError) as error:
+        raise _unreadable(os.fsdecode(name), error) from None
 
 
 def _check_size(size):
     if size is None:
         return None
-    try:
-        width, height = (int(v) for v in size)
-    except (TypeError, ValueError):
-        width = height = 0
+    pair = isinstance(size, (tuple, list)) and len(size) == 2
+    integers = pair and all(
+        isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) for v in size
+    )  # 3.7 was cut to 3 silently
+    width, height = (int(v) for v in size) if integers else (0, 0)
     if width < 1 or height < 1:
         raise ValueError(
             f"size must be a pair (width, height) of positive ints, received {size!r}."
@@ -119,7 +208,10 @@ def load_image(path, mode: str | None = None, size=None) -> numpy.ndarray:
 
     Raises:
         FileNotFoundError: when ``path`` does not exist (the message names it).
-        ValueError: when it is not a readable image, for an unknown mode or a bad size.
+        ImageFileError: (a ValueError) naming the file, when it is not a readable image: not an
+            image, truncated, corrupt (a PNG's CRCs are checked), more pixels than Pillow's
+            decompression-bomb limit, a folder, device or pipe.
+        ValueError: for an unknown mode or a bad size.
         ImportError: when Pillow is not installed.
 
     Example:
@@ -129,30 +221,14 @@ def load_image(path, mode: str | None = None, size=None) -> numpy.ndarray:
     if mode not in (None, "L", "RGB"):
         raise ValueError(f'Unknown image mode {mode!r}; expected None, "L" (grey) or "RGB".')
     size = _check_size(size)
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise FileNotFoundError(f"No such image file: {name!r}.")
-    if os.path.isdir(name):
-        raise ValueError(f"Cannot read the image {name!r}: it is a directory.")
-    if not os.path.isfile(name):
-        raise ValueError(f"Cannot read the image {name!r}: not a regular file (a device or pipe).")
-    Image = _pillow()
-    unreadable = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
-    try:
-        picture = Image.open(name)  # reads the header only
-    except unreadable as error:
-        raise _unreadable(name, error) from None
-    with picture:
-        check_pixels(picture, name)
-        try:
-            return _decode(picture, mode, size, Image)
-        except unreadable as error:
-            raise _unreadable(name, error) from None
+    with opened(path) as picture:
+        return _decode(picture, mode, size, _pillow())
 
 
-def _unreadable(name, error) -> ValueError:
+def _unreadable(name, error) -> ImageFileError:
     reason = str(error).split(" '", 1)[0] if str(error) else type(error).__name__
-    return ValueError(f"Cannot read the image file {name!r}: {reason}.")
+    reason = " ".join(reason.split())  # one line
+    return ImageFileError(f"Cannot read the image file {name!r}: {reason}.")
 
 
 def _as_picture_array(array) -> numpy.ndarray:

@@ -13,6 +13,7 @@ and exit code 130 (``train`` first saves the completed epochs).
 from __future__ import annotations
 
 import sys
+import warnings
 
 from .arguments import build_parser
 from .lecture_commands import cmd_demo, cmd_explain, cmd_filter, cmd_kernels, cmd_tune
@@ -24,7 +25,7 @@ from .model_commands import (
     cmd_summary,
     cmd_train,
 )
-from .output import note, one_line
+from .output import note, one_line, warn
 
 COMMANDS = {
     "train": cmd_train,
@@ -51,9 +52,22 @@ _STORAGE_HELP = (
 )
 
 
+_STORAGE_PACKAGES = ("optuna", "sqlalchemy")
+
+
 def _storage_error(error: BaseException) -> bool:
-    """An error raised by Optuna or SQLAlchemy (a study storage), by the module of its type."""
-    return type(error).__module__.split(".")[0] in ("optuna", "sqlalchemy")
+    """An error of Optuna or SQLAlchemy (a study storage), by the module of its type; or an
+    ImportError raised inside them: a database URL whose driver is not installed
+    (``--storage postgresql://...`` without psycopg2)."""
+    if type(error).__module__.split(".")[0] in _STORAGE_PACKAGES:
+        return True
+    if isinstance(error, ImportError) and error.__traceback__ is not None:
+        frame = error.__traceback__
+        while frame.tb_next is not None:  # the innermost frame: where it was raised
+            frame = frame.tb_next
+        module = frame.tb_frame.f_globals.get("__name__", "")
+        return module.split(".")[0] in _STORAGE_PACKAGES
+    return False
 
 
 def user_error_message(error: BaseException) -> str | None:
@@ -67,10 +81,23 @@ def user_error_message(error: BaseException) -> str | None:
         return one_line(error) if "pip install" in str(error) else None
     if isinstance(error, OSError) and error.strerror and error.filename is not None:
         hint = ", a folder where a file is expected" if isinstance(error, IsADirectoryError) else ""
-        return f"{error.strerror}{hint}: {error.filename!r}"
+        # A failed rename (os.replace of a save's temporary file) names its target second:
+        # that is the path the user gave.
+        name = error.filename if error.filename2 is None else error.filename2
+        return f"{error.strerror}{hint}: {name!r}"
     if isinstance(error, (ValueError, OSError)):
         return one_line(error) or type(error).__name__
     return None
+
+
+def _one_line_warning(command: str):
+    """Python's warnings (a library's RuntimeWarning...) as one line each, as the command's
+    own: by default they take two lines, the second the library's source line."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        warn(command, f"{category.__name__}: {message}")
+
+    return show
 
 
 def main(argv=None) -> int:
@@ -82,7 +109,9 @@ def main(argv=None) -> int:
 
         set_distribution(None)
     try:
-        return COMMANDS[command](args) or 0
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(command)
+            return COMMANDS[command](args) or 0
     except BrokenPipeError:  # `convlens kernels | head`: the reader left; nothing to report
         sys.stderr.close()
         return 0

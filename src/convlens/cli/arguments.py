@@ -12,6 +12,7 @@ import sys
 from . import types
 
 RUNS_DIR = "runs"
+MAX_STEPS = 1_000  # show optimizers: a picture shows no more; --steps 10**9 ran for hours
 RUN_HELP = (
     "a run folder (runs/lenet5-mnist-1) or a model file (.keras); default: the latest run in "
     "--runs-dir"
@@ -42,6 +43,17 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         sys.exit(2)
+
+    def parse_known_args(self, args=None, namespace=None):
+        """argparse's, refusing ``--epochs=--``: Python 3.11's argparse drops the ``--`` and
+        stores ``[]`` unchecked by the option's type and choices (``train --model=--`` then
+        failed with a TypeError traceback)."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            value = getattr(namespace, action.dest, None)
+            if isinstance(action, argparse._StoreAction) and action.nargs is None and value == []:
+                self.error(f"argument {'/'.join(action.option_strings)}: expected one value")
+        return namespace, extras
 
 
 def _runs_dir(parser) -> None:
@@ -180,7 +192,7 @@ def _saved_model_commands(commands) -> None:
     )
     show.add_argument(
         "--steps",
-        type=types.positive_int,
+        type=types.between(1, MAX_STEPS),
         default=None,
         help="optimizers only: updates per optimizer (default: 60 on the saddle, 100 on the "
         "double well)",
@@ -302,7 +314,10 @@ def _tune(commands) -> None:
     )
     tune.add_argument("--summary", metavar="DIR", help="only print an existing study's results")
     tune.add_argument(
-        "--seed", type=types.non_negative_int, default=0, help="the sampler's and weights' seed"
+        "--seed",
+        type=types.between(0, 2**32 - 1),  # Optuna's samplers take no larger seed
+        default=0,
+        help="the sampler's and weights' seed",
     )
 
 

@@ -24,18 +24,57 @@ def _kernel(text: str):
         ) from None
 
 
+def check_padding(padding, kernel_sizes, image_size) -> None:
+    """Refuse a --padding in pixels wider than both the largest kernel reaches (size - 1:
+    "full" padding; beyond it the output's border sees only padding) and the image: the
+    padded array would grow without meaning, to gigabytes (--padding 100000 asked 897 GiB)."""
+    if not isinstance(padding, int):
+        return
+    reach = max(max(size) for size in kernel_sizes) - 1
+    limit = max(reach, 0) if reach <= max(image_size) else max(image_size)
+    if padding > limit:
+        height, width = image_size
+        raise ValueError(
+            f"--padding {padding} is wider than the kernel reaches ({reach} pixels) on a "
+            f'{width}x{height} image; accepted: "valid", "same" or 0 to {limit} pixels'
+        )
+
+
+def _check_same_window(padding, window: int, image_size, what: str) -> None:
+    """Refuse "same" padding around a window larger than the image: it pads by half the
+    window (--pool-size 10**6 asked numpy for 7 TiB)."""
+    if padding == "same" and window > max(image_size):
+        height, width = image_size
+        raise ValueError(
+            f"{what} spans {window} pixels, more than the {width}x{height} image, with "
+            f'--padding "same"; accepted: a window of at most {max(image_size)} pixels'
+        )
+
+
 def cmd_filter(args) -> int:
+    import numpy
+
     from .. import filters, images, viz
 
-    photo = images.load_image(
-        args.photo or images.sample_photo_path(), mode="L" if args.grey else None
-    )
+    path = args.photo or images.sample_photo_path()
+    photo = images.load_image(path, mode="L" if args.grey else None)
+    kernels = {text: _kernel(text) for text in args.kernel}
+    check_padding(args.padding, [k.shape[:2] for k in kernels.values()], photo.shape[:2])
     results, signed = {}, {}
-    for text in args.kernel:
-        kernel = _kernel(text)
-        response = filters.apply_kernel(
-            photo, kernel, padding=args.padding, padding_mode=args.padding_mode
-        )
+    for text, kernel in kernels.items():
+        try:
+            with numpy.errstate(over="ignore", invalid="ignore"):  # checked just below
+                response = filters.apply_kernel(
+                    photo, kernel, padding=args.padding, padding_mode=args.padding_mode
+                )
+        except ValueError as error:  # a photo too small for the kernel or the border
+            height, width = photo.shape[:2]
+            raise ValueError(f"{path} ({width}x{height} pixels): {error}") from None
+        if not numpy.isfinite(response).all():  # it would be drawn as noise, silently
+            raise ValueError(
+                f"the kernel {text!r} on {path} gives values beyond float64's range (inf or "
+                "NaN); accepted: kernels whose sums of products stay finite (smaller weights)"
+            )
         display = args.display or filters.recommended_display(kernel)
         results[text] = filters.to_displayable(response, display)
         if display == "rescale" and response.min() < 0:  # an edge kernel: drawn signed in a grid
@@ -63,14 +102,19 @@ def cmd_explain(args) -> int:
     if args.what == "conv":
         if not args.kernel:
             raise ValueError('explain conv needs --kernel, e.g. --kernel "1 0; 1 -1".')
+        kernel = types.matrix(args.kernel)
+        reach = [(n - 1) * args.dilation + 1 for n in kernel.shape]
+        check_padding(args.padding, [reach], image.shape)
+        _check_same_window(args.padding, max(reach), image.shape, "the dilated --kernel")
         trace = explain.explain_conv(
             image,
-            types.matrix(args.kernel),
+            kernel,
             stride=stride,
             padding=args.padding,
             dilation=args.dilation,
         )
     else:
+        _check_same_window(args.padding, args.pool_size, image.shape, "--pool-size")
         trace = explain.explain_pool(
             image,
             pool_size=args.pool_size,

@@ -87,12 +87,28 @@ def cmd_evaluate(args) -> int:
         )
     if args.dataset and trained_on and args.dataset != trained_on:
         warn("evaluate", f"the model was trained on {trained_on}; testing it on {dataset}")
-    loss, accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
+    loss, accuracy = _loss_and_accuracy(model, run.model_path, x_test, y_test)
     out(
         f"test accuracy {accuracy:.4f}, test loss {loss:.4f} on the {dataset} test set "
         f"({len(x_test)} images; dataset: {source}); model {run.model_path}"
     )
     return 0
+
+
+def _loss_and_accuracy(model, path: str, x, y) -> tuple[float, float]:
+    """The test loss and accuracy, or a ValueError naming the file when its model was saved
+    without them (``model.evaluate`` then raises RuntimeError, or gives the loss alone)."""
+    accepted = (
+        "accepted: a run of `convlens train`, or a .keras file saved after "
+        "model.compile(loss=..., metrics=['accuracy'])"
+    )
+    if not model.compiled:
+        raise ValueError(f"{path} holds a model saved without compile(), no loss; {accepted}")
+    logs = model.evaluate(x, y, batch_size=512, verbose=0, return_dict=True)
+    accuracy = [value for name, value in logs.items() if name.endswith("accuracy")]
+    if not accuracy:
+        raise ValueError(f"{path} holds a model compiled without an accuracy metric; {accepted}")
+    return logs["loss"], accuracy[0]
 
 
 def _check_shape(path: str, size: tuple, expected: tuple, command: str) -> None:

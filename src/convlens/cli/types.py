@@ -34,6 +34,21 @@ def at_least(low: int):
     return parse
 
 
+def between(low: int, high: int):
+    """An int type accepting ``low`` to ``high``: a bound where more only runs for ever (show's
+    --steps) or fails deep in a library (a seed past 2**32 - 1)."""
+
+    def parse(text: str) -> int:
+        what = f"an integer from {low} to {high}"
+        value = _number(text, int, what)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}")
+        return value
+
+    parse.__name__ = f"integer from {low} to {high}"
+    return parse
+
+
 positive_int = at_least(1)
 non_negative_int = at_least(0)
 

@@ -15,7 +15,7 @@ import zlib
 
 import numpy
 
-from .idx import DatasetFileError
+from .idx import DatasetFileError, check_regular
 
 H = W = 32
 C = 3
@@ -56,9 +56,10 @@ def read_archive(path, members: list[str]) -> dict:
     Raises:
         FileNotFoundError: when ``path`` does not exist.
         DatasetFileError: naming the archive (and member), when it is truncated, corrupt, lacks
-            one of ``members``, or a batch is not whole records.
+            one of ``members``, a batch is not whole records, or it is not a regular file.
     """
     path = os.fspath(path)
+    check_regular(path)
     batches = {}
     try:
         with gzip.open(path, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:

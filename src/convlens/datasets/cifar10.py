@@ -105,7 +105,7 @@ def load_sample(path=None):
     >>> cifar10.CLASS_NAMES[y[0, 0]]
     'cat'
     """
-    Image = _pillow()
+    _pillow()
     folder = SAMPLE if path is None else os.fspath(path)
     found = [(_SAMPLE_NAME.fullmatch(name), name) for name in sorted(os.listdir(folder))]
     entries = sorted((int(match[1]), int(match[2]), name) for match, name in found if match)
@@ -113,20 +113,24 @@ def load_sample(path=None):
         raise FileNotFoundError(f"{folder}: no CIFAR-10 sample images (cifar10_<i>_<label>.png).")
     x = numpy.empty((len(entries), 32, 32, 3), numpy.uint8)
     for k, (_, _, name) in enumerate(entries):
-        file = os.path.join(folder, name)
-        try:
-            with Image.open(file) as image:
-                if image.size != (32, 32):  # checked before decoding: no bomb is inflated
-                    width, height = image.size
-                    raise DatasetFileError(
-                        f"{file}: expected a 32×32 image, found {width}×{height}."
-                    )
-                x[k] = numpy.asarray(image.convert("RGB"))
-        except (OSError, SyntaxError, Image.DecompressionBombError) as error:
-            # Pillow reports some broken PNGs as SyntaxError
-            raise DatasetFileError(f"{file}: not a readable image ({error}).") from None
+        x[k] = _sample_image(os.path.join(folder, name))
     y = numpy.array([[label] for _, label, _ in entries], numpy.uint8)  # (N, 1)
     return x, y
+
+
+def _sample_image(file) -> numpy.ndarray:
+    """One 32×32 sample as (32, 32, 3) uint8, its size checked before decoding (no bomb is
+    inflated), through images.opened: a regular file, a PNG's CRCs checked."""
+    from .. import images
+
+    try:
+        with images.opened(file) as image:
+            if image.size == (32, 32):
+                return numpy.asarray(image.convert("RGB"))
+            width, height = image.size
+    except (images.ImageFileError, FileNotFoundError) as error:
+        raise DatasetFileError(f"{file}: not a readable image ({error}).") from None
+    raise DatasetFileError(f"{file}: expected a 32×32 image, found {width}×{height}.")
 
 
 def _pillow():

@@ -24,6 +24,15 @@ class DatasetFileError(ValueError):
 
 
 MAX_BYTES = 1 << 30  # 1 GiB of values: MNIST's largest file holds 47 MB
+PUBLISHED_MAX_BYTES = 64 << 20  # MNIST's and Fashion-MNIST's largest hold 47,040,000 values
+
+
+def check_regular(path: str) -> None:
+    """Refuse a device, pipe or folder (a link is followed) before it is opened: reading
+    ``/dev/zero`` never ends and opening a pipe waits for a writer. A missing path passes, for
+    ``open`` to raise FileNotFoundError."""
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        raise DatasetFileError(f"{path}: not a regular file (a device, pipe or folder).")
 
 
 def read_idx(path, md5: str | None = None, max_bytes: int = MAX_BYTES) -> numpy.ndarray:
@@ -41,10 +50,12 @@ def read_idx(path, md5: str | None = None, max_bytes: int = MAX_BYTES) -> numpy.
     Raises:
         DatasetFileError: naming the file, when it is truncated, corrupt, not IDX, too large,
             not a regular file, or does not match ``md5``.
+        ValueError: for a ``max_bytes`` that is not an int >= 0.
     """
     path = os.fspath(path)
-    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
-        raise DatasetFileError(f"{path}: not a regular file (a device, pipe or folder).")
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise ValueError(f"read_idx: max_bytes must be an int >= 0, received {max_bytes!r}.")
+    check_regular(path)
     try:
         with open(path, "rb") as raw:
             gzipped = raw.read(2) == b"\x1f\x8b"
@@ -55,17 +66,20 @@ def read_idx(path, md5: str | None = None, max_bytes: int = MAX_BYTES) -> numpy.
         if isinstance(error, FileNotFoundError):
             raise
         raise DatasetFileError(f"{path}: corrupt gzip stream ({error}).") from None
-    if md5 is not None and hashlib.md5(header + data).hexdigest() != md5:
-        raise DatasetFileError(
-            f"{path}: checksum mismatch (md5 {hashlib.md5(header + data).hexdigest()}, "
-            f"expected {md5}); the file is corrupt or not the published one."
-        )
+    if md5 is not None:
+        digest = hashlib.md5(header)
+        digest.update(data)  # not header + data: a copy of the whole content
+        if digest.hexdigest() != md5:
+            raise DatasetFileError(
+                f"{path}: checksum mismatch (md5 {digest.hexdigest()}, expected {md5}); the "
+                "file is corrupt or not the published one."
+            )
     dtype, shape = _TYPES_BY_CODE[header[2]], _shape(header)
-    values = numpy.frombuffer(data, dtype).reshape(shape)
-    return values.astype(dtype.newbyteorder("="))  # native byte order, a writable copy
+    values = numpy.frombuffer(data, dtype).reshape(shape)  # writable: data is a bytearray
+    return values.astype(dtype.newbyteorder("="), copy=False)  # native byte order
 
 
-def _read_idx_content(stream, path, max_bytes) -> tuple[bytes, bytes]:
+def _read_idx_content(stream, path, max_bytes) -> tuple[bytes, bytearray]:
     """(header, data) of an IDX stream, the sizes checked before the data are read."""
     magic = stream.read(4)
     if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _TYPES:
@@ -75,12 +89,19 @@ def _read_idx_content(stream, path, max_bytes) -> tuple[bytes, bytes]:
         raise DatasetFileError(f"{path}: truncated header ({len(header)} bytes).")
     shape = _shape(header)
     expected = math.prod(shape) * _TYPES_BY_CODE[magic[2]].itemsize  # exact: no overflow
+    # A zero dimension makes no data, but the others must still fit an array's index space.
+    spanned = math.prod(max(n, 1) for n in shape) * _TYPES_BY_CODE[magic[2]].itemsize
+    if expected == 0 and spanned > max_bytes:
+        raise DatasetFileError(
+            f"{path}: declares shape {shape}, empty but spanning {spanned:,} bytes; at most "
+            f"{max_bytes:,} are read (pass max_bytes to read more)."
+        )
     if expected > max_bytes:
         raise DatasetFileError(
             f"{path}: declares shape {shape}, {expected:,} bytes of data; at most "
             f"{max_bytes:,} are read (pass max_bytes to read more)."
         )
-    data = stream.read(expected + 1)
+    data = _read_up_to(stream, expected + 1)
     if len(data) != expected:
         found = f"{len(data)}" if len(data) <= expected else "more"
         raise DatasetFileError(
@@ -88,6 +109,15 @@ def _read_idx_content(stream, path, max_bytes) -> tuple[bytes, bytes]:
             f"{found} (truncated or corrupt)."
         )
     return header, data
+
+
+def _read_up_to(stream, count: int) -> bytearray:
+    """At most ``count`` bytes, read in blocks: memory follows what the file holds, not what
+    its header declares (``read(count)`` would reserve all of ``count`` at once)."""
+    data = bytearray()
+    while len(data) < count and (block := stream.read(min(count - len(data), 1 << 24))):
+        data += block
+    return data
 
 
 def _shape(header: bytes) -> tuple[int, ...]:
@@ -115,7 +145,8 @@ def read_idx_pair(folder, files: dict, prefix: str) -> tuple[numpy.ndarray, nump
             raise FileNotFoundError(
                 f"{path}: missing; expected the four IDX files {', '.join(files)} in {folder}."
             )
-        arrays.append(read_idx(path, md5=files[name]))
+        # A file declaring more than the published ones cannot match its md5: refused unread.
+        arrays.append(read_idx(path, md5=files[name], max_bytes=PUBLISHED_MAX_BYTES))
     images, labels = arrays
     if len(images) != len(labels):
         raise DatasetFileError(

@@ -35,6 +35,7 @@ import sys
 import numpy
 
 from .. import config
+from ..images import MAX_PIXELS
 from ..rng import rng_for
 from . import file_index
 from .image_dataset_io import ALLOWLIST_FORMATS, ImageReader, check_interpolation
@@ -262,6 +263,11 @@ def _image_size(image_size) -> tuple:
         raise ValueError(
             "image_size must be (height, width), two positive ints, received "
             f"image_size={image_size!r}."
+        )
+    if image_size[0] * image_size[1] > MAX_PIXELS:  # every batch would be refused, or MemoryError
+        raise ValueError(
+            f"image_size={image_size!r} asks for {image_size[0] * image_size[1]:,} pixels per "
+            f"image; at most {MAX_PIXELS:,} are made (Pillow's decompression-bomb limit)."
         )
     return tuple(image_size)
 

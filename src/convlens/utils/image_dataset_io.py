@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..images import _pillow
+from ..images import ImageFileError, _pillow
 from .images import load_img
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -68,8 +68,10 @@ class ImageReader:
         try:
             img = load_img(path, color_mode=self.color_mode)
             img = self._resize(img)
-        except (OSError, ValueError, SyntaxError) as error:  # Pillow's errors for bad files
-            raise ValueError(f"Cannot read image file {path!r}: {error}") from error
+        except (ImageFileError, FileNotFoundError):
+            raise  # they name the file
+        except (OSError, ValueError, SyntaxError) as error:  # Pillow's errors while resizing
+            raise ImageFileError(f"Cannot read image file {path!r}: {error}") from error
         array = numpy.asarray(img, dtype="float32")
         return array[:, :, None] if array.ndim == 2 else array  # (H, W) -> (H, W, 1)
 

@@ -15,7 +15,7 @@ import warnings
 import numpy
 
 from .. import config
-from ..images import _pillow, check_pixels
+from ..images import MAX_PIXELS, _pillow, opened
 
 _RESAMPLING = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
 _COLOR_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
@@ -95,6 +95,9 @@ def load_img(
         ValueError: for an unknown color_mode or interpolation.
         TypeError: for a path that is neither path-like nor an ``io.BytesIO``.
         FileNotFoundError: naming the path when it does not exist.
+        convlens.images.ImageFileError: (a ValueError and an OSError, as Pillow's errors)
+            naming the file, when it is not a readable image, is corrupt (a PNG's CRCs are
+            checked), declares more pixels than Pillow's limit, or is a folder, device or pipe.
     """
     Image = _pillow()
     if color_mode not in _COLOR_MODES:
@@ -105,12 +108,12 @@ def load_img(
         raise ValueError(
             f"load_img: interpolation must be one of {_RESAMPLING}, received {interpolation!r}."
         )
-    img = _open(path, Image)
+    img = _open(path)
     wanted = _COLOR_MODES[color_mode]
     if img.mode != wanted and not (color_mode == "grayscale" and img.mode in _DEEP_GREY):
         img = img.convert(wanted)
     if target_size is not None:
-        height, width = int(target_size[0]), int(target_size[1])
+        height, width = _target_size(target_size)
         if img.size != (width, height):
             resample = getattr(Image.Resampling, interpolation.upper())
             box = _aspect_box(img.size, height, width) if keep_aspect_ratio else None
@@ -118,26 +121,37 @@ def load_img(
     return img
 
 
-def _open(path, Image):
+def _target_size(target_size) -> tuple[int, int]:
+    """``(height, width)``: two positive ints making at most MAX_PIXELS pixels (a careless
+    ``target_size=(10**9, 10**9)`` asked Pillow for an exabyte: MemoryError)."""
+    valid = isinstance(target_size, (tuple, list)) and len(target_size) == 2
+    if not valid or not all(
+        isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) and v > 0
+        for v in target_size
+    ):
+        raise ValueError(
+            f"load_img: target_size must be (height, width), two positive ints, received "
+            f"target_size={target_size!r}."
+        )
+    height, width = int(target_size[0]), int(target_size[1])
+    if height * width > MAX_PIXELS:
+        raise ValueError(
+            f"load_img: target_size={target_size!r} asks for {height * width:,} pixels; at "
+            f"most {MAX_PIXELS:,} are made (Pillow's decompression-bomb limit)."
+        )
+    return height, width
+
+
+def _open(path):
     """The decoded image of a file or of an ``io.BytesIO``; the file is closed afterwards."""
-    if isinstance(path, io.BytesIO):
-        img = Image.open(path)
-        check_pixels(img, "<BytesIO>")
-        img.load()
-        return img
-    if not isinstance(path, (str, bytes, pathlib.PurePath)):
+    if not isinstance(path, (str, bytes, pathlib.PurePath, io.BytesIO)):
         raise TypeError(
             f"load_img: path must be a str, bytes, pathlib.Path or io.BytesIO, received "
             f"{type(path).__name__}."
         )
-    path = os.fspath(path)
-    if not os.path.exists(path):
+    if not isinstance(path, io.BytesIO) and not os.path.exists(path):
         raise FileNotFoundError(f"load_img: no such image file: {os.fsdecode(path)}")
-    if not os.path.isfile(path):
-        raise ValueError(f"load_img: {os.fsdecode(path)} is not a regular file (a device or pipe).")
-    with open(path, "rb") as handle:
-        img = Image.open(handle)
-        check_pixels(img, path)
+    with opened(path) as img:
         img.load()
     return img
 
