@@ -116,3 +116,18 @@ def test_keras_pool_names_match_the_2d_pools():
         ops.average_pool(images, 3, strides=1, padding="same").numpy(),
         ops.avg_pool2d(images, 3, strides=1, padding="same").numpy(),
     )
+
+
+@pytest.mark.parametrize("padding", [100_000, 10**20])
+def test_a_padding_too_large_for_memory_is_refused_before_numpy(padding):
+    """Measured before: 100,000 a MemoryError (149 GiB asked of NumPy), 10**20 a TypeError
+    from numpy.pad; found by the CLI fuzz through filters.apply_kernel."""
+    from convlens import explain, filters
+
+    image = np.zeros((30, 40))
+    with pytest.raises(ValueError, match=r"conv2d: padding .* GiB, more than this machine"):
+        filters.apply_kernel(image, "sharpen", padding=padding, padding_mode="zeros")
+    with pytest.raises(ValueError, match=r"explain_conv: padding .* GiB, more than"):
+        explain.explain_conv([[1, 2], [3, 4]], [[1]], padding=padding)
+    with pytest.raises(ValueError, match=r"explain_pool: padding .* GiB, more than"):
+        explain.explain_pool([[0.0]], pool_size=10**6, padding="same")

@@ -161,3 +161,21 @@ def check_path(value, name: str, owner: str) -> str:
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise TypeError(f"{owner}: {name} must be a file path, received {_describe(value)}.")
     return os.fspath(value)
+
+
+def machine_bytes() -> int:
+    """This machine's physical memory in bytes (2**63 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2**63
+
+
+def check_fits_in_memory(nbytes: int, what: str, owner: str, hint: str = "") -> None:
+    """Refuse an array larger than the machine's memory before asking NumPy for it (whose
+    MemoryError, or TypeError past 2**63, names neither the call nor the argument)."""
+    if nbytes > machine_bytes():
+        raise ValueError(
+            f"{owner}: {what} would take {nbytes / 2**30:.4g} GiB, more than this machine's "
+            f"{machine_bytes() / 2**30:.4g} GiB of memory{'; ' + hint if hint else ''}."
+        )

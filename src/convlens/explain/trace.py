@@ -13,6 +13,7 @@ from itertools import product
 import numpy
 
 from .. import filters
+from ..arguments import check_fits_in_memory
 from ..kernels.geometry import conv_output_size, resolve_padding
 from ..ops.padding import to_pair
 
@@ -179,7 +180,7 @@ def explain_conv(image, kernel, stride=1, padding=0, dilation=1) -> ConvTrace:
     dilation = to_pair(dilation, "explain_conv: dilation")
     amounts = resolve_padding(padding, image.shape, kernel.shape, strides, dilation)
     sizes = _sizes("explain_conv", image.shape, kernel.shape, strides, amounts, dilation)
-    padded = numpy.pad(image, amounts)  # zeros, as on the slide "Stride & Padding"
+    padded = _padded(image, amounts, 0.0, "explain_conv")  # zeros, as on "Stride & Padding"
     steps = []
     for row, col, rows, cols in _windows(sizes, strides, kernel.shape, dilation):
         window = padded[numpy.ix_(rows, cols)]
@@ -245,7 +246,7 @@ def explain_pool(image, pool_size=2, stride=None, padding="valid", mode="max") -
     strides = pool if stride is None else to_pair(stride, "explain_pool: stride")
     amounts = resolve_padding(padding.lower(), image.shape, pool, strides)
     sizes = _sizes("explain_pool", image.shape, pool, strides, amounts, (1, 1))
-    padded = numpy.pad(image, amounts, constant_values=numpy.nan)
+    padded = _padded(image, amounts, numpy.nan, "explain_pool")
     steps = []
     for row, col, rows, cols in _windows(sizes, strides, pool, (1, 1)):
         window = padded[numpy.ix_(rows, cols)]
@@ -261,3 +262,10 @@ def explain_pool(image, pool_size=2, stride=None, padding="valid", mode="max") -
         mode=mode,
         pool_size=pool,
     )
+
+
+def _padded(image, amounts, fill, owner):
+    """``image`` padded by ``amounts`` with ``fill``, refused first when it cannot fit."""
+    shape = [n + sum(pair) for n, pair in zip(image.shape, amounts)]
+    check_fits_in_memory(8 * shape[0] * shape[1], f"padding {amounts}", owner)
+    return numpy.pad(image, amounts, constant_values=fill)

@@ -13,11 +13,11 @@ import contextlib
 import contextvars
 import itertools
 import math
-import os
 
 import numpy
 
 from .. import backend
+from ..arguments import check_fits_in_memory
 from ..rng import rng_for
 from ..tensor import Tensor, as_tensor
 
@@ -62,24 +62,17 @@ def weight_budget(max_bytes: int, initialize: bool = True):
         _BUDGET.reset(token)
 
 
-def _machine_bytes() -> int:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not POSIX: no bound known
-        return 2**63
-
-
 def _charge(layer, name, shape, dtype) -> bool:
     """Count the weight against the budget, if any; whether to run its initializer. A weight
     larger than the machine's memory is refused naming the layer (``Dense(10**12)``), where
     NumPy would raise a MemoryError about an anonymous array."""
     size = math.prod(shape) * numpy.dtype(dtype).itemsize
-    if size > _machine_bytes():
-        raise ValueError(
-            f'{type(layer).__name__} "{layer.name}": weight {name!r} of shape {shape} would take '
-            f"{size / 2**30:.4g} GiB, more than this machine's {_machine_bytes() / 2**30:.4g} "
-            "GiB of memory; check the layer's sizes (units, filters, kernel_size)."
-        )
+    check_fits_in_memory(
+        size,
+        f"weight {name!r} of shape {shape}",
+        f'{type(layer).__name__} "{layer.name}"',
+        "check the layer's sizes (units, filters, kernel_size)",
+    )
     budget = _BUDGET.get()
     if budget is None:
         return True

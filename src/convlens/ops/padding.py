@@ -8,6 +8,9 @@ The output-size arithmetic lives in kernels/geometry.py.
 
 from __future__ import annotations
 
+import math
+
+from ..arguments import check_fits_in_memory
 from ..kernels.geometry import is_int, resolve_padding
 from ..kernels.padding import pad_array, unpad_gradient
 from ..tensor import Function, Tensor, as_tensor
@@ -54,7 +57,14 @@ def spatial_axes(data_format, op: str = "pad") -> tuple[int, int]:
 
 
 def check_pad_sizes(shape, amounts, mode, axes, op: str = "pad") -> None:
-    """PyTorch's limits: reflect needs P < size, circular P <= size, replicate a non-empty axis."""
+    """PyTorch's limits: reflect needs P < size, circular P <= size, replicate a non-empty axis;
+    and any padding must leave an array that fits in memory (counted at 4 bytes a value)."""
+    padded = list(shape)
+    for axis, pair in zip(axes, amounts, strict=True):
+        padded[axis] += sum(pair)
+    check_fits_in_memory(
+        4 * math.prod(padded), f"padding {tuple(amounts)} of an input of shape {tuple(shape)}", op
+    )
     for axis, pair in zip(axes, amounts, strict=True):
         n = shape[axis]
         too_big = (mode == "reflect" and max(pair) >= n) or (mode == "circular" and max(pair) > n)
