@@ -58,7 +58,8 @@ def run_interleaved(workers: dict[str, list[str]], rounds: int, log=sys.stderr) 
     """Run every worker once per round, alternating their order; collect all their timings.
 
     Returns:
-        ``{framework: {case: {"seconds": [all timings], "peak_mb": max}}}``.
+        ``{framework: {case: {"seconds": [all timings], "peak_mb": max}}}``; an entry without
+        ``"seconds"`` (a worker's description of itself) is kept as the last round gave it.
     """
     collected: dict[str, dict] = {name: {} for name in workers}
     names = list(workers)
@@ -68,6 +69,9 @@ def run_interleaved(workers: dict[str, list[str]], rounds: int, log=sys.stderr) 
             log.write(f"round {round_index + 1}/{rounds}: {name}\n")
             log.flush()
             for case, result in run_worker(workers[name]).items():
+                if "seconds" not in result:  # a description (e.g. the BLAS), kept as it is
+                    collected[name][case] = result
+                    continue
                 entry = collected[name].setdefault(case, {"seconds": [], "peak_mb": 0.0})
                 entry["seconds"].extend(result["seconds"])
                 entry["peak_mb"] = max(entry["peak_mb"], result.get("peak_mb", 0.0))
