@@ -61,6 +61,14 @@ THRESHOLDS = {
         "cifar1 32x32x3->32 3x3: Winograd vs im2col (b128, one thread: forward 11.1 vs "
         "5.9 ms, lost); cifar2 16x16x32->64 3x3 (forward 9.9 vs 15.3 ms, won)",
     ),
+    "winograd4_min_channels": Threshold(
+        16,
+        "at inference, Winograd F(4×4, 3×3) forward needs C_in >= 16 and C_out >= 16",
+        "Its 36 GEMMs per 4×4 tile do 0.56x the multiplications of F(2×2)'s 16 per 2×2, but "
+        "its transforms read 6×6 tiles and need the image in column groups, a cost per channel.",
+        "cifar2-4 3x3 layers (32 and 64 channels): F(4x4) vs F(2x2) forward, see "
+        "kernels/winograd43.py",
+    ),
     "banded_max_filters": Threshold(
         16,
         "the banded forward pass and dW need C_out < 16",
