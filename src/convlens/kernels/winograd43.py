@@ -60,30 +60,12 @@ def kernel_transform(kernel):
     return xp.ascontiguousarray(U.reshape(36, *kernel.shape[2:]), dtype=kernel.dtype)
 
 
-def to_groups(x, X):
-    """``X[b, h, j, tw] = x[b, h, 4tw + j]`` for ``x`` (n, Hp, Wp, C) and ``X`` (n, 4·TH + 2,
-    6, TW, C): each tile's six columns, overlapping by two (rows and columns past x's stay as
-    they are: zeros); six strided copies of runs of C values."""
-    Wp, TW = x.shape[2], X.shape[3]
-    for j in range(6):
-        count = min(TW, len(range(j, Wp, 4)))  # a column past the last tile is read by none
-        X[:, : x.shape[1], j, :count] = x[:, :, j : j + 4 * count : 4]
-
-
-def from_groups(Y, y):
-    """``y[b, h, 4tw + r] = Y[b, h, r, tw]`` for ``y`` (n, OH, OW, C): rows and columns of Y
-    past OH and OW dropped."""
-    OH, OW = y.shape[1:3]
-    for r in range(min(4, OW)):
-        count = len(range(r, OW, 4))
-        y[:, :, r::4] = Y[:, :OH, r, :count]
-
-
 def winograd43_forward(x, kernel, bias=None, relu=False):
     """The 3×3 stride-1 correlation of the padded input ``x`` (N, Hp, Wp, C) with ``kernel``
     (3, 3, C, C_out), plus ``bias`` (C_out,) when given, ReLU'd when ``relu``: (N, Hp - 2,
-    Wp - 2, C_out). Each image chunk is copied into residue layout (columns grouped by their
-    remainder mod 4, kernels/compiled/winograd43.py), so that every transform loop is flat."""
+    Wp - 2, C_out). Each image chunk is copied into column groups (each tile's six columns,
+    kernels/compiled/winograd43.py), so that every transform loop is flat, and the output comes
+    back from them."""
     xp, kernels = backend.xp, compiled()
     N, Hp, Wp, C = x.shape
     OH, OW, C_out = Hp - 2, Wp - 2, kernel.shape[-1]
@@ -106,11 +88,11 @@ def winograd43_forward(x, kernel, bias=None, relu=False):
             V = V_flat[: 36 * t * C].reshape(36, t, C)  # (36, T, C)
             M = M_flat[: 36 * t * C_out].reshape(36, t, C_out)  # (36, T, C_out)
             start, stop = first + start, first + stop
-            to_groups(x[start:stop], X[:m])
+            kernels.to_groups(x[start:stop], X[:m])
             kernels.input_transform(X[:m], V)
             xp.matmul(V, U, out=M)  # M = U ⊙ V: 36 GEMMs (T, C) @ (C, C_out)
             kernels.output_transform(M, bias, Y[:m], relu)
-            from_groups(Y[:m], out[start:stop])
+            kernels.from_groups(Y[:m], out[start:stop])
 
     parallel.map_chunks(lambda bounds: images(*bounds), parallel.split(N))
     return out
