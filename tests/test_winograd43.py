@@ -37,12 +37,15 @@ def arrays_for(x_shape, kernel_shape, dtype=np.float64, seed=0):
     C=st.integers(1, 5),
     C_out=st.integers(1, 5),
     relu=st.booleans(),
+    zeros=st.tuples(*[st.integers(0, 2)] * 4),
 )
-def test_float64_equals_the_loops_on_every_size(N, H, W, C, C_out, relu):
-    """Outputs not a multiple of 4 (the last tiles cut), one tile, several: float64 rounding."""
+def test_float64_equals_the_loops_on_every_size(N, H, W, C, C_out, relu, zeros):
+    """Outputs not a multiple of 4 (the last tiles cut), one tile, several, zero padding on
+    any side (written into the column groups): float64 rounding."""
     x, kernel, bias = arrays_for((N, H, W, C), (3, 3, C, C_out))
-    y = winograd43.winograd43_forward(x, kernel, bias, relu)
-    expected = naive_conv2d(x, kernel, bias)
+    amounts = (zeros[:2], zeros[2:])
+    y = winograd43.winograd43_forward(x, kernel, bias, relu, amounts)
+    expected = naive_conv2d(x, kernel, bias, amounts=amounts)
     expected = np.maximum(expected, 0) if relu else expected
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-11)
 
@@ -87,15 +90,21 @@ def test_conv2d_forced_with_padding_modes_and_its_gradients_are_f2x2():
 
 
 def test_the_plan_takes_it_at_inference_only():
-    """Under no_grad (predict) a 3×3 layer with 16 channels or more takes F(4×4) forward; with
-    gradients on, the plan is F(2×2)'s throughout (training rounds as before)."""
+    """Under no_grad (predict) a 3×3 stride-1 layer with 3 input channels or more and 8
+    filters or more takes F(4×4) forward; with gradients on, the training plan (F(2×2) for
+    many channels, im2col for an RGB input), which rounds as before."""
     options = dict(padding="same")
     plan = ops.conv2d_plan((8, 32, 32, 32), (3, 3, 32, 32), inference=True, **options)
     assert plan.short() == "winograd4 / winograd / winograd" and "inference" in plan.why
     training = ops.conv2d_plan((8, 32, 32, 32), (3, 3, 32, 32), **options)
     assert training.short() == "winograd / winograd / winograd"
-    first = ops.conv2d_plan((8, 32, 32, 3), (3, 3, 3, 32), inference=True, **options)
-    assert first.forward == "im2col"  # too few input channels for either Winograd
+    rgb = ops.conv2d_plan((8, 32, 32, 3), (3, 3, 3, 32), inference=True, **options)
+    assert rgb.forward == "winograd4"
+    assert ops.conv2d_plan((8, 32, 32, 3), (3, 3, 3, 32), **options).forward == "im2col"
+    grey = ops.conv2d_plan((8, 32, 32, 1), (3, 3, 1, 32), inference=True, **options)
+    assert grey.forward == "im2col" and "C_in 1 < 3" in grey.why
+    strided = ops.conv2d_plan((8, 32, 32, 3), (3, 3, 3, 32), strides=2, inference=True)
+    assert strided.forward == "im2col"
     x, kernel, bias = arrays_for((2, 8, 8, 16), (3, 3, 16, 16), np.float32)
     with spies(winograd43, "forward") as calls, cl.no_grad():
         y = ops.conv2d(x, kernel, bias, padding="same")

@@ -5,8 +5,9 @@ gradient dW, and five algorithms that can compute them (one module each in kerne
 
     direct      Numba loops over blocks of 16 images, for few input channels and wide kernels
     winograd    F(2×2, 3×3): 2.25x fewer multiplications, for 3×3 layers with many channels
-    winograd4   F(4×4, 3×3): 4x fewer, for the forward pass of the same layers at inference
-                (its float32 rounding is ~5x F(2×2)'s; gradients by F(2×2))
+    winograd4   F(4×4, 3×3): 4x fewer, for the forward pass of 3×3 layers at inference, from
+                3 input channels (float32 error up to ~1e-5 of the largest output, 10-30x
+                F(2×2)'s; gradients by F(2×2))
     depthwise   a multiply-accumulate per tap, for one input channel per group
     banded      a block of output pixels per matrix row and the kernel as a banded matrix, for
                 few channels, where im2col's GEMMs are badly shaped
@@ -280,17 +281,30 @@ def table_plan(spec: ConvSpec, inference: bool = False) -> ConvPlan:
 @functools.lru_cache(maxsize=1024)
 def _table_plan(spec: ConvSpec, offers, inference: bool) -> ConvPlan:
     forward, input_grad, kernel_grad, why = _choose(spec)
-    if inference and forward == "winograd" and incapable("winograd4", spec) is None:
-        C, C_out = spec.input_shape[3], spec.kernel_shape[3]
-        holds, clause = _compare(min(C, C_out), "min(C_in, C_out)", ">=", "winograd4_min_channels")
-        forward = "winograd4" if holds else forward
-        why.append(f"inference: {clause}: {'F(4×4, 3×3)' if holds else 'F(2×2, 3×3)'} forward")
+    if inference and incapable("winograd4", spec) is None:
+        forward = _inference_forward(spec, forward, why)
     keep = spec.patch_bytes() <= limit("keep_patches_bytes")
     if forward in ("im2col", "banded"):
         size = spec.patch_bytes() / 2**20
         verdict = "<= 16 MiB: kept" if keep else "> 16 MiB: rebuilt"
         why.append(f"patches {size:.1f} MiB {verdict}")
     return ConvPlan(forward, input_grad, kernel_grad, "; ".join(why), keep)
+
+
+def _inference_forward(spec: ConvSpec, forward: str, why: list) -> str:
+    """The forward route under ``no_grad`` of a 3×3 stride-1 layer: Winograd F(4×4, 3×3) when
+    its thresholds hold, else the training plan's ``forward``."""
+    C, C_out = spec.input_shape[3], spec.kernel_shape[3]
+    tests = [
+        _compare(C, "C_in", ">=", "winograd4_min_channels"),
+        _compare(C_out, "C_out", ">=", "winograd4_min_filters"),
+    ]
+    failed = [clause for holds, clause in tests if not holds]
+    if failed:
+        why.append(f"inference: {failed[0]}: forward as in training")
+        return forward
+    why.append(f"inference: 3×3, {', '.join(c for _, c in tests)}: F(4×4, 3×3) forward")
+    return "winograd4"
 
 
 def _check_forced(spec, forward, input_grad, kernel_grad) -> None:

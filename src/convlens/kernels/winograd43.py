@@ -60,14 +60,17 @@ def kernel_transform(kernel):
     return xp.ascontiguousarray(U.reshape(36, *kernel.shape[2:]), dtype=kernel.dtype)
 
 
-def winograd43_forward(x, kernel, bias=None, relu=False):
-    """The 3×3 stride-1 correlation of the padded input ``x`` (N, Hp, Wp, C) with ``kernel``
-    (3, 3, C, C_out), plus ``bias`` (C_out,) when given, ReLU'd when ``relu``: (N, Hp - 2,
-    Wp - 2, C_out). Each image chunk is copied into column groups (each tile's six columns,
-    kernels/compiled/winograd43.py), so that every transform loop is flat, and the output comes
-    back from them."""
+def winograd43_forward(x, kernel, bias=None, relu=False, zeros=((0, 0), (0, 0))):
+    """The 3×3 stride-1 correlation of ``x`` (N, H, W, C), padded with ``zeros`` =
+    ((top, bottom), (left, right)) rows and columns of zeros, with ``kernel`` (3, 3, C, C_out),
+    plus ``bias`` (C_out,) when given, ReLU'd when ``relu``: (N, Hp - 2, Wp - 2, C_out). Each
+    image chunk is copied into column groups (each tile's six columns, with the zero border:
+    no padded copy of x is made; kernels/compiled/winograd43.py), so that every transform loop
+    is flat, and the output comes back from them."""
     xp, kernels = backend.xp, compiled()
-    N, Hp, Wp, C = x.shape
+    N, H, W, C = x.shape
+    (top, bottom), (left, right) = zeros
+    Hp, Wp = H + top + bottom, W + left + right
     OH, OW, C_out = Hp - 2, Wp - 2, kernel.shape[-1]
     TH, TW = tile_grid((OH, OW))
     U = kernel_transform(kernel)  # (36, C, C_out)
@@ -88,7 +91,7 @@ def winograd43_forward(x, kernel, bias=None, relu=False):
             V = V_flat[: 36 * t * C].reshape(36, t, C)  # (36, T, C)
             M = M_flat[: 36 * t * C_out].reshape(36, t, C_out)  # (36, T, C_out)
             start, stop = first + start, first + stop
-            kernels.to_groups(x[start:stop], X[:m])
+            kernels.to_groups(x[start:stop], top, left, X[:m])
             kernels.input_transform(X[:m], V)
             xp.matmul(V, U, out=M)  # M = U ⊙ V: 36 GEMMs (T, C) @ (C, C_out)
             kernels.output_transform(M, bias, Y[:m], relu)
@@ -105,6 +108,9 @@ def winograd43_forward(x, kernel, bias=None, relu=False):
 def forward(x, kernel, bias, spec, relu: bool, keep: str | None):
     """``relu(x ⋆ kernel + bias)`` for ``x`` (N, H, W, C) padded as ``spec`` says: (N, OH, OW,
     C_out), and the padded input for dW (:class:`~.padding.PaddedInput`) when ``keep``."""
+    if spec.mode == "zeros":  # the zeros are written into the column groups
+        out = winograd43_forward(x, kernel, bias, relu, spec.amounts)
+        return out, (PaddedInput(pad_array(x, spec.amounts, spec.mode)) if keep else None)
     x_padded = pad_array(x, spec.amounts, spec.mode)  # (N, Hp, Wp, C)
     out = winograd43_forward(x_padded, kernel, bias, relu)
     return out, (PaddedInput(x_padded) if keep else None)
