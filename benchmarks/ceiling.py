@@ -25,7 +25,8 @@ def forced_core_warning(environ=os.environ) -> str | None:
         return None
     return (
         f"WARNING: {' '.join(found)} is set: OpenBLAS runs that core's kernels, not the ones for "
-        f"this CPU; for the machine's own, run with `env -u {' -u '.join(FORCING)} python ...`"
+        f"this CPU; for the machine's own, run with --native-blas (or `env -u "
+        f"{' -u '.join(FORCING)} python ...`)"
     )
 
 

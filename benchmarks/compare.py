@@ -30,7 +30,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ceiling import blas_description, ceiling_gflops, forced_core_warning, sgemm_seconds  # noqa: E402
+from ceiling import (  # noqa: E402
+    FORCING,
+    blas_description,
+    ceiling_gflops,
+    forced_core_warning,
+    sgemm_seconds,
+)
 from flops import network_flops  # noqa: E402
 from harness import (  # noqa: E402
     format_table,
@@ -268,13 +274,20 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="+", default=[], help="only the rows whose name contains one of these"
     )
+    parser.add_argument(
+        "--native-blas",
+        action="store_true",
+        help="run every worker without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (OpenBLAS then "
+        "picks the kernel for this CPU)",
+    )
     parser.add_argument("--worker")
     args = parser.parse_args()
     gpu = args.device == "gpu"
     if args.worker:
         worker(args.worker, args.repeats, gpu, args.only)
         return
-    warning = forced_core_warning()
+    unset = FORCING if args.native_blas else ()
+    warning = None if args.native_blas else forced_core_warning()
     if warning:
         sys.stderr.write(warning + "\n")
     script = [os.path.abspath(__file__), "--repeats", str(args.repeats), "--device", args.device]
@@ -283,7 +296,7 @@ def main() -> None:
     convlens_env = ["CONVLENS_BACKEND=cupy"] if gpu else []
 
     def command(framework, python=None, env=()):
-        return worker_command([*script, framework], python, args.threads, env)
+        return worker_command([*script, framework], python, args.threads, env, unset)
 
     workers = {"convlens": command("convlens", env=convlens_env)}
     for framework, python in available_peers(args.peer_python).items():

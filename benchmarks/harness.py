@@ -36,10 +36,11 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker_command(script_args, python=None, threads=None, env=()) -> list[str]:
+def worker_command(script_args, python=None, threads=None, env=(), unset=()) -> list[str]:
     """The command running ``python`` (default: this interpreter) on ``script_args``, with
-    ``threads`` BLAS/OpenMP threads when given and the ``NAME=value`` strings of ``env``."""
-    settings = list(env)
+    ``threads`` BLAS/OpenMP threads when given, the ``NAME=value`` strings of ``env``, and the
+    variables named in ``unset`` removed from its environment."""
+    settings = [f"--unset={name}" for name in unset] + list(env)
     if threads:  # on a shared machine, busy cores make spinning BLAS threads wait
         names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
         settings += [f"{name}={threads}" for name in names]
