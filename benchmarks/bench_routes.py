@@ -3,10 +3,11 @@
 For each case (a layer of the lecture's networks, or a shape on one side of a threshold in
 ``kernels/conv_plan.py``'s ``THRESHOLDS``), each route that can compute it is forced with
 ``kernels.force`` and timed: the forward pass alone (inference, nothing kept) and forward +
-backward (dX where the layer needs it, dW, db). ``*`` marks the table's choice; the fastest
-time of each column is the route the table should pick. One process, one thread by default
-(as the thresholds were measured: ``--threads`` changes it), float32, median ms. It is a
-benchmark, never a test.
+backward (dX where the layer needs it, dW, db). ``*`` marks the table's choice for training,
+``+`` its forward choice under ``no_grad`` (inference: Winograd F(4×4, 3×3) from 3 channels);
+the fastest time of each column is the route the table should pick. One process, one thread
+by default (as the thresholds were measured: ``--threads`` changes it), float32, median ms. It
+is a benchmark, never a test.
 
 Usage:
     python benchmarks/bench_routes.py [--repeats 7] [--threads 1] [--case lenet2]
@@ -37,14 +38,19 @@ CASES = {
     "32x32x32->32 3x3 same b128": ((128, 32, 32, 32), (3, 3, 32, 32), "same", True),
     "28x28x1->8 3x3 same b128 (blocks of 2)": ((128, 28, 28, 1), (3, 3, 1, 8), "same", False),
     "28x28x2->8 5x5 same b128": ((128, 28, 28, 2), (5, 5, 2, 8), "same", True),
+    "16x16x64->64 3x3 same b128": ((128, 16, 16, 64), (3, 3, 64, 64), "same", True),
+    "32x32x1->32 3x3 same b128": ((128, 32, 32, 1), (3, 3, 1, 32), "same", False),
+    "32x32x3->8 3x3 same b128": ((128, 32, 32, 3), (3, 3, 3, 8), "same", False),
 }
 
 
 def routes_for(cl, x_shape, kernel_shape, padding):
-    """The forward routes that can compute the case, and the table's plan."""
+    """The forward routes that can compute the case, and the table's plans (training,
+    inference)."""
     from convlens.kernels.conv_plan import ROUTES
 
     table = cl.ops.conv2d_plan(x_shape, kernel_shape, padding=padding)
+    inference = cl.ops.conv2d_plan(x_shape, kernel_shape, padding=padding, inference=True)
     usable = []
     for route in ROUTES:
         try:
@@ -53,7 +59,7 @@ def routes_for(cl, x_shape, kernel_shape, padding):
         except ValueError:
             continue
         usable.append(route)
-    return table, usable
+    return table, inference, usable
 
 
 def timings(cl, case, route, repeats):
@@ -100,13 +106,15 @@ def main() -> None:
     for name, case in CASES.items():
         if args.case and args.case not in name:
             continue
-        table, usable = routes_for(cl, *case[:3])
+        table, inference, usable = routes_for(cl, *case[:3])
         for route in usable:
             forward, both = timings(cl, case, route, args.repeats)
-            mark = "*" if route == table.forward else ""
+            mark = ("*" if route == table.forward else "") + (
+                "+" if route == inference.forward else ""
+            )
             rows.append([name, route + mark, f"{forward:.2f}", f"{both:.2f}"])
-        rows.append(["", f"table: {table.short()}", "", ""])
-    headers = ["case (float32)", "route forced (* table)", "forward ms", "forward + backward ms"]
+        rows.append(["", f"table: {table.short()}, inference {inference.forward}", "", ""])
+    headers = ["case (float32)", "route (* table, + inference)", "forward ms", "fwd + bwd ms"]
     sys.stdout.write(format_table(headers, rows) + "\n")
 
 

@@ -30,6 +30,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from ceiling import (  # noqa: E402
+    FORCING,
+    blas_description,
+    ceiling_gflops,
+    forced_core_warning,
+    sgemm_seconds,
+)
+from flops import network_flops  # noqa: E402
 from harness import (  # noqa: E402
     format_table,
     peak_memory_mb,
@@ -138,9 +146,29 @@ def keras_step(network, batch, training):
 
 BASELINE = "convlens baseline"
 AGAIN = "convlens again"  # --noise: the same code in a process of its own, for the run's noise
+SGEMM = "sgemm"  # NumPy's float32 GEMM in a worker of its own: the ceiling of GEMM-bound rows
 
 
-def worker(framework: str, repeats: int, gpu: bool = False) -> None:
+def describe(framework: str) -> str:
+    """What computes a worker's products: NumPy's BLAS for convlens, PyTorch's CPU kernels, XLA."""
+    if framework.startswith("torch"):
+        import torch
+
+        return (
+            f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}"
+            f", {torch.get_num_threads()} threads"
+        )
+    if framework.startswith("keras"):
+        import keras
+
+        return f"keras {keras.version()} on {framework.split()[1]}"
+    return "NumPy BLAS " + blas_description()
+
+
+def worker(framework: str, repeats: int, gpu: bool = False, only=()) -> None:
+    if framework == SGEMM:
+        sys.stdout.write(json.dumps(sgemm_seconds(repeats)) + "\n")
+        return
     if framework.startswith("keras"):
         os.environ["KERAS_BACKEND"] = framework.split()[1]
         step = keras_step
@@ -156,25 +184,49 @@ def worker(framework: str, repeats: int, gpu: bool = False) -> None:
             return convlens_step(*case, gpu=gpu, package=package)
 
     results = {}
-    for name, case in CASES.items():
+    for name, case in selected(only).items():
         results[name] = {"seconds": time_calls(step(*case), repeats, warmup=3)}
     for entry in results.values():
         entry["peak_mb"] = peak_memory_mb()
+    results["blas"] = {"text": describe(framework)}
     sys.stdout.write(json.dumps(results) + "\n")
 
 
-def report(results: dict) -> str:
-    frameworks = [f for f in results if f not in (BASELINE, AGAIN)]
+def selected(only) -> dict:
+    """The rows of :data:`CASES` whose name contains one of ``only`` (all when empty)."""
+    return {name: case for name, case in CASES.items() if not only or any(o in name for o in only)}
+
+
+def gflops_table(results: dict, frameworks: list, only) -> str:
+    """Effective GFLOP/s of each framework on each row (benchmarks/flops.py: the direct
+    convolution's count, whatever algorithm ran) and convlens's share of the sgemm ceiling."""
+    ceiling, line = ceiling_gflops(results[SGEMM]) if SGEMM in results else (None, "")
+    headers = ["GFLOP/s (effective)", "MFLOP/img"] + frameworks
+    headers += ["convlens / sgemm ceiling"] if ceiling else []
+    rows = []
+    for name, (network, batch, training) in selected(only).items():
+        flops = network_flops(network, SHAPES[network], CLASSES, training)
+        rate = {f: batch / statistics.median(results[f][name]["seconds"]) for f in frameworks}
+        row = [name, f"{flops / 1e6:.2f}"] + [f"{rate[f] * flops / 1e9:.1f}" for f in frameworks]
+        if ceiling:
+            row.append(f"{rate['convlens'] * flops / 1e9 / ceiling:.0%}")
+        rows.append(row)
+    return format_table(headers, rows) + (f"\n{line}\n" if line else "\n")
+
+
+def report(results: dict, only=()) -> str:
+    timed = [f for f in results if f != SGEMM]
+    frameworks = [f for f in timed if f not in (BASELINE, AGAIN)]
     peers = frameworks[1:]
-    headers = ["img/s (median)"] + list(results) + (["convlens / best peer"] if peers else [])
+    headers = ["img/s (median)"] + timed + (["convlens / best peer"] if peers else [])
     if BASELINE in results:
         headers.append("convlens / baseline")
     if AGAIN in results:
         headers.append("convlens / again (noise)")
     rows = []
-    for name, (_, batch, _) in CASES.items():
-        rate = {f: batch / statistics.median(results[f][name]["seconds"]) for f in results}
-        row = [name] + [f"{rate[f]:,.0f}" for f in results]
+    for name, (_, batch, _) in selected(only).items():
+        rate = {f: batch / statistics.median(results[f][name]["seconds"]) for f in timed}
+        row = [name] + [f"{rate[f]:,.0f}" for f in timed]
         if peers:
             best = max(peers, key=rate.get)
             row.append(f"{rate['convlens'] / rate[best]:.2f} ({best})")
@@ -184,9 +236,16 @@ def report(results: dict) -> str:
             row.append(f"{rate['convlens'] / rate[AGAIN]:.2f}")
         rows.append(row)
     peaks = ", ".join(
-        f"{f} {max(e['peak_mb'] for e in results[f].values()):.0f} MiB" for f in results
+        f"{f} {max(e['peak_mb'] for e in results[f].values() if 'peak_mb' in e):.0f} MiB"
+        for f in timed
     )
-    return format_table(headers, rows) + f"\npeak memory per process: {peaks}\n"
+    kernels = "".join(f"  {f}: {results[f]['blas']['text']}\n" for f in results)
+    return (
+        format_table(headers, rows)
+        + f"\npeak memory per process: {peaks}\n\n"
+        + gflops_table(results, timed, only)
+        + f"\nproducts computed by (as each worker found them):\n{kernels}"
+    )
 
 
 def main() -> None:
@@ -212,18 +271,32 @@ def main() -> None:
         action="store_true",
         help="a second convlens worker: convlens / again is the run's noise on each row",
     )
+    parser.add_argument(
+        "--only", nargs="+", default=[], help="only the rows whose name contains one of these"
+    )
+    parser.add_argument(
+        "--native-blas",
+        action="store_true",
+        help="run every worker without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (OpenBLAS then "
+        "picks the kernel for this CPU)",
+    )
     parser.add_argument("--worker")
     args = parser.parse_args()
     gpu = args.device == "gpu"
     if args.worker:
-        worker(args.worker, args.repeats, gpu)
+        worker(args.worker, args.repeats, gpu, args.only)
         return
+    unset = FORCING if args.native_blas else ()
+    warning = None if args.native_blas else forced_core_warning()
+    if warning:
+        sys.stderr.write(warning + "\n")
     script = [os.path.abspath(__file__), "--repeats", str(args.repeats), "--device", args.device]
+    script += ["--only", *args.only] if args.only else []
     script.append("--worker")
     convlens_env = ["CONVLENS_BACKEND=cupy"] if gpu else []
 
     def command(framework, python=None, env=()):
-        return worker_command([*script, framework], python, args.threads, env)
+        return worker_command([*script, framework], python, args.threads, env, unset)
 
     workers = {"convlens": command("convlens", env=convlens_env)}
     for framework, python in available_peers(args.peer_python).items():
@@ -238,7 +311,10 @@ def main() -> None:
         workers[BASELINE] = command(BASELINE, env=env)
     if args.noise:  # identical code: how far apart two workers land is the run's noise
         workers[AGAIN] = command(AGAIN, env=convlens_env)
-    sys.stdout.write(report(run_interleaved(workers, args.rounds)))
+    if not gpu:
+        workers[SGEMM] = command(SGEMM)
+    text = report(run_interleaved(workers, args.rounds), args.only)
+    sys.stdout.write(text + (f"\n{warning}\n" if warning else ""))
 
 
 if __name__ == "__main__":

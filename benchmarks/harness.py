@@ -36,10 +36,11 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker_command(script_args, python=None, threads=None, env=()) -> list[str]:
+def worker_command(script_args, python=None, threads=None, env=(), unset=()) -> list[str]:
     """The command running ``python`` (default: this interpreter) on ``script_args``, with
-    ``threads`` BLAS/OpenMP threads when given and the ``NAME=value`` strings of ``env``."""
-    settings = list(env)
+    ``threads`` BLAS/OpenMP threads when given, the ``NAME=value`` strings of ``env``, and the
+    variables named in ``unset`` removed from its environment."""
+    settings = [f"--unset={name}" for name in unset] + list(env)
     if threads:  # on a shared machine, busy cores make spinning BLAS threads wait
         names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
         settings += [f"{name}={threads}" for name in names]
@@ -58,7 +59,8 @@ def run_interleaved(workers: dict[str, list[str]], rounds: int, log=sys.stderr) 
     """Run every worker once per round, alternating their order; collect all their timings.
 
     Returns:
-        ``{framework: {case: {"seconds": [all timings], "peak_mb": max}}}``.
+        ``{framework: {case: {"seconds": [all timings], "peak_mb": max}}}``; an entry without
+        ``"seconds"`` (a worker's description of itself) is kept as the last round gave it.
     """
     collected: dict[str, dict] = {name: {} for name in workers}
     names = list(workers)
@@ -68,6 +70,9 @@ def run_interleaved(workers: dict[str, list[str]], rounds: int, log=sys.stderr) 
             log.write(f"round {round_index + 1}/{rounds}: {name}\n")
             log.flush()
             for case, result in run_worker(workers[name]).items():
+                if "seconds" not in result:  # a description (e.g. the BLAS), kept as it is
+                    collected[name][case] = result
+                    continue
                 entry = collected[name].setdefault(case, {"seconds": [], "peak_mb": 0.0})
                 entry["seconds"].extend(result["seconds"])
                 entry["peak_mb"] = max(entry["peak_mb"], result.get("peak_mb", 0.0))

@@ -50,6 +50,14 @@ SIDES = {
         plan((8, 16, 16, 16), (3, 3, 16, 16), padding="same").forward,
         plan((8, 16, 16, 15), (3, 3, 15, 16), padding="same").forward,
     ),
+    "winograd4_min_channels": (  # under no_grad only
+        plan((8, 16, 16, 3), (3, 3, 3, 16), padding="same", inference=True).forward,
+        plan((8, 16, 16, 2), (3, 3, 2, 16), padding="same", inference=True).forward,
+    ),
+    "winograd4_min_filters": (
+        plan((8, 16, 16, 3), (3, 3, 3, 8), padding="same", inference=True).forward,
+        plan((8, 16, 16, 3), (3, 3, 3, 7), padding="same", inference=True).forward,
+    ),
     "banded_max_filters": (
         plan((4, 28, 28, 1), (5, 5, 1, 15), padding="same").forward,
         plan((4, 28, 28, 1), (5, 5, 1, 16), padding="same").forward,

@@ -5,6 +5,9 @@ gradient dW, and five algorithms that can compute them (one module each in kerne
 
     direct      Numba loops over blocks of 16 images, for few input channels and wide kernels
     winograd    F(2×2, 3×3): 2.25x fewer multiplications, for 3×3 layers with many channels
+    winograd4   F(4×4, 3×3): 4x fewer, for the forward pass of 3×3 layers at inference, from
+                3 input channels (float32 error up to ~1e-5 of the largest output, 10-30x
+                F(2×2)'s; gradients by F(2×2))
     depthwise   a multiply-accumulate per tap, for one input channel per group
     banded      a block of output pixels per matrix row and the kernel as a banded matrix, for
                 few channels, where im2col's GEMMs are badly shaped
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy
 
 from .. import backend
-from . import banded, direct, winograd
+from . import banded, direct, winograd, winograd43
 from .force import INPUT_GRAD_ROUTES, POOL_ROUTES, ROUTES, force, forced
 from .geometry import ConvSpec
 from .thresholds import THRESHOLDS, limit
@@ -80,11 +83,16 @@ class ConvPlan:
     def fused_gradients(self) -> bool:
         """Whether one route computes dX, dW and db together in one pass over dY (direct and
         Winograd do, with the fused ReLU's mask applied as they read it)."""
-        return self.forward == self.input_grad == self.kernel_grad in ("direct", "winograd")
+        return self.forward == self.input_grad == self.kernel_grad in _FUSED or (
+            self.forward == "winograd4" and self.input_grad == self.kernel_grad == "winograd"
+        )
 
     def short(self) -> str:
         """``forward / dX / dW``, as the model summary shows it."""
         return f"{self.forward} / {self.input_grad} / {self.kernel_grad}"
+
+
+_FUSED = ("direct", "winograd", "winograd4")  # routes whose ``gradients`` give dX, dW, db at once
 
 
 # ----- what each route can compute at all (not a question of speed) -----
@@ -120,10 +128,13 @@ def incapable(route: str, spec: ConvSpec) -> str | None:
     KH, KW, Cg, _ = spec.kernel_shape
     if route == "direct":
         return _not_plain(spec) or compiled_floats(spec.dtype, direct.compiled)
-    if route == "winograd":
+    if route in ("winograd", "winograd4"):
         if (KH, KW) != (3, 3):
             return f"kernel {KH}×{KW}"
-        return _not_plain(spec) or compiled_floats(spec.dtype, winograd.compiled)
+        reason = _not_plain(spec) or compiled_floats(spec.dtype, winograd.compiled)
+        if reason is None and route == "winograd4":
+            reason = compiled_floats(spec.dtype, winograd43.compiled)
+        return reason
     if route == "depthwise":
         return None if spec.groups > 1 and Cg == 1 else "not one input channel per group"
     if route == "banded":
@@ -226,8 +237,10 @@ def _input_grad_route(spec: ConvSpec, why: list) -> str:
     return "im2col"
 
 
-def conv_plan(spec: ConvSpec) -> ConvPlan:
+def conv_plan(spec: ConvSpec, inference: bool = False) -> ConvPlan:
     """The routes of ``spec``'s three passes: the table's choice, or what :func:`force` says.
+    ``inference``: no gradient will be asked for (``no_grad``), so the forward pass may take
+    a route whose rounding differs from its gradients' (Winograd F(4×4, 3×3)).
 
     Example:
         >>> import numpy as np
@@ -244,7 +257,7 @@ def conv_plan(spec: ConvSpec) -> ConvPlan:
         dX: C_in 3 < 16: banded
         patches 3.4 MiB <= 16 MiB: kept
     """
-    plan = table_plan(spec)
+    plan = table_plan(spec, inference)
     asked = {k: v for k, v in forced().items() if k != "pool"}
     if not asked:
         return plan
@@ -257,23 +270,41 @@ def conv_plan(spec: ConvSpec) -> ConvPlan:
     return ConvPlan(forward, input_grad, kernel_grad, why, keep)
 
 
-def table_plan(spec: ConvSpec) -> ConvPlan:
+def table_plan(spec: ConvSpec, inference: bool = False) -> ConvPlan:
     """The table's plan for ``spec``, whatever :func:`force` says. Plans are kept per spec and
     per what the machine offers (the backend, whether the Numba loops import): a layer asks
     once per batch shape, not once per step (a plan takes 15-25 µs to make)."""
-    offers = (backend.xp, direct.compiled() is None, winograd.compiled() is None)
-    return _table_plan(spec, offers)
+    offers = (backend.xp, *(route.compiled() is None for route in (direct, winograd, winograd43)))
+    return _table_plan(spec, offers, inference)
 
 
 @functools.lru_cache(maxsize=1024)
-def _table_plan(spec: ConvSpec, offers) -> ConvPlan:
+def _table_plan(spec: ConvSpec, offers, inference: bool) -> ConvPlan:
     forward, input_grad, kernel_grad, why = _choose(spec)
+    if inference and incapable("winograd4", spec) is None:
+        forward = _inference_forward(spec, forward, why)
     keep = spec.patch_bytes() <= limit("keep_patches_bytes")
     if forward in ("im2col", "banded"):
         size = spec.patch_bytes() / 2**20
         verdict = "<= 16 MiB: kept" if keep else "> 16 MiB: rebuilt"
         why.append(f"patches {size:.1f} MiB {verdict}")
     return ConvPlan(forward, input_grad, kernel_grad, "; ".join(why), keep)
+
+
+def _inference_forward(spec: ConvSpec, forward: str, why: list) -> str:
+    """The forward route under ``no_grad`` of a 3×3 stride-1 layer: Winograd F(4×4, 3×3) when
+    its thresholds hold, else the training plan's ``forward``."""
+    C, C_out = spec.input_shape[3], spec.kernel_shape[3]
+    tests = [
+        _compare(C, "C_in", ">=", "winograd4_min_channels"),
+        _compare(C_out, "C_out", ">=", "winograd4_min_filters"),
+    ]
+    failed = [clause for holds, clause in tests if not holds]
+    if failed:
+        why.append(f"inference: {failed[0]}: forward as in training")
+        return forward
+    why.append(f"inference: 3×3, {', '.join(c for _, c in tests)}: F(4×4, 3×3) forward")
+    return "winograd4"
 
 
 def _check_forced(spec, forward, input_grad, kernel_grad) -> None:

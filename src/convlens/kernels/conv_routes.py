@@ -18,13 +18,14 @@ which computes dX, dW and db in one pass over dY with the fused ReLU's mask appl
 from __future__ import annotations
 
 from .. import backend
-from . import banded, conv_plan, depthwise, direct, im2col, winograd
+from . import banded, conv_plan, depthwise, direct, im2col, winograd, winograd43
 from .epilogue import bias_grad, relu_gradient
 from .geometry import ConvSpec
 
 ROUTE_MODULES = {
     "direct": direct,
     "winograd": winograd,
+    "winograd4": winograd43,
     "depthwise": depthwise,
     "banded": banded,
     "im2col": im2col,

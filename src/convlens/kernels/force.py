@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
-ROUTES = ("direct", "winograd", "depthwise", "banded", "im2col")
-"""The convolution algorithms; each computes the forward pass, dX and dW."""
+ROUTES = ("direct", "winograd", "winograd4", "depthwise", "banded", "im2col")
+"""The convolution algorithms; each computes the forward pass, dX and dW (``winograd4``:
+F(4×4, 3×3) forward, its gradients by F(2×2, 3×3))."""
 
 INPUT_GRAD_ROUTES = (*ROUTES, "full_correlation")
 """Routes for dX: the algorithms, and the full correlation of dY with the rotated kernel."""

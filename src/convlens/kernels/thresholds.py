@@ -61,6 +61,24 @@ THRESHOLDS = {
         "cifar1 32x32x3->32 3x3: Winograd vs im2col (b128, one thread: forward 11.1 vs "
         "5.9 ms, lost); cifar2 16x16x32->64 3x3 (forward 9.9 vs 15.3 ms, won)",
     ),
+    "winograd4_min_channels": Threshold(
+        3,
+        "at inference, Winograd F(4×4, 3×3) forward needs C_in >= 3",
+        "Its transforms loop over runs of TW·C_in values; with one channel they are too short "
+        "to pay, from an RGB image's three on the 36 GEMMs' 0.56x of F(2×2)'s work wins.",
+        "no_grad forward, b128, one thread, min ms, the table's route -> winograd4: "
+        "32x32x1->32 im2col 5.5 -> 21.1 (lost); 32x32x3->16 5.3 -> 3.2; 32x32x3->32 (b256) "
+        "20.8 -> 12.4; 32x32x8->8 11.6 -> 3.5",
+    ),
+    "winograd4_min_filters": Threshold(
+        8,
+        "at inference, Winograd F(4×4, 3×3) forward needs C_out >= 8",
+        "The output transform and the GEMMs' columns run over C_out values; fewer than 8 "
+        "filters were not measured, so the training plan's route keeps them.",
+        "no_grad forward, b128, one thread, min ms: 32x32x3->8 im2col 4.95 -> winograd4 2.64; "
+        "32x32x16->8 22.6 -> 7.6; F(2x2) -> F(4x4): 32x32x32->32 b128 19.1 -> 15.6..18.7, "
+        "16x16x64->64 15.4 -> 11.8",
+    ),
     "banded_max_filters": Threshold(
         16,
         "the banded forward pass and dW need C_out < 16",

@@ -46,9 +46,11 @@ class Conv2D(Function):
     def forward(self, x, kernel, bias=None, *, spec: ConvSpec, relu: bool):
         self.dtypes = [a.dtype for a in (x, kernel, bias) if a is not None]
         x, kernel = x.astype(spec.dtype, copy=False), kernel.astype(spec.dtype, copy=False)
-        self.spec, self.plan, self.kernel = spec, conv_plan(spec), kernel
-        # Under no_grad (inference) nothing is kept: the patches stream through cache in chunks.
-        keep = self.needs_grad[1] and is_grad_enabled()
+        # Under no_grad (inference) nothing is kept: the patches stream through cache in chunks,
+        # and the plan may take a forward route whose rounding differs from its gradients'.
+        inference = not is_grad_enabled()
+        self.spec, self.plan, self.kernel = spec, conv_plan(spec, inference), kernel
+        keep = self.needs_grad[1] and not inference
         y, self.saved = conv_routes.forward(self.plan, spec, x, kernel, bias, relu, keep)
         self.out = y if relu and is_grad_enabled() else None  # ReLU's gradient needs y > 0
         return y
@@ -209,10 +211,12 @@ def conv2d_plan(
     data_format: str = "channels_last",
     padding_mode: str = "zeros",
     dtype="float32",
+    inference: bool = False,
 ) -> ConvPlan:
     """The routes :func:`conv2d` takes for these shapes: which algorithm computes the forward
     pass, the input gradient and the kernel gradient, and why (kernels/conv_plan.py). No
-    arrays needed; the arguments are :func:`conv2d`'s, checked the same way.
+    arrays needed; the arguments are :func:`conv2d`'s, checked the same way; ``inference``:
+    the plan under ``no_grad`` (``predict``), whose forward pass may differ.
 
     Example:
         >>> conv2d_plan((128, 32, 32, 3), (3, 3, 3, 32), strides=2, padding="same").short()
@@ -225,4 +229,4 @@ def conv2d_plan(
         "conv2d_plan", x, kernel, None, axes, strides, padding, dilation_rate, groups,
         padding_mode, dtype,
     )  # fmt: skip
-    return conv_plan(spec)
+    return conv_plan(spec, inference)
