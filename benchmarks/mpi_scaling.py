@@ -72,11 +72,16 @@ def allreduce_alone_ms(parallel, nbytes: int, repeats: int = 30) -> float:
     return float(numpy.median(times) * 1e3)
 
 
-def _environment(ranks: int) -> dict:
-    cores = os.cpu_count() or 1
-    return dict(os.environ, PYTHONPATH=str(SRC), OMPI_ALLOW_RUN_AS_ROOT="1",
-                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-                CONVLENS_NUM_THREADS=str(max(1, cores // ranks)))  # fmt: skip
+def _environment(processes: int = 1) -> dict:
+    """The workers' environment. MPI ranks split the cores themselves (DataParallel gives each
+    of the ranks on a machine cores // ranks threads, BLAS included); the control's plain
+    processes are given the same split here."""
+    env = dict(os.environ, PYTHONPATH=str(SRC), OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")  # fmt: skip
+    if processes > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // processes))
+        env.update(CONVLENS_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
+    return env
 
 
 def _worker_command(model_name: str, batch: int, steps: int) -> list[str]:
@@ -99,7 +104,7 @@ def launch(model_name: str, ranks: int, batch: int, steps: int) -> dict:
     sys.path.insert(0, str(SRC))
     from convlens.distribution import mpirun_path
 
-    env = _environment(ranks)
+    env = _environment()
     command = _worker_command(model_name, batch, steps)
     if ranks > 1:
         mpirun = mpirun_path()

@@ -25,6 +25,7 @@ objects cross ranks).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import zlib
@@ -67,6 +68,7 @@ class DataParallel:
         self.allreduce_seconds, self.allreduce_calls = 0.0, 0  # the gradients' reductions
         self.model = self._model = None  # the model being fitted
         _abort_on_uncaught_exception(self.comm)
+        self._blas_limits = _share_cores(self.comm, self.MPI)
 
     @property
     def is_chief(self) -> bool:
@@ -274,3 +276,21 @@ def _abort_on_uncaught_exception(comm) -> None:
 
     hook._convlens_aborts = True
     sys.excepthook = hook
+
+
+def _share_cores(comm, MPI):  # noqa: N803 - mpi4py's module name
+    """Split this machine's cores between the ranks running on it (MPI's shared-memory split):
+    each takes ``cores // ranks`` threads for its kernels and its BLAS. Without this, two ranks
+    on two cores each ran BLAS on both: four threads spinning on two cores, and each rank 3 to
+    5 times slower than alone (benchmarks/mpi_scaling.py). A ``CONVLENS_NUM_THREADS`` the user
+    set is kept. Returns the BLAS limit (held for the process's life), or None."""
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    ranks_here = local.Get_size()
+    local.Free()
+    if ranks_here < 2 or os.environ.get("CONVLENS_NUM_THREADS", "").strip():
+        return None
+    threads = max(1, (os.cpu_count() or 1) // ranks_here)
+    os.environ["CONVLENS_NUM_THREADS"] = str(threads)
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads, user_api="blas")
