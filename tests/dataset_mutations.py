@@ -87,7 +87,8 @@ def cifar_original() -> list:
 
 
 # ----- the reference readers -----
-def _regular_bytes(path) -> bytes | None:
+def regular_bytes(path) -> bytes | None:
+    """The bytes of a regular file; None for a folder, a device, a pipe or a missing path."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None
@@ -106,7 +107,7 @@ def _gunzip(raw: bytes) -> bytes | None:
 
 def reference_idx(path, max_bytes=1 << 30):
     """The array a strict IDX reader finds in ``path`` (big-endian dtype), or None."""
-    raw = _regular_bytes(path)
+    raw = regular_bytes(path)
     if raw is not None and raw[:2] == b"\x1f\x8b":
         raw = _gunzip(raw)
     if raw is None or len(raw) < 4 or raw[0] or raw[1] or raw[2] not in IDX_CODES:
@@ -126,7 +127,7 @@ def reference_idx(path, max_bytes=1 << 30):
 
 def reference_cifar(path, members, max_batch, max_archive):
     """``{member: (images, labels)}`` a strict reader finds in a CIFAR-10 archive, or None."""
-    raw = _regular_bytes(path)
+    raw = regular_bytes(path)
     data = None if raw is None else _gunzip(raw)
     if data is None or len(data) > max_archive:
         return None

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import struct
 import zlib
 
 import numpy
+
+from dataset_mutations import regular_bytes
 
 SHARED_IMAGES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "images"
@@ -81,14 +82,8 @@ def reference_pixels(path) -> numpy.ndarray | None:
     """The RGB pixels a strict reader finds in ``path``, or None when it must be refused."""
     from PIL import Image
 
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-    except OSError:
-        return None
-    with open(path, "rb") as stream:
-        data = stream.read()
-    if not png_chunks_intact(data):
+    data = regular_bytes(path)
+    if data is None or not png_chunks_intact(data):
         return None
     try:
         with Image.open(io.BytesIO(data)) as picture:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import collections
 import hashlib
 import os
-import signal
 import struct
 
 import numpy
@@ -246,20 +245,6 @@ def _special(kind, folder, content: bytes):
         (folder / "target").write_bytes(content)
         path.symlink_to(folder / "target")
     return path
-
-
-@pytest.fixture
-def alarm():
-    """Fail instead of hanging: a reader that blocks on a pipe is interrupted after 10 s."""
-
-    def timeout(*_):
-        raise TimeoutError("the reader blocked (it opened a pipe or device and waited)")
-
-    previous = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX")

@@ -193,21 +193,6 @@ def _special(kind, folder, data: bytes):
     return path
 
 
-@pytest.fixture
-def alarm():
-    """Fail instead of hanging: a loader that blocks on a pipe is interrupted after 10 s."""
-    import signal
-
-    def timeout(*_):
-        raise TimeoutError("the loader blocked (it opened a pipe or device and waited)")
-
-    previous = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX")
 @pytest.mark.parametrize("kind", ["dev_zero", "fifo", "folder", "empty", "text", "dangling_link"])
 def test_special_files_are_refused_by_every_image_loader(kind, tmp_path, photos, alarm):
