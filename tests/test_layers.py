@@ -112,7 +112,9 @@ def test_dropout_is_identity_at_inference_and_seeded_in_training():
 
 def test_add_and_concatenate():
     a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
-    np.testing.assert_allclose(layers.Add()([a, b]).numpy(), a + b, rtol=1e-6)
+    # The layer computes in float32 (floatx): a sum that cancels has float32's relative error.
+    expected = a.astype(np.float32) + b.astype(np.float32)
+    np.testing.assert_allclose(layers.Add()([a, b]).numpy(), expected, rtol=1e-6)
     assert layers.Concatenate()([a, b]).shape == (2, 6)
 
 

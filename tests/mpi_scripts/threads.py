@@ -8,8 +8,13 @@ from threadpoolctl import threadpool_info
 
 from convlens import distribution
 
-parallel = distribution.DataParallel()
-blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
-print(
-    json.dumps({"rank": parallel.rank, "threads": os.environ["CONVLENS_NUM_THREADS"], "blas": blas})
-)
+
+def main() -> None:
+    parallel = distribution.DataParallel()
+    blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    threads = os.environ["CONVLENS_NUM_THREADS"]
+    print(json.dumps({"rank": parallel.rank, "threads": threads, "blas": blas}))
+
+
+if __name__ == "__main__":
+    main()
