@@ -120,9 +120,8 @@ def check_axes(axis, ndim: int, owner: str, name: str = "axis") -> tuple[int, ..
 
 
 def check_shape(shape, name: str, owner: str) -> tuple[int, ...]:
-    """``shape`` (an int or a sequence of ints >= 0) as a tuple of ints."""
-    many = isinstance(shape, (list, tuple))
-    dims = tuple(shape) if many else (shape,)
+    """``shape`` (an int, or a sequence or 1-D array of ints >= 0) as a tuple of ints."""
+    dims = (shape,) if numpy.ndim(shape) == 0 else tuple(shape)
     for dim in dims:
         if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 0:
             raise ValueError(

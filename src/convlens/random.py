@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy
 
 from . import backend, config
+from .arguments import check_shape
 from .ops.arrange import take
 from .ops.nn import dropout as dropout_op
 from .rng import SeedGenerator, rng_for, set_global_seed
@@ -44,7 +45,7 @@ __all__ = [
 
 
 def _shape(shape) -> tuple[int, ...]:
-    return (int(shape),) if numpy.ndim(shape) == 0 else tuple(int(n) for n in shape)
+    return check_shape(shape, "shape", "random")
 
 
 def _float(values, dtype) -> Tensor:

@@ -69,7 +69,6 @@ class TakeAlongAxis(Function):
 def tile(x, repeats) -> Tensor:
     """Repeat the whole of ``x`` ``repeats`` times along each axis (as ``numpy.tile``)."""
     x = as_tensor(x)
-    repeats = repeats if numpy.ndim(repeats) == 0 else tuple(repeats)
     repeats = check_shape(repeats, "repeats", "tile")
     rank = max(x.ndim, len(repeats))
     x = reshape(x, (1,) * (rank - x.ndim) + x.shape)
@@ -100,7 +99,7 @@ def repeat(x, repeats, axis=None) -> Tensor:
 def broadcast_to(x, shape) -> Tensor:
     """``x`` broadcast to ``shape`` (NumPy's rules); the gradient sums the copies."""
     x = as_tensor(x)
-    shape = check_shape(shape if numpy.ndim(shape) == 0 else tuple(shape), "shape", "broadcast_to")
+    shape = check_shape(shape, "shape", "broadcast_to")
     try:
         numpy.broadcast_shapes(x.shape, shape)
     except ValueError:

@@ -8,7 +8,7 @@ Cast a mask with ``ops.cast(mask, "float32")`` to use it in arithmetic.
 
 from __future__ import annotations
 
-import inspect
+import operator
 
 import numpy
 
@@ -23,66 +23,64 @@ def _pair(x1, x2):
     """Both operands as backend arrays; Python numbers take the other operand's dtype."""
     a, b = _array(x1), _array(x2)
     xp = backend.xp
-    a, b = xp.asarray(a), xp.asarray(b)
+    return xp.asarray(a), xp.asarray(b)
+
+
+def _elementwise(name, function, x1, x2) -> Tensor:
+    """``function(x1, x2)`` as a Tensor; shapes that do not broadcast are an error naming the
+    op ``name`` and both shapes (NumPy's own names neither)."""
+    a, b = _pair(x1, x2)
     try:
-        numpy.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise broadcast_error(inspect.stack()[1].function, (a.shape, b.shape)) from None
-    return a, b
+        return wrap(function(a, b))
+    except ValueError as error:
+        if "could not be broadcast" not in str(error):
+            raise
+        raise broadcast_error(name, (a.shape, b.shape)) from None
 
 
 def equal(x1, x2) -> Tensor:
     """Elementwise ``x1 == x2`` as a boolean Tensor (``Tensor.__eq__`` stays identity)."""
-    a, b = _pair(x1, x2)
-    return wrap(a == b)
+    return _elementwise("equal", operator.eq, x1, x2)
 
 
 def not_equal(x1, x2) -> Tensor:
     """Elementwise ``x1 != x2`` as a boolean Tensor."""
-    a, b = _pair(x1, x2)
-    return wrap(a != b)
+    return _elementwise("not_equal", operator.ne, x1, x2)
 
 
 def greater(x1, x2) -> Tensor:
     """Elementwise ``x1 > x2``."""
-    a, b = _pair(x1, x2)
-    return wrap(a > b)
+    return _elementwise("greater", operator.gt, x1, x2)
 
 
 def greater_equal(x1, x2) -> Tensor:
     """Elementwise ``x1 >= x2``."""
-    a, b = _pair(x1, x2)
-    return wrap(a >= b)
+    return _elementwise("greater_equal", operator.ge, x1, x2)
 
 
 def less(x1, x2) -> Tensor:
     """Elementwise ``x1 < x2``."""
-    a, b = _pair(x1, x2)
-    return wrap(a < b)
+    return _elementwise("less", operator.lt, x1, x2)
 
 
 def less_equal(x1, x2) -> Tensor:
     """Elementwise ``x1 <= x2``."""
-    a, b = _pair(x1, x2)
-    return wrap(a <= b)
+    return _elementwise("less_equal", operator.le, x1, x2)
 
 
 def logical_and(x1, x2) -> Tensor:
     """Elementwise AND of the truth values (nonzero is true)."""
-    a, b = _pair(x1, x2)
-    return wrap(backend.xp.logical_and(a, b))
+    return _elementwise("logical_and", backend.xp.logical_and, x1, x2)
 
 
 def logical_or(x1, x2) -> Tensor:
     """Elementwise OR of the truth values."""
-    a, b = _pair(x1, x2)
-    return wrap(backend.xp.logical_or(a, b))
+    return _elementwise("logical_or", backend.xp.logical_or, x1, x2)
 
 
 def logical_xor(x1, x2) -> Tensor:
     """Elementwise XOR of the truth values."""
-    a, b = _pair(x1, x2)
-    return wrap(backend.xp.logical_xor(a, b))
+    return _elementwise("logical_xor", backend.xp.logical_xor, x1, x2)
 
 
 def logical_not(x) -> Tensor:

@@ -42,7 +42,7 @@ def standardize_dtype(dtype, default=None) -> numpy.dtype:
 
 
 def _shape(shape, owner) -> tuple[int, ...]:
-    return check_shape(shape if numpy.ndim(shape) == 0 else tuple(shape), "shape", owner)
+    return check_shape(shape, "shape", owner)
 
 
 def zeros(shape, dtype=None) -> Tensor:
