@@ -51,9 +51,10 @@ class ArgumentChecks:
             f'{type(self).__name__} "{self.name}": {name} must be {accepted}, received {value!r}.'
         )
 
-    def int_entries(self, values: tuple, name: str, accepted: str, allow_none=False) -> tuple:
-        """``values`` unchanged when each is an int (or None, when allowed); else a TypeError
-        naming this layer and the argument."""
+    def int_tuple(self, value, name: str, accepted: str, allow_none=False) -> tuple:
+        """``value`` (a sequence) as a tuple of ints (None entries kept when ``allow_none``);
+        anything else is a TypeError naming this layer and the argument."""
+        values = self.sequence(value, name, accepted)
         for v in values:
             if (v is None and allow_none) or (
                 isinstance(v, numbers.Integral) and not isinstance(v, bool)
@@ -61,7 +62,7 @@ class ArgumentChecks:
                 continue
             raise TypeError(
                 f'{type(self).__name__} "{self.name}": {name} must be {accepted}, '
-                f"received {values!r}."
+                f"received {value!r}."
             )
         return tuple(None if v is None else int(v) for v in values)
 

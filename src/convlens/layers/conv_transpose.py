@@ -73,8 +73,7 @@ class Conv2DTranspose(BaseConv):
             accepted = "an int or a pair of ints, each smaller than its stride"
             if isinstance(output_padding, int):
                 output_padding = (output_padding,) * 2
-            output_padding = self.sequence(output_padding, "output_padding", accepted)
-            output_padding = self.int_entries(output_padding, "output_padding", accepted)
+            output_padding = self.int_tuple(output_padding, "output_padding", accepted)
             if len(output_padding) != 2:
                 raise ValueError(
                     f'Conv2DTranspose "{self.name}": output_padding must be {accepted}, '

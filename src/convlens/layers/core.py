@@ -209,8 +209,7 @@ class Dropout(Layer):
             raise ValueError(f'Dropout "{self.name}": rate must be in [0, 1), received {rate!r}.')
         if noise_shape is not None:
             accepted = "a tuple of sizes (None: the input's)"
-            noise_shape = self.sequence(noise_shape, "noise_shape", accepted)
-            noise_shape = self.int_entries(noise_shape, "noise_shape", accepted, allow_none=True)
+            noise_shape = self.int_tuple(noise_shape, "noise_shape", accepted, allow_none=True)
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
         self._rng = rng_for(seed)  # None: the global stream (utils.set_random_seed)
 

@@ -125,8 +125,7 @@ class Layer(ArgumentChecks, TrackedWeights):
         if input_shape is None and batch_input_shape is not None:
             input_shape = self.sequence(batch_input_shape, "batch_input_shape", accepted)[1:]
         if input_shape is not None:
-            input_shape = self.sequence(input_shape, "input_shape", accepted)
-            input_shape = self.int_entries(input_shape, "input_shape", accepted, allow_none=True)
+            input_shape = self.int_tuple(input_shape, "input_shape", accepted, allow_none=True)
         self._declared_input_shape = input_shape
         self.input_shape = None
         self.output_shape = None

@@ -169,8 +169,7 @@ class AlphaDropout(_Noise):
         self.rate = _fraction(self, rate, "rate")
         if noise_shape is not None:
             accepted = "a tuple of sizes (None: the input's)"
-            noise_shape = self.sequence(noise_shape, "noise_shape", accepted)
-            noise_shape = self.int_entries(noise_shape, "noise_shape", accepted, allow_none=True)
+            noise_shape = self.int_tuple(noise_shape, "noise_shape", accepted, allow_none=True)
         self.noise_shape = noise_shape
 
     def active(self):
