@@ -144,6 +144,11 @@ def keras_step(network, batch, training):
     return lambda: model.train_on_batch(x, y)
 
 
+SAMPLE_SECONDS = 0.03
+"""Each timing sample lasts at least this long (several steps of the short rows, averaged):
+LeNet-5's 3 ms step at batch 32 timed one at a time varied by 1.2x between two processes of
+the same code in one run."""
+
 BASELINE = "convlens baseline"
 AGAIN = "convlens again"  # --noise: the same code in a process of its own, for the run's noise
 SGEMM = "sgemm"  # NumPy's float32 GEMM in a worker of its own: the ceiling of GEMM-bound rows
@@ -185,7 +190,7 @@ def worker(framework: str, repeats: int, gpu: bool = False, only=()) -> None:
 
     results = {}
     for name, case in selected(only).items():
-        results[name] = {"seconds": time_calls(step(*case), repeats, warmup=3)}
+        results[name] = {"seconds": time_calls(step(*case), repeats, 3, SAMPLE_SECONDS)}
     for entry in results.values():
         entry["peak_mb"] = peak_memory_mb()
     results["blas"] = {"text": describe(framework)}

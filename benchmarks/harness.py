@@ -11,21 +11,33 @@ A worker is a command that prints one JSON object on its last line of output:
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import subprocess
 import sys
 import time
 
 
-def time_calls(function, repeats: int, warmup: int = 2) -> list[float]:
-    """Seconds taken by each of ``repeats`` calls of ``function`` after ``warmup`` calls."""
+def time_calls(function, repeats: int, warmup: int = 2, min_seconds: float = 0.0) -> list[float]:
+    """Seconds per call of ``function``, ``repeats`` samples after ``warmup`` calls.
+
+    A sample times ``k`` calls in a row and divides by ``k``, where ``k`` is the smallest count
+    that lasts ``min_seconds`` at the last warm-up call's pace (1 when ``min_seconds`` is 0):
+    a 3 ms training step timed alone is at the mercy of one scheduler tick, the same step
+    timed ten at a time much less so. Every framework of a run gets the same ``min_seconds``.
+    """
+    last = 0.0
     for _ in range(warmup):
+        start = time.perf_counter()
         function()
+        last = time.perf_counter() - start
+    calls = max(1, math.ceil(min_seconds / last)) if min_seconds and last > 0 else 1
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
-        function()
-        seconds.append(time.perf_counter() - start)
+        for _ in range(calls):
+            function()
+        seconds.append((time.perf_counter() - start) / calls)
     return seconds
 
 

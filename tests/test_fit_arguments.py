@@ -111,3 +111,20 @@ def test_a_users_terminate_on_nan_replaces_the_default():
             x, y, batch_size=8, epochs=20, verbose=0, callbacks=[cl.callbacks.TerminateOnNaN()]
         )
     assert len(history.history["loss"]) == 1
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64"])
+def test_check_finite_finds_one_bad_value_and_passes_sums_that_overflow(dtype):
+    """check_finite adds the values first (one pass, no temporary): one NaN or infinity
+    anywhere makes the sum non-finite; finite values whose sum overflows are checked one by
+    one and pass."""
+    from convlens.arguments import check_finite
+
+    big = numpy.full(1000, numpy.finfo(dtype).max / 2, dtype=dtype)
+    check_finite(big, "x", "fit")  # the sum overflows to inf, every value is finite
+    for bad in (numpy.nan, numpy.inf, -numpy.inf):
+        for at in (0, 517, 999):
+            values = numpy.ones(1000, dtype=dtype)
+            values[at] = bad
+            with pytest.raises(ValueError, match="fit: x holds 1 NaN or infinite value"):
+                check_finite(values, "x", "fit")

@@ -213,3 +213,20 @@ def test_kernel_gradient_from_kept_patches_split_over_threads_matches_tap_sums(
         for i in range(KH)
     ]
     np.testing.assert_allclose(w.grad, np.array(expected), rtol=1e-10)
+
+
+def test_a_chunks_error_reaches_the_caller_after_every_chunk_has_finished(monkeypatch):
+    """The first failing chunk's error, in chunk order, once the others are done writing."""
+    monkeypatch.setenv("CONVLENS_NUM_THREADS", "3")
+    finished = []
+
+    def chunk(index):
+        if index in (1, 2):
+            raise ValueError(f"chunk {index}")
+        finished.append(index)
+        return index
+
+    with pytest.raises(ValueError, match="chunk 1"):
+        parallel.map_chunks(chunk, [0, 1, 2, 3])
+    assert sorted(finished) == [0, 3]
+    assert parallel.map_chunks(lambda i: i * i, range(5)) == [0, 1, 4, 9, 16]

@@ -70,10 +70,21 @@ def check_number(
     return value
 
 
+def _finite_sum(array) -> bool:
+    """Whether the sum of ``array`` is finite, which it is only when every value is: NaN and
+    infinities carry into any sum. One pass and no temporary, where ``isfinite(a).all()`` writes
+    a boolean array as large as the data (47 MB for MNIST's training images). A sum of finite
+    values that overflows says nothing; the caller then checks value by value."""
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        return bool(numpy.isfinite(numpy.sum(array)))
+
+
 def check_finite(array, name: str, owner: str) -> None:
     """Refuse NaN or infinity in a floating array (training on it only ever gives ``loss: nan``)."""
     array = numpy.asarray(array)
-    if array.dtype.kind in "fc" and not numpy.isfinite(array).all():
+    if array.dtype.kind not in "fc" or _finite_sum(array):
+        return
+    if not numpy.isfinite(array).all():
         bad = int(numpy.size(array) - numpy.isfinite(array).sum())
         raise ValueError(
             f"{owner}: {name} holds {bad} NaN or infinite value(s); clean or drop those samples "

@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .. import backend
-from . import parallel
+from . import compiled_threads, parallel
 from .compiled import compiled as load_kernels
 from .padding import PaddedInput, pad_array
 
@@ -58,6 +58,10 @@ def direct_forward(x, kernel, bias, amounts, mode, relu: bool, keep: bool):
     y = xp.empty((N, Hp - KH + 1, Wp - KW + 1, C_out), dtype=x.dtype)
     rows, width = (top, top + H), (0,) * KW  # the rows x fills; KW, as a tuple's length
 
+    if compiled_threads.threads():
+        kernels.forward_in_parallel(x, top, left, w, b, relu, rows, width, blocks, count, y)
+        return y, (blocks if keep else None)
+
     def run(bounds):  # one thread's blocks
         kernels.forward_images(x, top, left, w, b, relu, rows, width, blocks, *bounds, y)
 
@@ -84,15 +88,22 @@ def direct_grads(dy, kernel, blocks, padded_shape, relu_output=None, input_grad=
         if input_grad
         else xp.zeros((C, KH, KW, C_out), dtype=dy.dtype)
     )
-    width = (0,) * KW
+    width, count = (0,) * KW, -(-N // kernels.NB)
 
-    def run(bounds):  # one thread's blocks, and its share of dW and db
-        dw = xp.zeros((C_out, KH * KW * C), dtype=xp.float64)
-        db = xp.zeros(C_out, dtype=xp.float64)
-        kernels.backward_images(kept, *bounds, dy, y, rotated, width, dx, dw, db)
-        return dw, db
+    if compiled_threads.threads():  # each block its own dW and db, summed below
+        dw = xp.zeros((count, C_out, KH * KW * C), dtype=xp.float64)
+        db = xp.zeros((count, C_out), dtype=xp.float64)
+        kernels.backward_in_parallel(kept, count, dy, y, rotated, width, dx, dw, db)
+        parts = [(dw.sum(axis=0), db.sum(axis=0))]
+    else:
 
-    parts = parallel.map_chunks(run, parallel.split(-(-N // kernels.NB)))
+        def run(bounds):  # one thread's blocks, and its share of dW and db
+            dw = xp.zeros((C_out, KH * KW * C), dtype=xp.float64)
+            db = xp.zeros(C_out, dtype=xp.float64)
+            kernels.backward_images(kept, *bounds, dy, y, rotated, width, dx, dw, db)
+            return dw, db
+
+        parts = parallel.map_chunks(run, parallel.split(count))
     dw = sum(part[0] for part in parts).reshape(C_out, KH, KW, C).transpose(1, 2, 3, 0)
     db = sum(part[1] for part in parts)
     return (

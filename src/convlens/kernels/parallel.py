@@ -19,18 +19,13 @@ import contextlib
 import functools
 import os
 import sys
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from .. import backend
+from . import workers
 
-_pool: ThreadPoolExecutor | None = None
-_pool_threads = 0
 _kernel_mode = 0  # how many kernel_threads() blocks are open (BLAS is on one thread inside)
 _controller = None
 _modules_seen = 0  # len(sys.modules) when the controller was made
-_inside = threading.local()  # set in pool threads: a kernel called from one runs in sequence
-_lock = threading.Lock()
 
 
 def num_threads() -> int:
@@ -68,43 +63,19 @@ def _blas_limit():
     return _controller.limit(limits=1, user_api="blas")
 
 
-def _executor(threads: int) -> ThreadPoolExecutor:
-    global _pool, _pool_threads
-    with _lock:
-        if _pool is None or _pool_threads != threads:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(threads, thread_name_prefix="convlens")
-            _pool_threads = threads
-        return _pool
-
-
-def _marked(function):
-    def run(item):
-        _inside.active = True
-        try:
-            return function(item)
-        finally:
-            _inside.active = False
-
-    return run
-
-
 def map_chunks(function, items) -> list:
     """``[function(item) for item in items]``, the calls spread over :func:`num_threads`
     threads (the caller runs the first) when there are several items, the backend is NumPy,
     and this is not already a kernel thread. ``function`` must only write memory no other item
     writes (its own chunk of the output); results come back in order."""
     items = list(items)
-    threads = min(num_threads(), len(items))
-    if threads < 2 or backend.xp is not backend.numpy or getattr(_inside, "active", False):
+    threads = num_threads()
+    if min(threads, len(items)) < 2 or backend.xp is not backend.numpy:
         return [function(item) for item in items]
-    marked = _marked(function)
+    if workers.is_kernel_thread():
+        return [function(item) for item in items]
     with _blas_limit() if not _kernel_mode else contextlib.nullcontext():
-        pool = _executor(threads - 1)
-        later = [pool.submit(marked, item) for item in items[1:]]
-        first = marked(items[0])  # the caller works too: one hand-off fewer (~25 µs)
-        return [first] + [future.result() for future in later]
+        return workers.run_all(function, items, threads)
 
 
 @contextlib.contextmanager

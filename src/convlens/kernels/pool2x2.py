@@ -29,7 +29,7 @@ import math
 import numpy
 
 from .. import backend
-from . import parallel
+from . import compiled_threads, parallel
 from .compiled import compiled as load_kernels
 
 POOL_CHUNK_BYTES = 1 << 20
@@ -37,6 +37,14 @@ POOL_CHUNK_BYTES = 1 << 20
 temporaries stay in cache. Measured at (128, 32, 32, 32): the general path 9.6 ms, these passes
 15.8 ms in one piece, 3.6 ms in 1 MiB chunks (8 MiB chunks: 8 ms). The kernels keep no
 temporaries: each thread takes one block of window rows."""
+
+
+NUMBA_THREADS_BYTES = 1 << 19
+"""Inputs (or dX) of at least this many bytes are pooled on Numba's threads where they may be
+used (kernels/compiled_threads.py). Measured on 2 cores, float32, µs, one thread (or Python
+threads from 1 MiB) -> Numba's two: (32, 28, 28, 6) forward 72 -> 47, backward 77 -> 44;
+(128, 32, 32, 32) forward 890 -> 458, backward 1031 -> 397; (128, 16, 16, 64) backward 390 ->
+122. Below this size a launch can cost what it saves: (32, 10, 10, 16), 205 KB, forward 8 -> 15."""
 
 
 def compiled():
@@ -69,12 +77,24 @@ def extreme_2x2(x, w, kind, with_index: bool = True, compiled_loops: bool = True
         return values, arg
     is_max, windows = kind == "max", x.reshape(R, 2, OW, 2, unit)  # (R, 2, OW, 2, U)
     out = values.reshape(R, OW, unit)  # (R, OW, U)
+    parts = _numba_threads(x)
     if with_index:
         index = arg.reshape(R, OW, unit)  # (R, OW, U)
-        parallel.by_rows(lambda *a: kernels.forward(*a, is_max), windows, out, index)
+        if parts:
+            kernels.forward_in_parallel(windows, out, index, is_max, parts)
+        else:
+            parallel.by_rows(lambda *a: kernels.forward(*a, is_max), windows, out, index)
+    elif parts:
+        kernels.forward_values_in_parallel(windows, out, is_max, parts)
     else:
         parallel.by_rows(lambda *a: kernels.forward_values(*a, is_max), windows, out)
     return values, arg
+
+
+def _numba_threads(x) -> int:
+    """Numba's threads for the kernels on ``x`` (kernels/compiled_threads.py), or 0: the
+    Python threads then take blocks of rows (:func:`parallel.by_rows`, above 1 MiB)."""
+    return compiled_threads.threads() if x.nbytes >= NUMBA_THREADS_BYTES else 0
 
 
 def _passes(x, w, kind, values, arg):
@@ -125,7 +145,11 @@ def route_2x2(grad, arg, padded_shape, w):
     grad = numpy.ascontiguousarray(grad).reshape(R, OW, unit)  # (R, OW, U)
     index = arg.reshape(R, OW, unit)  # (R, OW, U)
     windows = dx.reshape(R, 2, OW, 2, unit)  # (R, 2, OW, 2, U); first: by_rows sizes blocks by it
-    parallel.by_rows(lambda d, g, k: kernels.backward(g, k, d), windows, grad, index)
+    parts = _numba_threads(dx)
+    if parts:
+        kernels.backward_in_parallel(grad, index, windows, parts)
+    else:
+        parallel.by_rows(lambda d, g, k: kernels.backward(g, k, d), windows, grad, index)
     return dx
 
 

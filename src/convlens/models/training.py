@@ -185,8 +185,7 @@ class Trainer:
         if loss.requires_grad:  # a model with nothing to train still reports its loss (Keras)
             loss.backward()
             self.optimizer.apply([v.grad for v in variables], variables)
-        for layer in self._flat_layers():
-            layer.apply_constraints()
+        self.apply_constraints()  # every layer's, sublayers included, each once
         self._update_metrics(
             loss.item(), y, output_arrays(y_pred), sample_weight, output_count(y_pred)
         )

@@ -47,6 +47,7 @@ at the same speed, 8 and 64 slower (short rows; rows out of L1)."""
 _kernel = numba.njit(nogil=True, cache=True)
 _products = numba.njit(nogil=True, cache=True, fastmath={"contract"})  # fused multiply-adds
 _reduction = numba.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz", "contract"})
+_blocks_in_parallel = numba.njit(nogil=True, cache=True, parallel=True)  # Numba's own pool
 
 
 @_kernel
@@ -246,3 +247,27 @@ def backward_images(blocks, first, last, dy, y, rotated, width, dx, dw, db):
             pad_into(G, padded, KH - 1, KW - 1)
             correlate(padded, rotated, no_bias, dX, (KH - 1, KH - 1 + OH), width)
             from_blocks(dX, k * NB, dx, False)
+
+
+@_blocks_in_parallel
+def forward_in_parallel(x, top, left, w, bias, relu, rows, width, blocks, count, y):
+    """:func:`forward_images` for ``count`` blocks spread over Numba's threads
+    (kernels/compiled_threads.py says when); without kept ``blocks`` each block fills a
+    scratch block of its own."""
+    for k in numba.prange(count):
+        forward_images(x, top, left, w, bias, relu, rows, width, blocks, k, k + 1, y)
+
+
+@_blocks_in_parallel
+def backward_in_parallel(blocks, count, dy, y, rotated, width, dx, dw, db):
+    """:func:`backward_images` for ``count`` blocks spread over Numba's threads, block k adding
+    its kernel and bias gradients into its own ``dw[k]`` and ``db[k]`` (summed by the caller)."""
+    for k in numba.prange(count):
+        backward_images(blocks, k, k + 1, dy, y, rotated, width, dx, dw[k], db[k])
+
+
+@_blocks_in_parallel
+def touch(a):
+    """A loop of ``a``'s length that adds 0: launching it starts Numba's thread pool."""
+    for k in numba.prange(a.shape[0]):
+        a[k] += 0

@@ -31,7 +31,8 @@ strict, so the first of equal values wins), then the better of the two rows (``i
 window makes its value NaN (np.maximum's rule) and wins only where a strict comparison says so.
 
 ``nogil``: kernels/parallel.py runs blocks of rows on its thread pool, so these stay
-single-threaded.
+single-threaded; the ``*_in_parallel`` loops split the rows over Numba's own threads instead,
+where kernels/compiled_threads.py allows.
 ``cache``: compiled once per dtype (~4.5 s for the three kernels) and kept in ``__pycache__``
 (then ~0.5 s to load).
 """
@@ -42,6 +43,7 @@ import numba
 import numpy as np
 
 _kernel = numba.njit(nogil=True, cache=True)
+_rows_in_parallel = numba.njit(nogil=True, cache=True, parallel=True)  # Numba's own pool
 
 
 @_kernel
@@ -171,3 +173,30 @@ def _backward_columns(grad, arg, dx):
             gg, kk = g[ow], k[ow]
             bottom[2 * ow] = gg if kk == 2 else zero
             bottom[2 * ow + 1] = gg if kk == 3 else zero
+
+
+@_rows_in_parallel
+def forward_in_parallel(x, values, arg, is_max, parts):
+    """:func:`forward` on ``parts`` blocks of window rows spread over Numba's threads."""
+    R = x.shape[0]
+    for p in numba.prange(parts):
+        a, b = R * p // parts, R * (p + 1) // parts
+        forward(x[a:b], values[a:b], arg[a:b], is_max)
+
+
+@_rows_in_parallel
+def forward_values_in_parallel(x, values, is_max, parts):
+    """:func:`forward_values` on ``parts`` blocks of window rows spread over Numba's threads."""
+    R = x.shape[0]
+    for p in numba.prange(parts):
+        a, b = R * p // parts, R * (p + 1) // parts
+        forward_values(x[a:b], values[a:b], is_max)
+
+
+@_rows_in_parallel
+def backward_in_parallel(grad, arg, dx, parts):
+    """:func:`backward` on ``parts`` blocks of window rows spread over Numba's threads."""
+    R = grad.shape[0]
+    for p in numba.prange(parts):
+        a, b = R * p // parts, R * (p + 1) // parts
+        backward(grad[a:b], arg[a:b], dx[a:b])
