@@ -148,3 +148,25 @@ def test_a_process_forked_after_training_trains_too(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     losses = [float(v) for v in result.stdout.split()]
     assert len(losses) == 2 and all(np.isfinite(losses))
+
+
+def test_a_users_workqueue_layer_keeps_the_kernels_on_python_threads():
+    """A threading layer that is not thread- and fork-safe, chosen by the user, is left to the
+    user's own loops: convlens's kernels stay on its Python threads, and training works."""
+    script = textwrap.dedent(
+        """
+        import numpy as np
+        import convlens as cl
+        from convlens.kernels import compiled_threads
+        model = cl.applications.MODELS["lenet5"]((28, 28, 1), 10)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        x = np.random.default_rng(0).random((40, 28, 28, 1), dtype=np.float32)
+        loss = model.train_on_batch(x, np.arange(40) % 10)
+        print(compiled_threads.usable(), compiled_threads.threads(), np.isfinite(loss))
+        """
+    )
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue", "CONVLENS_NUM_THREADS": "2"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=env, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "0", "True"]

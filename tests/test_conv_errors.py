@@ -126,3 +126,20 @@ def test_conv2d_rejects_a_bias_of_the_wrong_shape():
         r"per filter\), received shape \(5,\)\.",
     ):
         ops.conv2d(X, np.ones((5, 5, 1, 6)), np.ones(5))
+
+
+def test_a_remembered_spec_never_answers_for_other_arguments():
+    """conv2d remembers the resolved geometry of plain arguments (ops/conv.py
+    _remembered_spec); a bool, a list or a NumPy int is checked afresh each call, and an error
+    is raised again on every call."""
+    x, kernel = np.ones((1, 5, 5, 1), np.float32), np.ones((3, 3, 1, 1), np.float32)
+    assert ops.conv2d(x, kernel, strides=1).shape == (1, 3, 3, 1)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="strides must be an int or a pair of ints"):
+            ops.conv2d(x, kernel, strides=True)
+        with pytest.raises(ValueError, match="kernel"):
+            ops.conv2d(x, np.ones((7, 7, 1, 1), np.float32))
+    assert ops.conv2d(x, kernel, strides=[2, 2], padding=[[1, 1], [1, 1]]).shape == (1, 3, 3, 1)
+    assert ops.conv2d(x, kernel, strides=np.int64(2)).shape == (1, 2, 2, 1)
+    assert ops.conv2d(x, kernel, strides=2, padding="same").shape == (1, 3, 3, 1)
+    assert ops.conv2d(x.astype(np.float64), kernel).dtype == np.float64  # dtype in the key

@@ -22,7 +22,9 @@ from __future__ import annotations
 from .. import backend
 from . import parallel, workers
 
-SAFE_LAYERS = ("tbb", "omp")
+LAYERS_USED = ("tbb", "omp")
+"""The layers whose threads wait awake and take launches from several threads at once: TBB,
+which convlens asks for, and OpenMP where the user chose it."""
 _usable: bool | None = None  # whether Numba's pool may run our kernels (decided once)
 
 
@@ -44,8 +46,8 @@ def threads() -> int:
 
 
 def usable() -> bool:
-    """Whether Numba's pool runs on a thread- and fork-safe layer (launching it on TBB if no
-    loop has been launched yet)."""
+    """Whether Numba's pool runs on one of :data:`LAYERS_USED` (launching it on TBB if no loop
+    has been launched yet)."""
     global _usable
     if _usable is None:
         _usable = _launch()
@@ -56,7 +58,7 @@ def _launch() -> bool:
     import numba
 
     try:
-        return numba.threading_layer() in SAFE_LAYERS  # launched already: the user's choice
+        return numba.threading_layer() in LAYERS_USED  # launched already: the user's choice
     except ValueError:
         pass  # not launched yet
     chosen = numba.config.THREADING_LAYER
@@ -64,10 +66,10 @@ def _launch() -> bool:
         numba.config.THREADING_LAYER = "tbb"
     try:
         _first_loop()
-    except (ValueError, ImportError, OSError):  # TBB missing or too old: leave the choice open
+    except Exception:  # TBB missing or too old (Numba's ValueError): leave the choice open
         numba.config.THREADING_LAYER = chosen
         return False
-    return numba.threading_layer() in SAFE_LAYERS
+    return numba.threading_layer() in LAYERS_USED
 
 
 def _first_loop() -> None:

@@ -20,8 +20,10 @@ LeNet-5's training step at batch 128 (one thread): 10.5 -> 6.8 ms.
 Numba is optional (the ``fast`` extra), imported when a layer first needs it: without it,
 or on CuPy, the plan (kernels/conv_plan.py, whose ``direct_*`` thresholds say which layers
 pay) sends these layers to the banded and im2col routes. Compiling the
-kernels for a dtype and kernel width takes ~6 s once (LeNet-5's first training step), then
-they load from ``__pycache__`` (~0.4 s).
+kernels for a dtype and kernel width happens once, then they load from ``__pycache__``: LeNet-5's
+first training step took 45 s on a fresh install here (14 s with ``CONVLENS_NUM_THREADS=1``,
+which compiles no ``prange`` loops: compiling a loop for Numba's pool optimises the kernel it
+calls again), the first step of every later process 0.8 s.
 """
 
 from __future__ import annotations

@@ -50,17 +50,34 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _blas_limit():
-    """A context in which BLAS runs on one thread. threadpoolctl's controller lists the BLAS
-    libraries loaded when it is made (a few ms), so it is made again only after new imports:
-    Numba's first compile, for one, loads SciPy's own OpenBLAS beside NumPy's."""
+def _blas_libraries() -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded. Listing them takes a few ms,
+    so the list is made again only after new imports: Numba's first compile, for one, loads
+    SciPy's own OpenBLAS beside NumPy's."""
     global _controller, _modules_seen
     if _controller is None or len(sys.modules) != _modules_seen:
         from threadpoolctl import ThreadpoolController
 
-        _controller = ThreadpoolController()
+        _controller = ThreadpoolController().select(user_api="blas").lib_controllers
         _modules_seen = len(sys.modules)
-    return _controller.limit(limits=1, user_api="blas")
+    return _controller
+
+
+@contextlib.contextmanager
+def _blas_limit():
+    """A block in which BLAS runs on one thread, then on as many as before. Each library is
+    asked and set directly: threadpoolctl's ``limit()`` also reads every library's version and
+    CPU kernel each time, ~25 µs a model step."""
+    libraries = _blas_libraries()
+    before = [library.get_num_threads() for library in libraries]
+    for library in libraries:
+        library.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for library, threads in zip(libraries, before, strict=True):
+            if threads is not None:
+                library.set_num_threads(threads)
 
 
 def map_chunks(function, items) -> list:
@@ -70,9 +87,8 @@ def map_chunks(function, items) -> list:
     writes (its own chunk of the output); results come back in order."""
     items = list(items)
     threads = num_threads()
-    if min(threads, len(items)) < 2 or backend.xp is not backend.numpy:
-        return [function(item) for item in items]
-    if workers.is_kernel_thread():
+    serial = min(threads, len(items)) < 2 or backend.xp is not backend.numpy
+    if serial or workers.is_kernel_thread():
         return [function(item) for item in items]
     with _blas_limit() if not _kernel_mode else contextlib.nullcontext():
         return workers.run_all(function, items, threads)
